@@ -1,0 +1,98 @@
+using System.Text.Json;
+
+namespace Motey.Abstractions;
+
+/// <summary>
+/// A Virtualization Abstraction Layer: runs images of one engine (the seed's AbstractVAL).
+/// A plugin assembly holds one public, non-abstract implementation with a parameterless constructor.
+/// Every member may throw; the agent reports the exception's message and keeps running.
+/// </summary>
+public interface IValPlugin
+{
+    /// <summary>The engine this VAL runs, e.g. <c>docker</c>; registered as a <c>plugin</c> capability while active.</summary>
+    string PluginType { get; }
+
+    /// <summary>Called once after loading. Throw if the engine cannot be used.</summary>
+    Task ActivateAsync(ValContext context, CancellationToken cancellationToken);
+
+    /// <summary>Called when the agent stops or unloads the plugin. Instances keep running.</summary>
+    Task DeactivateAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Checks a blueprint's <c>parameters</c> before anything is stored or started.
+    /// Returns one message per problem, each naming the parameter (e.g. <c>parameters.args: expected a list of strings</c>); empty when valid.
+    /// </summary>
+    IReadOnlyList<string> ValidateParameters(IReadOnlyDictionary<string, JsonElement> parameters);
+
+    /// <summary>Whether the image is present on this node.</summary>
+    Task<bool> HasImageAsync(string imageName, CancellationToken cancellationToken);
+
+    /// <summary>Brings the image to this node without starting it (Docker: pull).</summary>
+    Task LoadImageAsync(string imageName, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the image, not its instances.</summary>
+    Task DeleteImageAsync(string imageName, CancellationToken cancellationToken);
+
+    /// <summary>Creates an instance of an image and returns its id. Does not start it.</summary>
+    Task<string> CreateInstanceAsync(InstanceSpec spec, CancellationToken cancellationToken);
+
+    /// <summary>Starts a created or stopped instance.</summary>
+    Task StartInstanceAsync(string instanceId, CancellationToken cancellationToken);
+
+    /// <summary>Stops an instance; it may be started again until it is removed.</summary>
+    Task StopInstanceAsync(string instanceId, CancellationToken cancellationToken);
+
+    /// <summary>Removes a stopped instance and what it held. Removing an unknown instance is not an error.</summary>
+    Task RemoveInstanceAsync(string instanceId, CancellationToken cancellationToken);
+
+    /// <summary>Whether the instance exists (running or not).</summary>
+    Task<bool> HasInstanceAsync(string instanceId, CancellationToken cancellationToken);
+
+    /// <summary>Every running instance of this VAL, with the labels it was created with.</summary>
+    Task<IReadOnlyList<ValInstance>> GetRunningInstancesAsync(CancellationToken cancellationToken);
+
+    /// <summary>Resource use of one instance, or null when it does not exist.</summary>
+    Task<ValInstanceStatus?> GetStatsAsync(string instanceId, CancellationToken cancellationToken);
+
+    /// <summary>Resource use of all instances of this VAL.</summary>
+    Task<SystemStatus> GetAllInstancesStatsAsync(CancellationToken cancellationToken);
+
+    /// <summary>State of an instance; <see cref="ImageState.Terminated"/> when it no longer exists.</summary>
+    Task<ImageState> GetInstanceStateAsync(string instanceId, CancellationToken cancellationToken);
+}
+
+/// <summary>What to create: an image, its parameters, and labels that let the agent find the instance again.</summary>
+/// <param name="ImageName">Image reference.</param>
+/// <param name="Parameters">Blueprint parameters, already accepted by <see cref="IValPlugin.ValidateParameters"/>.</param>
+/// <param name="Labels">Agent labels (service id, image index, node); a VAL stores them with the instance where it can.</param>
+public sealed record InstanceSpec(
+    string ImageName,
+    IReadOnlyDictionary<string, JsonElement> Parameters,
+    IReadOnlyDictionary<string, string> Labels);
+
+/// <summary>An instance as a VAL lists it.</summary>
+/// <param name="Id">Instance id.</param>
+/// <param name="ImageName">Image it runs.</param>
+/// <param name="Labels">Labels it was created with (empty when the VAL cannot keep them).</param>
+public sealed record ValInstance(string Id, string ImageName, IReadOnlyDictionary<string, string> Labels);
+
+/// <summary>Labels the agent puts on every instance it creates.</summary>
+public static class InstanceLabels
+{
+    /// <summary>Id of the service the instance belongs to.</summary>
+    public const string ServiceId = "motey.service.id";
+    /// <summary>Index of the image in the service.</summary>
+    public const string ImageIndex = "motey.image.index";
+    /// <summary>Address of the node that created the instance.</summary>
+    public const string Node = "motey.node";
+}
+
+/// <summary>A failure a VAL can explain, e.g. an image that does not exist. Its message reaches the user as is.</summary>
+public class ValException : Exception
+{
+    /// <summary>Creates the exception with a message for the user.</summary>
+    public ValException(string message) : base(message) { }
+
+    /// <summary>Creates the exception with a message for the user and the cause.</summary>
+    public ValException(string message, Exception inner) : base(message, inner) { }
+}

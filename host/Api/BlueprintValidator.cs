@@ -1,0 +1,48 @@
+using Motey.Host.Api.Parsing;
+using Motey.Host.Plugins;
+
+namespace Motey.Host.Api;
+
+/// <summary>
+/// What a well-formed blueprint must also satisfy on this node: every engine is one a loaded plugin
+/// provides, and the parameters of each image are accepted by that engine's VAL.
+/// </summary>
+internal sealed class BlueprintValidator(PluginCatalog catalog)
+{
+    public IReadOnlyList<InputError> Validate(Blueprint blueprint)
+    {
+        var errors = new List<InputError>();
+        var known = catalog.KnownEngines;
+        for (var i = 0; i < blueprint.Images.Count; i++)
+        {
+            var image = blueprint.Images[i];
+            if (!known.Contains(image.Engine))
+            {
+                var list = known.Count == 0 ? "none" : string.Join(", ", known.Order(StringComparer.Ordinal));
+                errors.Add(new InputError($"images[{i}].engine", $"unknown engine '{image.Engine}' (engines known here: {list})"));
+                continue;
+            }
+            // A VAL that is not active cannot check its parameters; placement will report the missing engine.
+            var val = catalog.Find(image.Engine);
+            if (val is null) continue;
+            try
+            {
+                errors.AddRange(val.ValidateParameters(image.Parameters).Select(message => Locate(i, message)));
+            }
+            catch (Exception e)
+            {
+                errors.Add(new InputError($"images[{i}].parameters", $"the {image.Engine} plugin could not check them: {e.Message}"));
+            }
+        }
+        return errors;
+    }
+
+    /// <summary>"parameters.args: expected a list" from a VAL becomes where "images[0].parameters.args".</summary>
+    private static InputError Locate(int index, string message)
+    {
+        var colon = message.IndexOf(": ", StringComparison.Ordinal);
+        return colon > 0 && message.StartsWith("parameters", StringComparison.Ordinal)
+            ? new InputError($"images[{index}].{message[..colon]}", message[(colon + 2)..])
+            : new InputError($"images[{index}].parameters", message);
+    }
+}

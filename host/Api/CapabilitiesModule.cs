@@ -1,0 +1,38 @@
+using Carter;
+using Motey.Abstractions;
+using Motey.Host.Api.Parsing;
+using Motey.Host.Configuration;
+using Motey.Host.Storage;
+
+namespace Motey.Host.Api;
+
+/// <summary>/v1/capabilities: list, add (PUT) and remove (DELETE) the node's capabilities.</summary>
+public sealed class CapabilitiesModule : ICarterModule
+{
+    public void AddRoutes(IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/capabilities").WithTags("capabilities");
+        group.MapGet("", async (CapabilityRepository capabilities, CancellationToken ct) => Results.Json(await capabilities.AllAsync(ct)));
+        group.MapPut("", (HttpRequest request, MoteySettings settings, CapabilityRepository capabilities, CancellationToken ct) =>
+            ChangeAsync(request, settings, list => capabilities.AddAsync(list, ct), ct));
+        group.MapDelete("", (HttpRequest request, MoteySettings settings, CapabilityRepository capabilities, CancellationToken ct) =>
+            ChangeAsync(request, settings, list => capabilities.RemoveAsync(list, ct), ct));
+    }
+
+    /// <summary>201 when at least one capability changed, 304 when none did (the seed's codes).</summary>
+    private static async Task<IResult> ChangeAsync(
+        HttpRequest request, MoteySettings settings, Func<IReadOnlyList<Capability>, Task<int>> change, CancellationToken ct)
+    {
+        var (text, problem) = await RequestBody.ReadAsync(request, RequestBody.Json, settings.WebServer.MaxBodyBytes, ct);
+        if (problem is not null) return problem;
+        var parsed = CapabilityListParser.Parse(text!);
+        if (!parsed.Ok) return Problems.Invalid("Invalid capability list", parsed.Errors);
+        var list = parsed.Value!;
+        // Plugin capabilities mirror which VALs are active; only the plugin catalog may change them.
+        var managed = list.Select((c, i) => (c, i)).Where(x => x.c.Type == Capability.PluginType)
+            .Select(x => new InputError($"$[{x.i}].capability_type", $"capabilities of type '{Capability.PluginType}' are managed by the plugin catalog, not by the API"))
+            .ToList();
+        if (managed.Count > 0) return Problems.Invalid("Invalid capability list", managed);
+        return await change(list) > 0 ? Results.StatusCode(StatusCodes.Status201Created) : Results.StatusCode(StatusCodes.Status304NotModified);
+    }
+}

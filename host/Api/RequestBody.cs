@@ -1,0 +1,47 @@
+using System.Text;
+using Microsoft.Net.Http.Headers;
+using Motey.Host.Api.Parsing;
+
+namespace Motey.Host.Api;
+
+/// <summary>Reads a request body as text, refusing wrong content types, oversized bodies and bytes that are not UTF-8.</summary>
+internal static class RequestBody
+{
+    public static readonly string[] Yaml = ["application/x-yaml", "application/yaml", "text/yaml", "text/x-yaml"];
+    public static readonly string[] Json = ["application/json"];
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>The body text, or the problem to answer with (415, 413 or 400).</summary>
+    public static async Task<(string? Text, IResult? Problem)> ReadAsync(HttpRequest request, string[] mediaTypes, long maxBytes, CancellationToken cancellationToken)
+    {
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType)
+            || !mediaTypes.Contains(contentType.MediaType.Value, StringComparer.OrdinalIgnoreCase))
+        {
+            return (null, Problems.UnsupportedMediaType(request.ContentType, mediaTypes));
+        }
+        if (contentType.Charset.HasValue && !contentType.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase))
+            return (null, Problems.UnsupportedMediaType(request.ContentType, mediaTypes, $"content type '{request.ContentType}': charset '{contentType.Charset}' is not supported; send UTF-8"));
+        if (request.ContentLength > maxBytes) return (null, Problems.TooLarge(maxBytes));
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > maxBytes) return (null, Problems.TooLarge(maxBytes));
+            buffer.Write(chunk, 0, read);
+        }
+        try
+        {
+            var bytes = buffer.GetBuffer().AsSpan(0, (int)buffer.Length);
+            if (bytes.StartsWith(Encoding.UTF8.Preamble)) bytes = bytes[Encoding.UTF8.Preamble.Length..];
+            return (StrictUtf8.GetString(bytes), null);
+        }
+        catch (DecoderFallbackException e)
+        {
+            return (null, Problems.Invalid("The body is not valid UTF-8",
+                [new InputError(e.Index >= 0 ? $"byte {e.Index}" : "body", "invalid UTF-8 byte sequence")]));
+        }
+    }
+}

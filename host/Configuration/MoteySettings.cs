@@ -1,0 +1,46 @@
+namespace Motey.Host.Configuration;
+
+/// <summary>Everything config.ini says, parsed and checked. Paths are absolute.</summary>
+internal sealed record MoteySettings
+{
+    /// <summary>The config file these settings came from; null when the embedded defaults are used.</summary>
+    public string? SourceFile { get; init; }
+    /// <summary>Folder that relative paths were resolved against.</summary>
+    public required string BaseDirectory { get; init; }
+
+    public required GeneralSettings General { get; init; }
+    public required LoggerSettings Logger { get; init; }
+    public required WebServerSettings WebServer { get; init; }
+    public required MqttSettings Mqtt { get; init; }
+    public required DatabaseSettings Database { get; init; }
+    public required ZeroMqSettings ZeroMq { get; init; }
+    public required PluginSettings Plugins { get; init; }
+    public required OrchestratorSettings Orchestrator { get; init; }
+
+    /// <summary>The raw configuration, so each plugin can read its own section (e.g. [DOCKER]).</summary>
+    public required Microsoft.Extensions.Configuration.IConfiguration Raw { get; init; }
+}
+
+internal sealed record GeneralSettings(string AppName, string PidFile, string Address);
+
+internal sealed record LoggerSettings(string Name, string LogPath, string FileName, Serilog.Events.LogEventLevel Level)
+{
+    public string FilePath => Path.Combine(LogPath, FileName);
+}
+
+internal sealed record WebServerSettings(string Ip, int Port, long MaxBodyBytes);
+
+internal sealed record MqttSettings(string Ip, int Port, int KeepAliveSeconds, string? Username, string? Password);
+
+internal sealed record DatabaseSettings(string Path);
+
+internal sealed record ZeroMqSettings(
+    string CapabilityEngineEndpoint,
+    int CapabilitiesReplier,
+    int DeployImageReplier,
+    int ImageStatusReplier,
+    int ImageTerminateReplier);
+
+internal sealed record PluginSettings(string Path, TimeSpan ActivationTimeout, TimeSpan CallTimeout);
+
+internal sealed record OrchestratorSettings(TimeSpan ReconcileInterval);

@@ -1,0 +1,97 @@
+using Carter;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Motey.Host.Api;
+using Motey.Host.Cluster;
+using Motey.Host.Configuration;
+using Motey.Host.Health;
+using Motey.Host.Orchestration;
+using Motey.Host.Plugins;
+using Motey.Host.Storage;
+using Serilog;
+
+namespace Motey.Host;
+
+/// <summary>The composition root: one agent built from its settings.</summary>
+internal static class MoteyApp
+{
+    public static WebApplication Build(MoteySettings settings, Action<WebApplicationBuilder>? customize = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ApplicationName = typeof(MoteyApp).Assembly.GetName().Name,
+            ContentRootPath = settings.BaseDirectory,
+        });
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(System.Net.IPAddress.Parse(settings.WebServer.Ip), settings.WebServer.Port);
+            kestrel.Limits.MaxRequestBodySize = settings.WebServer.MaxBodyBytes;
+            kestrel.AddServerHeader = false;
+        });
+
+        var logger = CreateLogger(settings);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSerilog(logger, dispose: true);
+
+        var database = new Database(settings.Database.Path);
+        database.Initialize();
+
+        var services = builder.Services;
+        services.AddSingleton(settings);
+        services.AddSingleton(NodeIdentity.From(settings));
+        services.AddSingleton(database);
+        services.AddSingleton<CapabilityRepository>();
+        services.AddSingleton<NodeRepository>();
+        services.AddSingleton<ServiceRepository>();
+        services.AddSingleton<PluginCatalog>();
+        services.AddSingleton<LocalNode>();
+        services.AddSingleton<IPeerDirectory, LocalOnlyPeers>();
+        services.AddSingleton<Placement>();
+        services.AddSingleton<Orchestrator>();
+        services.AddSingleton<BlueprintValidator>();
+        services.AddSingleton<NodeStatusSampler>();
+        // Order matters: plugins are loaded before the orchestrator resumes leftover work.
+        services.AddHostedService<PluginHost>();
+        services.AddHostedService(sp => sp.GetRequiredService<NodeStatusSampler>());
+        services.AddHostedService<OrchestrationWorker>();
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+
+        services.AddHealthChecks()
+            .AddCheck<DatabaseHealthCheck>("database")
+            .AddCheck<PluginsHealthCheck>("plugins");
+        services.AddProblemDetails();
+        services.AddOpenApi();
+        services.AddCarter(new DependencyContextAssemblyCatalog(typeof(MoteyApp).Assembly), c => c
+            .WithModule<ServiceModule>()
+            .WithModule<CapabilitiesModule>()
+            .WithModule<NodesModule>()
+            .WithModule<NodeStatusModule>()
+            .WithModule<HeartbeatModule>()
+            .WithModule<PluginsModule>());
+
+        customize?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapCarter();
+        app.MapHealthChecks("/healthz");
+        app.MapOpenApi("/openapi/v1.json");
+        return app;
+    }
+
+    private static Serilog.Core.Logger CreateLogger(MoteySettings settings)
+    {
+        Directory.CreateDirectory(settings.Logger.LogPath);
+        return new LoggerConfiguration()
+            .MinimumLevel.Is(settings.Logger.Level)
+            .MinimumLevel.Override("Microsoft.AspNetCore", Serilog.Events.LogEventLevel.Warning)
+            .MinimumLevel.Override("Microsoft.Extensions.Diagnostics.HealthChecks", Serilog.Events.LogEventLevel.Warning)
+            .Enrich.WithProperty("App", settings.Logger.Name)
+            .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}",
+                standardErrorFromLevel: Serilog.Events.LogEventLevel.Verbose)
+            .WriteTo.File(settings.Logger.FilePath,
+                rollingInterval: RollingInterval.Day, fileSizeLimitBytes: 10 * 1024 * 1024, rollOnFileSizeLimit: true, retainedFileCountLimit: 14,
+                outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}")
+            .CreateLogger();
+    }
+}

@@ -1,0 +1,233 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Threading.Channels;
+using Motey.Abstractions;
+using Motey.Host.Api.Parsing;
+using Motey.Host.Storage;
+
+namespace Motey.Host.Orchestration;
+
+internal enum CommandKind { Deploy, Terminate }
+
+/// <summary>A unit of work for the orchestration worker; <see cref="Show"/> makes it readable in logs.</summary>
+internal sealed record OrchestrationCommand(CommandKind Kind, string ServiceId)
+{
+    public string Show() => $"{Kind} service {ServiceId}";
+}
+
+/// <summary>
+/// The seed's InterNodeOrchestrator: accepts services, deploys each image where it can run, follows
+/// the instances' states and terminates services. Every change is stored at once; work on one service
+/// is serialised, different services proceed in parallel.
+/// </summary>
+internal sealed class Orchestrator(
+    ServiceRepository services,
+    Placement placement,
+    IPeerDirectory peers,
+    ILogger<Orchestrator> log)
+{
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new();
+    private readonly ConcurrentDictionary<string, bool> _terminationRequested = new();
+    private readonly Channel<OrchestrationCommand> _commands = Channel.CreateUnbounded<OrchestrationCommand>();
+
+    public ChannelReader<OrchestrationCommand> Commands => _commands.Reader;
+
+    /// <summary>Stores the blueprint as a new service (INITIAL) and queues its deployment.</summary>
+    public async Task<Service> AcceptAsync(Blueprint blueprint, CancellationToken cancellationToken)
+    {
+        var service = new Service
+        {
+            Id = Guid.NewGuid().ToString("N"),
+            ServiceName = blueprint.ServiceName,
+            NodeType = blueprint.NodeType,
+            Images = blueprint.Images,
+            State = ServiceState.Initial,
+        };
+        await services.AddAsync(service, cancellationToken);
+        log.LogInformation("Service {ServiceId} ({ServiceName}) accepted with {ImageCount} images", service.Id, service.ServiceName, service.Images.Count);
+        Enqueue(new OrchestrationCommand(CommandKind.Deploy, service.Id));
+        return service;
+    }
+
+    /// <summary>Queues the termination of a service; deployment of its remaining images stops.</summary>
+    public void RequestTermination(string serviceId)
+    {
+        _terminationRequested[serviceId] = true;
+        Enqueue(new OrchestrationCommand(CommandKind.Terminate, serviceId));
+    }
+
+    private void Enqueue(OrchestrationCommand command) => _commands.Writer.TryWrite(command);
+
+    /// <summary>Work left over from a previous run: undeployed images are deployed, interrupted terminations finished.</summary>
+    public async Task ResumeAsync(CancellationToken cancellationToken)
+    {
+        foreach (var service in await services.AllAsync(cancellationToken))
+        {
+            if (service.Images.Any(i => i.State == ImageState.Stopping))
+                RequestTermination(service.Id);
+            else if (service.Images.Any(NeedsDeployment))
+                Enqueue(new OrchestrationCommand(CommandKind.Deploy, service.Id));
+        }
+    }
+
+    public Task RunAsync(OrchestrationCommand command, CancellationToken cancellationToken) => command.Kind switch
+    {
+        CommandKind.Deploy => DeployAsync(command.ServiceId, cancellationToken),
+        _ => TerminateAsync(command.ServiceId, cancellationToken),
+    };
+
+    private static bool NeedsDeployment(Image image) =>
+        image.State == ImageState.Initial || (image.State == ImageState.Instantiating && image.Id.Length == 0);
+
+    private async Task DeployAsync(string serviceId, CancellationToken cancellationToken)
+    {
+        using var _ = await LockAsync(serviceId, cancellationToken);
+        var service = await services.GetAsync(serviceId, cancellationToken);
+        for (var index = 0; service is not null && index < service.Images.Count; index++)
+        {
+            if (_terminationRequested.ContainsKey(serviceId)) return;
+            if (NeedsDeployment(service.Images[index])) service = await DeployImageAsync(service, index, cancellationToken);
+        }
+    }
+
+    private async Task<Service> DeployImageAsync(Service service, int index, CancellationToken cancellationToken)
+    {
+        var image = service.Images[index];
+        var target = await placement.FindNodeAsync(image, cancellationToken);
+        if (target.Node is null)
+            return await SaveAsync(service, index, image with { State = ImageState.Error, StateMessage = target.Problem! }, cancellationToken);
+
+        service = await SaveAsync(service, index, image with { Node = target.Node.Address, State = ImageState.Instantiating, StateMessage = "" }, cancellationToken);
+        image = service.Images[index];
+        var labels = new Dictionary<string, string>
+        {
+            [InstanceLabels.ServiceId] = service.Id,
+            [InstanceLabels.ImageIndex] = index.ToString(CultureInfo.InvariantCulture),
+            [InstanceLabels.Node] = target.Node.Address,
+        };
+        try
+        {
+            var id = await target.Node.DeployImageAsync(image, labels, cancellationToken);
+            service = await SaveAsync(service, index, image with { Id = id }, cancellationToken);
+            log.LogInformation("Image {Image} of service {ServiceId} runs on {Node} as {InstanceId}", image.Name, service.Id, target.Node.Address, id);
+            return await RefreshAsync(service, index, target.Node, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            log.LogWarning("Image {Image} of service {ServiceId} failed to deploy on {Node}: {Error}", image.Name, service.Id, target.Node.Address, e.Message);
+            return await SaveAsync(service, index, image with { State = ImageState.Error, StateMessage = $"deploy on {target.Node.Address} failed: {e.Message}" }, cancellationToken);
+        }
+    }
+
+    private async Task TerminateAsync(string serviceId, CancellationToken cancellationToken)
+    {
+        using var _ = await LockAsync(serviceId, cancellationToken);
+        var service = await services.GetAsync(serviceId, cancellationToken);
+        for (var index = 0; service is not null && index < service.Images.Count; index++)
+        {
+            var image = service.Images[index];
+            if (image.State == ImageState.Terminated) continue;
+            if (image.Id.Length == 0 || image.Node is null)
+            {
+                // Never started: nothing to stop. Its error, if any, stays readable.
+                service = await SaveAsync(service, index, image with { State = ImageState.Terminated }, cancellationToken);
+                continue;
+            }
+            service = await SaveAsync(service, index, image with { State = ImageState.Stopping, StateMessage = "" }, cancellationToken);
+            try
+            {
+                var node = peers.Find(image.Node) ?? throw new InvalidOperationException($"node {image.Node} is not known any more");
+                await node.TerminateImageAsync(image, cancellationToken);
+                service = await SaveAsync(service, index, image with { State = ImageState.Terminated }, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                log.LogWarning("Image {Image} of service {ServiceId} failed to stop: {Error}", image.Name, serviceId, e.Message);
+                service = await SaveAsync(service, index, image with { State = ImageState.Error, StateMessage = $"stop on {image.Node} failed: {e.Message}" }, cancellationToken);
+            }
+        }
+        _terminationRequested.TryRemove(serviceId, out bool _);
+        if (service is not null) log.LogInformation("Service {ServiceId} terminated: {State}", serviceId, service.State);
+    }
+
+    /// <summary>One pass over every service with live instances: their states follow what the nodes report.</summary>
+    public async Task ReconcileAsync(CancellationToken cancellationToken)
+    {
+        foreach (var candidate in await services.AllAsync(cancellationToken))
+        {
+            if (!candidate.Images.Any(IsLive)) continue;
+            var gate = _locks.GetOrAdd(candidate.Id, _ => new SemaphoreSlim(1, 1));
+            if (!await gate.WaitAsync(0, cancellationToken)) continue;  // busy: the next pass gets it
+            try
+            {
+                var service = await services.GetAsync(candidate.Id, cancellationToken);
+                for (var index = 0; service is not null && index < service.Images.Count; index++)
+                {
+                    var image = service.Images[index];
+                    if (!IsLive(image)) continue;
+                    var node = peers.Find(image.Node!);
+                    service = node is null
+                        ? await SaveAsync(service, index, image with { State = ImageState.Error, StateMessage = $"node {image.Node} is not known any more" }, cancellationToken)
+                        : await RefreshAsync(service, index, node, cancellationToken);
+                }
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }
+    }
+
+    private static bool IsLive(Image image) =>
+        image.Id.Length > 0 && image.Node is not null && image.State is ImageState.Instantiating or ImageState.Running;
+
+    private async Task<Service> RefreshAsync(Service service, int index, INodeClient node, CancellationToken cancellationToken)
+    {
+        var image = service.Images[index];
+        ImageState state;
+        string message = "";
+        try
+        {
+            state = await node.GetImageStateAsync(image, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            (state, message) = (ImageState.Error, $"state of instance {image.Id} on {node.Address} unknown: {e.Message}");
+        }
+        if (state == ImageState.Terminated)
+            (state, message) = (ImageState.Error, $"instance {image.Id} stopped outside the agent's control");
+        if (state == image.State && message == image.StateMessage) return service;
+        log.LogInformation("Image {Image} of service {ServiceId}: {OldState} -> {NewState}", image.Name, service.Id, image.State, state);
+        return await SaveAsync(service, index, image with { State = state, StateMessage = message }, cancellationToken);
+    }
+
+    /// <summary>Replaces one image, derives the service's state and message, and stores the result at once.</summary>
+    private async Task<Service> SaveAsync(Service service, int index, Image image, CancellationToken cancellationToken)
+    {
+        var images = service.Images.ToArray();
+        images[index] = image;
+        var updated = service with
+        {
+            Images = images,
+            State = ServiceStates.FromImages(images.Select(i => i.State)),
+            StateMessage = string.Join("; ", images
+                .Select((i, n) => (i, n))
+                .Where(x => x.i.StateMessage.Length > 0)
+                .Select(x => $"images[{x.n}] ({x.i.Name}): {x.i.StateMessage}")),
+        };
+        await services.UpdateAsync(updated, cancellationToken);
+        return updated;
+    }
+
+    private async Task<IDisposable> LockAsync(string serviceId, CancellationToken cancellationToken)
+    {
+        var gate = _locks.GetOrAdd(serviceId, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        return new Releaser(gate);
+    }
+
+    private sealed class Releaser(SemaphoreSlim gate) : IDisposable
+    {
+        public void Dispose() => gate.Release();
+    }
+}

@@ -1,0 +1,203 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using System.Text.RegularExpressions;
+using McMaster.NETCore.Plugins;
+using Microsoft.Extensions.Configuration;
+using Motey.Abstractions;
+using Motey.Host.Cluster;
+using Motey.Host.Configuration;
+using Motey.Host.Storage;
+
+namespace Motey.Host.Plugins;
+
+/// <summary>
+/// The seed's VALManager. Loads every <c>plugins/&lt;Name&gt;/&lt;Name&gt;.dll</c> into its own load context
+/// (only the contract and the logging/configuration abstractions are shared), activates it, and keeps
+/// its engine registered as a <c>plugin</c> capability while it is active. A plugin that fails or hangs
+/// is recorded with its error; it never stops the node.
+/// </summary>
+internal sealed partial class PluginCatalog(
+    MoteySettings settings,
+    CapabilityRepository capabilities,
+    NodeIdentity identity,
+    ILoggerFactory loggerFactory)
+{
+    private static readonly Type[] SharedTypes =
+        [typeof(IValPlugin), typeof(ILogger), typeof(ILoggerFactory), typeof(IConfiguration)];
+
+    private readonly ILogger _log = loggerFactory.CreateLogger<PluginCatalog>();
+    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Entry> _byType = new(StringComparer.Ordinal);
+
+    /// <summary>True once every plugin folder has been tried.</summary>
+    public bool Loaded { get; private set; }
+
+    public IReadOnlyList<PluginInfo> List() =>
+        _entries.Values.Select(e => e.Info()).OrderBy(i => i.Name, StringComparer.Ordinal).ToList();
+
+    /// <summary>The active VAL for an engine, or null.</summary>
+    public IValPlugin? Find(string engine) =>
+        _byType.TryGetValue(engine, out var entry) && entry.State == PluginState.Active ? entry.Plugin : null;
+
+    /// <summary>Engines of every plugin that loaded, active or not: the engines a blueprint may name on this node.</summary>
+    public IReadOnlyCollection<string> KnownEngines => _byType.Keys.ToList();
+
+    public async Task LoadAllAsync(CancellationToken cancellationToken)
+    {
+        var root = settings.Plugins.Path;
+        if (!Directory.Exists(root))
+        {
+            _log.LogWarning("Plugins folder {PluginsPath} does not exist; no VAL is loaded", root);
+            Loaded = true;
+            return;
+        }
+        var folders = Directory.GetDirectories(root).Order(StringComparer.Ordinal).ToList();
+        // In parallel, so one hanging plugin costs the start one timeout, not one per plugin.
+        await Task.WhenAll(folders.Select(folder => LoadOneAsync(folder, cancellationToken)));
+        Loaded = true;
+        _log.LogInformation("Plugins loaded from {PluginsPath}: {Active} active, {Broken} not usable",
+            root, _entries.Values.Count(e => e.State == PluginState.Active), _entries.Values.Count(e => e.State != PluginState.Active));
+    }
+
+    private async Task LoadOneAsync(string folder, CancellationToken cancellationToken)
+    {
+        var name = Path.GetFileName(folder);
+        var entry = _entries[name] = new Entry(name, Path.Combine(folder, name + ".dll"));
+        var timeout = settings.Plugins.ActivationTimeout;
+        try
+        {
+            // Loading runs on the thread pool too: a static constructor can hang as well as ActivateAsync.
+            var plugin = await Task.Run(() => Instantiate(entry), cancellationToken).WaitAsync(timeout, cancellationToken);
+            if (!_byType.TryAdd(entry.Type!, entry))
+                throw new PluginLoadException($"engine '{entry.Type}' is already provided by plugin '{_byType[entry.Type!].Name}'");
+
+            using var activation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            activation.CancelAfter(timeout);
+            await plugin.ActivateAsync(Context(entry.Type!), activation.Token).WaitAsync(timeout, cancellationToken);
+            await capabilities.AddAsync([new Capability(entry.Type!, Capability.PluginType)], cancellationToken);
+            entry.Set(PluginState.Active, null);
+            _log.LogInformation("Plugin {Plugin} {Version} active: engine {Engine}", name, entry.Version, entry.Type);
+        }
+        catch (TimeoutException)
+        {
+            entry.Set(PluginState.TimedOut, $"did not load and activate within {timeout.TotalSeconds:0.###} s");
+            _log.LogError("Plugin {Plugin} did not load and activate within {Timeout}; it is not used", name, timeout);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            entry.Set(PluginState.Failed, "the agent stopped while the plugin was loading");
+        }
+        catch (Exception e)
+        {
+            // Anything a third-party plugin throws is its own failure, never the node's: record it and go on.
+            var message = Describe(e);
+            entry.Set(PluginState.Failed, message);
+            _log.LogError(e, "Plugin {Plugin} failed: {Error}", name, message);
+        }
+    }
+
+    private static IValPlugin Instantiate(Entry entry)
+    {
+        if (!File.Exists(entry.Path))
+            throw new PluginLoadException($"no assembly {Path.GetFileName(entry.Path)} in the plugin folder (expected plugins/<Name>/<Name>.dll)");
+        var loader = PluginLoader.CreateFromAssemblyFile(entry.Path, SharedTypes, config => config.PreferSharedTypes = true);
+        Assembly assembly;
+        Type[] types;
+        try
+        {
+            assembly = loader.LoadDefaultAssembly();
+            types = assembly.GetExportedTypes();
+        }
+        catch (Exception e) when (e is BadImageFormatException or FileLoadException or ReflectionTypeLoadException or FileNotFoundException)
+        {
+            throw new PluginLoadException($"{Path.GetFileName(entry.Path)} is not a loadable .NET assembly: {e.Message}", e);
+        }
+        var candidates = types.Where(t => typeof(IValPlugin).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false }).ToList();
+        if (candidates.Count != 1)
+            throw new PluginLoadException(candidates.Count == 0
+                ? $"{assembly.GetName().Name} has no public class implementing {nameof(IValPlugin)}"
+                : $"{assembly.GetName().Name} has {candidates.Count} classes implementing {nameof(IValPlugin)}; expected one");
+        var plugin = (IValPlugin)(Activator.CreateInstance(candidates[0])
+            ?? throw new PluginLoadException($"{candidates[0].FullName} could not be created"));
+        var type = plugin.PluginType;
+        if (type is null || !EngineName().IsMatch(type))
+            throw new PluginLoadException($"plugin type '{type}' is not a valid engine name (lower case letters, digits, '_', '.', '-')");
+        entry.Loaded(plugin, type, assembly.GetName().Version?.ToString());
+        return plugin;
+    }
+
+    private ValContext Context(string type)
+    {
+        var dataDirectory = Path.Combine(Path.GetDirectoryName(settings.Database.Path)!, "plugins", type);
+        Directory.CreateDirectory(dataDirectory);
+        return new ValContext
+        {
+            Settings = settings.Raw.GetSection(type.ToUpperInvariant()),
+            LoggerFactory = loggerFactory,
+            DataDirectory = dataDirectory,
+            NodeAddress = identity.Address,
+        };
+    }
+
+    /// <summary>Withdraws every plugin capability, then deactivates the plugins (each within the activation timeout).</summary>
+    public async Task DeactivateAllAsync(CancellationToken cancellationToken)
+    {
+        var active = _entries.Values.Where(e => e.State == PluginState.Active).ToList();
+        await Task.WhenAll(active.Select(async entry =>
+        {
+            entry.Set(PluginState.Deactivated, null);
+            try
+            {
+                await capabilities.RemoveAsync([new Capability(entry.Type!, Capability.PluginType)], cancellationToken);
+                using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                cts.CancelAfter(settings.Plugins.ActivationTimeout);
+                await entry.Plugin!.DeactivateAsync(cts.Token).WaitAsync(settings.Plugins.ActivationTimeout, cancellationToken);
+                _log.LogInformation("Plugin {Plugin} deactivated", entry.Name);
+            }
+            catch (Exception e)
+            {
+                _log.LogError(e, "Plugin {Plugin} failed to deactivate: {Error}", entry.Name, Describe(e));
+            }
+        }));
+    }
+
+    private static string Describe(Exception e) => e switch
+    {
+        PluginLoadException => e.Message,
+        TargetInvocationException { InnerException: { } inner } => Describe(inner),
+        _ => $"{e.GetType().Name}: {e.Message}",
+    };
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9_.-]{0,63}$")]
+    internal static partial Regex EngineName();
+
+    private sealed class Entry(string name, string path)
+    {
+        private readonly Lock _gate = new();
+        public string Name { get; } = name;
+        public string Path { get; } = path;
+        public string? Type { get; private set; }
+        public string? Version { get; private set; }
+        public IValPlugin? Plugin { get; private set; }
+        public PluginState State { get; private set; } = PluginState.Loading;
+        private string? _error;
+
+        public void Loaded(IValPlugin plugin, string type, string? version)
+        {
+            lock (_gate) (Plugin, Type, Version) = (plugin, type, version);
+        }
+
+        public void Set(PluginState state, string? error)
+        {
+            lock (_gate) (State, _error) = (state, error);
+        }
+
+        public PluginInfo Info()
+        {
+            lock (_gate) return new PluginInfo(Name, Type, State, _error, Path, Version);
+        }
+    }
+}
+
+/// <summary>A plugin folder that does not hold a usable VAL; the message says why.</summary>
+internal sealed class PluginLoadException(string message, Exception? inner = null) : Exception(message, inner);

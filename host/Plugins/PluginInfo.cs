@@ -1,0 +1,27 @@
+using System.Text.Json.Serialization;
+
+namespace Motey.Host.Plugins;
+
+[JsonConverter(typeof(JsonStringEnumConverter<PluginState>))]
+internal enum PluginState
+{
+    /// <summary>Being loaded or activated.</summary>
+    Loading,
+    /// <summary>Activated; its engine is a capability of the node.</summary>
+    Active,
+    /// <summary>Could not be loaded (bad or missing assembly, no VAL type in it) or threw on activation.</summary>
+    Failed,
+    /// <summary>Did not finish activating within [PLUGINS] activation_timeout.</summary>
+    TimedOut,
+    /// <summary>Deactivated at shutdown.</summary>
+    Deactivated,
+}
+
+/// <summary>What GET /v1/plugins shows of a plugin.</summary>
+internal sealed record PluginInfo(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("type")] string? Type,
+    [property: JsonPropertyName("state")] PluginState State,
+    [property: JsonPropertyName("error")] string? Error,
+    [property: JsonPropertyName("path")] string Path,
+    [property: JsonPropertyName("version")] string? Version);

@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using Motey.Abstractions;
+
+namespace Motey.Val.Process;
+
+/// <summary>
+/// Starts an instance's process detached from the agent and held just before the program runs,
+/// so that creating an instance does not start it yet its pid (and so its id) already exists.
+/// </summary>
+internal static class ProcessLauncher
+{
+    /// <summary>
+    /// Runs as /bin/sh -c in the new session: output to the log (and stdin from /dev/null, so the agent's
+    /// terminal is never read), then SIGSTOP itself; on SIGCONT it execs the program, which keeps the pid.
+    /// $1 is the log file, the rest the program and its arguments.
+    /// </summary>
+    internal const string Script = "exec </dev/null >>\"$1\" 2>&1; shift; kill -s STOP $$; exec \"$@\"";
+
+    /// <summary>$0 of the shell; shows in ps while an instance waits for its start.</summary>
+    private const string ShellName = "motey-process";
+
+    // setsid(1) gives the process its own session and process group: Ctrl-C in the agent's terminal does not
+    // reach it, it outlives the agent, and stop can signal everything it spawned. setsid execs without a fork
+    // because a .NET child is never a process group leader, so the pid stays the program's.
+    private static readonly string? s_setsid = new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists);
+
+    /// <summary>Whether instances get their own session (setsid is installed).</summary>
+    public static bool DetachesFromAgent => s_setsid is not null;
+
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Launches the process and waits until it holds before the program; returns its pid and stat line.
+    /// Its output goes to <paramref name="logPath"/>. On failure nothing is left running.
+    /// </summary>
+    public static async Task<(int Pid, ProcStat Stat)> LaunchHeldAsync(
+        string executable, ProcessParameters parameters, string workingDirectory, string logPath, CancellationToken cancellationToken)
+    {
+        var pid = Launch(executable, parameters, workingDirectory, logPath);
+        try
+        {
+            return (pid, await WaitUntilHeldAsync(pid, executable, logPath, cancellationToken));
+        }
+        catch
+        {
+            // Nothing refers to the process yet: end it rather than leave it held forever.
+            NativeMethods.TrySignal(pid, NativeMethods.SigKill);
+            throw;
+        }
+    }
+
+    private static int Launch(string executable, ProcessParameters parameters, string workingDirectory, string logPath)
+    {
+        var start = new ProcessStartInfo(s_setsid ?? "/bin/sh")
+        {
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory,
+        };
+        if (s_setsid is not null) start.ArgumentList.Add("/bin/sh");
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add(Script);
+        start.ArgumentList.Add(ShellName);
+        start.ArgumentList.Add(logPath);
+        start.ArgumentList.Add(executable);
+        foreach (var arg in parameters.Args) start.ArgumentList.Add(arg);
+        // The program inherits the agent's environment (PATH, locale, ...) with the blueprint's env on top.
+        foreach (var (name, value) in parameters.Env) start.Environment[name] = value;
+
+        // Disposing the Process object releases the handle only; the process runs on.
+        using var process = System.Diagnostics.Process.Start(start)
+            ?? throw new InvalidOperationException($"could not start {start.FileName}");
+        return process.Id;
+    }
+
+    private static async Task<ProcStat> WaitUntilHeldAsync(int pid, string executable, string logPath, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var stat = ProcFs.ReadStat(pid);
+            if (stat is not { } s || s.State is 'Z' or 'X' or 'x')
+            {
+                throw new ValException($"could not launch '{executable}': the launcher exited early; its output: {ReadTail(logPath)}");
+            }
+            if (s.State == 'T' && IsHeld(pid)) return s;
+            if (clock.Elapsed > ReadyTimeout)
+            {
+                throw new ValException($"could not launch '{executable}': the launcher was not ready within {ReadyTimeout.TotalSeconds} s");
+            }
+            await Task.Delay(5, cancellationToken);
+        }
+    }
+
+    private static string ReadTail(string path)
+    {
+        var text = File.Exists(path) ? File.ReadAllText(path).Trim() : "";
+        return text.Length == 0 ? "(none)" : text.Length <= 1000 ? text : text[^1000..];
+    }
+
+    /// <summary>Whether the process is still the held shell, i.e. created but not yet started.</summary>
+    public static bool IsHeld(int pid)
+    {
+        var argv = ProcFs.ReadCommandLine(pid);
+        return argv.Count >= 3 && argv[1] == "-c" && argv[2] == Script;
+    }
+}

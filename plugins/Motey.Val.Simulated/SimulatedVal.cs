@@ -1,0 +1,144 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Motey.Abstractions;
+
+namespace Motey.Val.Simulated;
+
+/// <summary>
+/// The <c>simulated</c> VAL: instances that live only in memory, for demos, tests and scale benchmarks. Thread-safe.
+/// </summary>
+/// <remarks>
+/// <para><b>Settings</b> (<c>[SIMULATED]</c> in config.ini): <c>start_delay_ms</c> (default 200), <c>failure_rate</c>
+/// (0.0–1.0, default 0), <c>seed</c> (optional, makes the failures repeatable). A bad value fails activation with a
+/// message naming the key and the value.</para>
+/// <para><b>Parameters</b> override per image: <c>start_delay_ms</c> (number), <c>fail</c> (boolean: true always ends
+/// in Error, false never does).</para>
+/// <para><b>Images</b> always exist: any name is present, loading and deleting do nothing, so a blueprint can name
+/// whatever it likes.</para>
+/// <para><b>States</b>: Initial after create; Instantiating for the start delay, counted from
+/// <see cref="StartInstanceAsync"/>; then Running, or Error when the instance fails. Stopping is instant: Terminated
+/// right after <see cref="StopInstanceAsync"/>. A stopped or failed instance can be started again.</para>
+/// <para><b>Stats</b> are made up but plausible, and the same for an id every time. Instances do not survive the
+/// agent: they are gone after a restart.</para>
+/// </remarks>
+public sealed class SimulatedVal : IValPlugin
+{
+    private readonly ConcurrentDictionary<string, SimulatedInstance> _instances = new(StringComparer.Ordinal);
+    private readonly Lock _diceGate = new();
+    private ILogger _logger = NullLogger.Instance;
+    private SimulatedSettings _settings = new(SimulatedSettings.DefaultStartDelay, 0, null);
+    private Random _dice = new();
+
+    /// <inheritdoc />
+    public string PluginType => "simulated";
+
+    /// <summary>Reads the <c>[SIMULATED]</c> settings; throws <see cref="ValException"/> for a bad value.</summary>
+    public Task ActivateAsync(ValContext context, CancellationToken cancellationToken)
+    {
+        var settings = SimulatedSettings.Read(context.Settings);
+        _logger = context.LoggerFactory.CreateLogger<SimulatedVal>();
+        _settings = settings;
+        _dice = settings.Seed is { } seed ? new Random(seed) : new Random();
+        _logger.LogInformation(
+            "Simulated engine active: start delay {StartDelay}, failure rate {FailureRate}, seed {Seed}",
+            settings.StartDelay, settings.FailureRate, settings.Seed);
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task DeactivateAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> ValidateParameters(IReadOnlyDictionary<string, JsonElement> parameters)
+    {
+        var problems = new List<string>();
+        SimulatedParameters.Parse(parameters, problems);
+        return problems;
+    }
+
+    /// <summary>Always true: simulated images exist under any name.</summary>
+    public Task<bool> HasImageAsync(string imageName, CancellationToken cancellationToken) => Task.FromResult(true);
+
+    /// <summary>Does nothing: there is nothing to download.</summary>
+    public Task LoadImageAsync(string imageName, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Does nothing: the image keeps existing.</summary>
+    public Task DeleteImageAsync(string imageName, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Creates an instance in state Initial; throws <see cref="ValException"/> for invalid parameters.</summary>
+    public Task<string> CreateInstanceAsync(InstanceSpec spec, CancellationToken cancellationToken)
+    {
+        var problems = new List<string>();
+        var parameters = SimulatedParameters.Parse(spec.Parameters, problems);
+        if (problems.Count > 0) throw new ValException(string.Join("; ", problems));
+
+        var id = "sim-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        var instance = new SimulatedInstance(
+            id, spec.ImageName, new Dictionary<string, string>(spec.Labels),
+            parameters.StartDelay ?? _settings.StartDelay, parameters.Fail);
+        if (!_instances.TryAdd(id, instance)) throw new InvalidOperationException($"instance id {id} was drawn twice");
+        _logger.LogDebug("Created simulated instance {InstanceId} of {ImageName}", id, spec.ImageName);
+        return Task.FromResult(id);
+    }
+
+    /// <inheritdoc />
+    public Task StartInstanceAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        Get(instanceId).Start(RollFailure);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Terminates the instance at once; an unknown instance is fine.</summary>
+    public Task StopInstanceAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        if (_instances.TryGetValue(instanceId, out var instance)) instance.Stop();
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task RemoveInstanceAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        _instances.TryRemove(instanceId, out _);
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task<bool> HasInstanceAsync(string instanceId, CancellationToken cancellationToken) =>
+        Task.FromResult(_instances.ContainsKey(instanceId));
+
+    /// <summary>Every instance that has not ended (created, instantiating or running), with its labels.</summary>
+    public Task<IReadOnlyList<ValInstance>> GetRunningInstancesAsync(CancellationToken cancellationToken)
+    {
+        IReadOnlyList<ValInstance> running = _instances.Values
+            .Where(i => i.State is ImageState.Initial or ImageState.Instantiating or ImageState.Running)
+            .Select(i => new ValInstance(i.Id, i.ImageName, i.Labels))
+            .ToList();
+        return Task.FromResult(running);
+    }
+
+    /// <inheritdoc />
+    public Task<ValInstanceStatus?> GetStatsAsync(string instanceId, CancellationToken cancellationToken) =>
+        Task.FromResult(_instances.TryGetValue(instanceId, out var instance) ? instance.Stats() : null);
+
+    /// <summary>The sum over the running instances.</summary>
+    public Task<SystemStatus> GetAllInstancesStatsAsync(CancellationToken cancellationToken) =>
+        Task.FromResult(SystemStatus.Sum(_instances.Values.Select(i => i.Stats()).Where(s => s.Status == ImageState.Running)));
+
+    /// <inheritdoc />
+    public Task<ImageState> GetInstanceStateAsync(string instanceId, CancellationToken cancellationToken) =>
+        Task.FromResult(_instances.TryGetValue(instanceId, out var instance) ? instance.State : ImageState.Terminated);
+
+    private SimulatedInstance Get(string instanceId) =>
+        _instances.TryGetValue(instanceId, out var instance)
+            ? instance
+            : throw new ValException($"instance '{instanceId}' does not exist on this node");
+
+    private bool RollFailure()
+    {
+        // Random is not thread-safe, and one seeded sequence keeps a benchmark repeatable.
+        lock (_diceGate) return _dice.NextDouble() < _settings.FailureRate;
+    }
+}

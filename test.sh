@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs the whole test suite the way CI does, on a fresh Debian machine of this project's kind:
+# installs and starts what the tests need, builds everything, runs every test project.
+set -euo pipefail
+cd "$(dirname "$0")"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "test.sh: the .NET 10 SDK is needed (dotnet is not on PATH)" >&2
+  exit 1
+fi
+# The process VAL launches instances detached through setsid and sh (util-linux, dash: part of every Debian).
+for tool in setsid sh; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "test.sh: '$tool' is missing" >&2; exit 1; }
+done
+
+configuration="${CONFIGURATION:-Release}"
+dotnet build Motey.Host.sln -c "$configuration"
+dotnet test Motey.Host.sln -c "$configuration" --no-build --logger "console;verbosity=normal" "$@"

@@ -1,0 +1,102 @@
+using System.Net;
+using System.Net.Http.Json;
+using Motey.Abstractions;
+using Motey.Host.Tests.Infrastructure;
+
+namespace Motey.Host.Tests.Api;
+
+public sealed class CapabilitiesApiTests : IAsyncLifetime
+{
+    private readonly TestFolder _folder = new();
+    private TestNode _node = null!;
+
+    public async Task InitializeAsync() => _node = await TestNode.StartAsync(_folder);
+
+    public async Task DisposeAsync()
+    {
+        await _node.DisposeAsync();
+        _folder.Dispose();
+    }
+
+    private const string Gpu = """[{"capability": "gpu", "capability_type": "hardware"}]""";
+
+    private Task<HttpResponseMessage> Put(string json, string contentType = "application/json") =>
+        _node.SendAsync(HttpMethod.Put, "/v1/capabilities", json, contentType);
+
+    private Task<HttpResponseMessage> Delete(string json, string contentType = "application/json") =>
+        _node.SendAsync(HttpMethod.Delete, "/v1/capabilities", json, contentType);
+
+    private async Task<List<Capability>> ListAsync() => (await _node.Client.GetFromJsonAsync<List<Capability>>("/v1/capabilities"))!;
+
+    [Fact]
+    public async Task Get_lists_the_plugin_capabilities_of_the_active_plugins()
+    {
+        var list = await ListAsync();
+        Assert.Contains(new Capability("process", "plugin"), list);
+        Assert.Contains(new Capability("simulated", "plugin"), list);
+    }
+
+    [Fact]
+    public async Task Put_with_a_new_capability_returns_201_and_lists_it()
+    {
+        Assert.Equal(HttpStatusCode.Created, (await Put(Gpu)).StatusCode);
+        Assert.Contains(new Capability("gpu", "hardware"), await ListAsync());
+    }
+
+    [Fact]
+    public async Task Put_with_no_new_capability_returns_304()
+    {
+        await Put(Gpu);
+        Assert.Equal(HttpStatusCode.NotModified, (await Put(Gpu)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Put_with_one_new_among_known_ones_returns_201()
+    {
+        await Put(Gpu);
+        var response = await Put("""[{"capability": "gpu", "capability_type": "hardware"}, {"capability": "camera", "capability_type": "hardware"}]""");
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Contains(new Capability("camera", "hardware"), await ListAsync());
+    }
+
+    [Fact]
+    public async Task Delete_of_an_existing_capability_returns_201_and_removes_it()
+    {
+        await Put(Gpu);
+        Assert.Equal(HttpStatusCode.Created, (await Delete(Gpu)).StatusCode);
+        Assert.DoesNotContain(new Capability("gpu", "hardware"), await ListAsync());
+    }
+
+    [Fact]
+    public async Task Delete_of_an_unknown_capability_returns_304()
+    {
+        Assert.Equal(HttpStatusCode.NotModified, (await Delete(Gpu)).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("""[{"capability": "gpu"}]""", "capability_type")]
+    [InlineData("""{"capability": "gpu", "capability_type": "hardware"}""", "$")]
+    [InlineData("""[{"capability": 5, "capability_type": "hardware"}]""", "$[0].capability")]
+    [InlineData("""[{"capability": "gpu", "capability_type": "hardware", "x": 1}]""", "x")]
+    [InlineData("""[{"capability": "gpu", "capability_type": "hardware"}""", "line")]
+    [InlineData("[]", "$")]
+    [InlineData("""[{"capability": "docker", "capability_type": "plugin"}]""", "$[0].capability_type")]
+    public async Task Invalid_capability_lists_are_refused_with_400_and_change_nothing(string json, string where)
+    {
+        var before = await ListAsync();
+        foreach (var response in new[] { await Put(json), await Delete(json) })
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Contains(where, await ServiceApiTests.ProblemDetailAsync(response));
+        }
+        Assert.Equal(before, await ListAsync());
+    }
+
+    [Fact]
+    public async Task Capabilities_in_a_wrong_content_type_are_refused_with_415()
+    {
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await Put(Gpu, "text/plain")).StatusCode);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await Delete(Gpu, "application/x-yaml")).StatusCode);
+        Assert.DoesNotContain(new Capability("gpu", "hardware"), await ListAsync());
+    }
+}

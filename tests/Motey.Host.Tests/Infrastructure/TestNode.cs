@@ -1,0 +1,126 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Motey.Abstractions;
+using Motey.Host;
+using Motey.Host.Configuration;
+
+namespace Motey.Host.Tests.Infrastructure;
+
+/// <summary>
+/// One agent in this process on a real loopback socket, with its own folder (config.ini, SQLite file,
+/// plugins copied from the compiled test plugins). Start another on the same folder to test a restart.
+/// </summary>
+internal sealed class TestNode : IAsyncDisposable
+{
+    public const string Process = "Motey.Val.Process";
+    public const string Simulated = "Motey.Val.Simulated";
+    public const string Throwing = "Motey.TestVal.Throwing";
+    public const string Hanging = "Motey.TestVal.Hanging";
+    public const string Isolation = "Motey.TestVal.Isolation";
+
+    private readonly WebApplication _app;
+
+    private TestNode(WebApplication app, TestFolder folder, Uri address)
+    {
+        _app = app;
+        Folder = folder;
+        Client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public TestFolder Folder { get; }
+    public HttpClient Client { get; }
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>
+    /// Starts a node in <paramref name="folder"/> (a new temporary one when null) with the given plugins.
+    /// <paramref name="settings"/> ("SECTION:key" → value) override the test defaults below.
+    /// </summary>
+    public static async Task<TestNode> StartAsync(TestFolder? folder = null, string[]? plugins = null, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        folder ??= new TestFolder();
+        var pluginsDir = Path.Combine(folder.Path, "plugins");
+        foreach (var plugin in plugins ?? [Process, Simulated])
+            CopyDirectory(Path.Combine(AppContext.BaseDirectory, "plugins", plugin), Path.Combine(pluginsDir, plugin));
+        var values = new Dictionary<string, string>
+        {
+            ["WEBSERVER:port"] = "0",
+            ["LOGGER:level"] = "Debug",
+            ["PLUGINS:path"] = "plugins",
+            ["PLUGINS:activation_timeout"] = "20",  // generous: test classes load plugins in parallel on two cores
+            ["ORCHESTRATOR:reconcile_interval"] = "0.2",
+            ["SIMULATED:start_delay_ms"] = "50",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) values[key] = value;
+        var config = Path.Combine(folder.Path, "config.ini");
+        File.WriteAllLines(config, values.GroupBy(v => v.Key.Split(':')[0])
+            .SelectMany(section => section.Select(v => $"{v.Key.Split(':')[1]} = {v.Value}").Prepend($"[{section.Key}]")));
+        var app = MoteyApp.Build(ConfigLoader.LoadFile(config));
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new TestNode(app, folder, new Uri(address));
+    }
+
+    public Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? body = null, string? contentType = null)
+    {
+        var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8);
+            request.Content.Headers.ContentType = contentType is null ? null : MediaTypeHeaderValue.Parse(contentType);
+        }
+        return Client.SendAsync(request);
+    }
+
+    public Task<HttpResponseMessage> PostBlueprintAsync(string yaml) => SendAsync(HttpMethod.Post, "/v1/service", yaml, "application/x-yaml");
+
+    public async Task<Service> GetServiceAsync(string id) =>
+        (await Client.GetFromJsonAsync<Service>($"/v1/service/{id}"))!;
+
+    /// <summary>Polls the service until <paramref name="condition"/> holds, failing with the last state seen after <paramref name="timeout"/>.</summary>
+    public async Task<Service> WaitForServiceAsync(string id, Func<Service, bool> condition, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        while (true)
+        {
+            var service = await GetServiceAsync(id);
+            if (condition(service)) return service;
+            if (DateTime.UtcNow > deadline)
+                Assert.Fail($"service {id} did not reach the expected state; last seen: {System.Text.Json.JsonSerializer.Serialize(service)}");
+            await Task.Delay(50);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        if (!Directory.Exists(from)) throw new DirectoryNotFoundException($"compiled test plugin missing: {from}");
+        foreach (var dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
+            Directory.CreateDirectory(dir.Replace(from, to));
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+            File.Copy(file, file.Replace(from, to), overwrite: true);
+    }
+}
+
+/// <summary>A temporary folder removed at the end of the test.</summary>
+internal sealed class TestFolder : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("motey-test-").FullName;
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Path, recursive: true); }
+        catch (IOException) { }
+    }
+}

@@ -1,0 +1,53 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using Motey.Abstractions;
+
+namespace Motey.Plugins.Tests;
+
+/// <summary>A fresh folder per test, deleted afterwards.</summary>
+public sealed class TempDirectory : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("motey-plugins-tests-").FullName;
+
+    public void Dispose() => Directory.Delete(Path, recursive: true);
+}
+
+internal static class TestSupport
+{
+    public static readonly IReadOnlyDictionary<string, string> NoLabels = new Dictionary<string, string>();
+
+    /// <summary>What the agent would hand a VAL: its config section, loggers, data folder, node address.</summary>
+    public static ValContext Context(string dataDirectory, IDictionary<string, string?>? settings = null) => new()
+    {
+        Settings = new ConfigurationBuilder().AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build(),
+        LoggerFactory = NullLoggerFactory.Instance,
+        DataDirectory = dataDirectory,
+        NodeAddress = "127.0.0.1",
+    };
+
+    /// <summary>Blueprint parameters written as JSON, e.g. <c>{"args": ["300"]}</c>.</summary>
+    public static IReadOnlyDictionary<string, JsonElement> Parameters(string json = "{}") =>
+        JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(json)!;
+
+    public static InstanceSpec Spec(string image, string parametersJson = "{}", IReadOnlyDictionary<string, string>? labels = null) =>
+        new(image, Parameters(parametersJson), labels ?? NoLabels);
+
+    /// <summary>Polls until the condition holds; fails with <paramref name="what"/> after the deadline.</summary>
+    public static async Task Eventually(Func<Task<bool>> condition, string what, double seconds = 10)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (clock.Elapsed > TimeSpan.FromSeconds(seconds)) Assert.Fail($"timed out after {seconds} s waiting until {what}");
+            await Task.Delay(20);
+        }
+    }
+
+    public static Task Eventually(Func<bool> condition, string what, double seconds = 10) =>
+        Eventually(() => Task.FromResult(condition()), what, seconds);
+
+    /// <summary>The pid of a process VAL instance id (<c>&lt;pid&gt;-&lt;starttime&gt;</c>).</summary>
+    public static int PidOf(string instanceId) => int.Parse(instanceId[..instanceId.IndexOf('-')]);
+}

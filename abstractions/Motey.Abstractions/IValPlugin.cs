@@ -33,10 +33,10 @@ public interface IValPlugin
     /// <summary>Deletes the image, not its instances.</summary>
     Task DeleteImageAsync(string imageName, CancellationToken cancellationToken);
 
-    /// <summary>Creates an instance of an image and returns its id. Does not start it.</summary>
+    /// <summary>Creates an instance of an image and returns its id. Does not start it: until started its state is <see cref="ImageState.Initial"/>.</summary>
     Task<string> CreateInstanceAsync(InstanceSpec spec, CancellationToken cancellationToken);
 
-    /// <summary>Starts a created or stopped instance.</summary>
+    /// <summary>Starts a created or stopped instance. A VAL whose instances cannot be restarted (plain processes) throws <see cref="ValException"/> for an ended one.</summary>
     Task StartInstanceAsync(string instanceId, CancellationToken cancellationToken);
 
     /// <summary>Stops an instance; it may be started again until it is removed.</summary>
@@ -48,7 +48,7 @@ public interface IValPlugin
     /// <summary>Whether the instance exists (running or not).</summary>
     Task<bool> HasInstanceAsync(string instanceId, CancellationToken cancellationToken);
 
-    /// <summary>Every running instance of this VAL, with the labels it was created with.</summary>
+    /// <summary>Every instance of this VAL that has not ended (created, running or paused), with the labels it was created with: how the agent finds its instances again after a restart.</summary>
     Task<IReadOnlyList<ValInstance>> GetRunningInstancesAsync(CancellationToken cancellationToken);
 
     /// <summary>Resource use of one instance, or null when it does not exist.</summary>

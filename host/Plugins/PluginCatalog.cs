@@ -22,8 +22,10 @@ internal sealed partial class PluginCatalog(
     NodeIdentity identity,
     ILoggerFactory loggerFactory)
 {
+    // Only the contract and what its signatures expose are unified with the host. Everything else a plugin
+    // ships (another YamlDotNet, another Docker.DotNet) stays its own, so PreferSharedTypes is off.
     private static readonly Type[] SharedTypes =
-        [typeof(IValPlugin), typeof(ILogger), typeof(ILoggerFactory), typeof(IConfiguration)];
+        [typeof(IValPlugin), typeof(ILogger), typeof(ILoggerFactory), typeof(IConfiguration), typeof(Microsoft.Extensions.Primitives.IChangeToken)];
 
     private readonly ILogger _log = loggerFactory.CreateLogger<PluginCatalog>();
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
@@ -100,7 +102,7 @@ internal sealed partial class PluginCatalog(
     {
         if (!File.Exists(entry.Path))
             throw new PluginLoadException($"no assembly {Path.GetFileName(entry.Path)} in the plugin folder (expected plugins/<Name>/<Name>.dll)");
-        var loader = PluginLoader.CreateFromAssemblyFile(entry.Path, SharedTypes, config => config.PreferSharedTypes = true);
+        var loader = PluginLoader.CreateFromAssemblyFile(entry.Path, SharedTypes, config => config.PreferSharedTypes = false);
         Assembly assembly;
         Type[] types;
         try

@@ -21,9 +21,12 @@ public abstract class TestValBase : IValPlugin
     public Task LoadImageAsync(string imageName, CancellationToken cancellationToken) => Task.CompletedTask;
     public Task DeleteImageAsync(string imageName, CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public virtual Task<string> CreateInstanceAsync(InstanceSpec spec, CancellationToken cancellationToken)
+    /// <summary>The id of a new instance; a test plugin can make it carry what the test must observe.</summary>
+    protected virtual string NewId(InstanceSpec spec) => Guid.NewGuid().ToString("N");
+
+    public Task<string> CreateInstanceAsync(InstanceSpec spec, CancellationToken cancellationToken)
     {
-        var id = Guid.NewGuid().ToString("N");
+        var id = NewId(spec);
         _instances[id] = (spec, ImageState.Instantiating);
         return Task.FromResult(id);
     }

@@ -49,6 +49,7 @@ public static class CapabilityListParser
     private static List<Capability> Read(JsonElement root, List<InputError> errors)
     {
         var capabilities = new List<Capability>();
+        var seen = new HashSet<Capability>();
         if (root.ValueKind != JsonValueKind.Array)
         {
             errors.Add(new InputError("$", $"expected a list of capabilities, found {Describe(root)}"));
@@ -59,7 +60,7 @@ public static class CapabilityListParser
         var index = 0;
         foreach (var item in root.EnumerateArray())
         {
-            if (CapabilityItem.Read(item, InputPath.Index("$", index++), errors) is { } capability && !capabilities.Contains(capability))
+            if (CapabilityItem.Read(item, InputPath.Index("$", index++), errors) is { } capability && seen.Add(capability))
                 capabilities.Add(capability);
         }
         return capabilities;

@@ -15,6 +15,8 @@ internal sealed class SafeYamlReader
     public const int MaxNodes = 10_000;
     public const int MaxDepth = 64;
 
+    private const string KeyNotScalar = "a mapping key must be a plain value, not a mapping or a list";
+
     private readonly Parser _parser;
     private readonly YamlTree _tree = new();
     private readonly List<InputError> _errors = [];
@@ -129,7 +131,7 @@ internal sealed class SafeYamlReader
             if (map.ContainsKey(key))
             {
                 var first = _tree.KeyPosition(map, key);
-                Report(memberPath, $"duplicate key '{key}'{(first is { } p ? $", first given at {p}" : "")}", keyEvent.Start);
+                Report(memberPath, $"duplicate key {YamlSchemaCheck.Quote(key)}{(first is { } p ? $", first given at {p}" : "")}", keyEvent.Start);
                 continue;
             }
             map[key] = value;
@@ -156,10 +158,10 @@ internal sealed class SafeYamlReader
                 if (scalar is { Value: "<<", Style: ScalarStyle.Plain, Tag.IsEmpty: true })
                     Report(InputPath.Member(path, "<<"), "merge keys (<<) are not supported; write the keys out", scalar.Start);
                 return scalar.Value;
-            case AnchorAlias alias when _anchors.TryGetValue(alias.Value.Value, out var anchor) && anchor.ScalarText is not null:
-                return anchor.ScalarText;
-            case AnchorAlias or MappingStart or SequenceStart:
-                throw Fatal(ev.Start, "a mapping key must be a plain value, not a mapping or a list");
+            case AnchorAlias alias:
+                return Anchored(alias).ScalarText ?? throw Fatal(ev.Start, KeyNotScalar);
+            case MappingStart or SequenceStart:
+                throw Fatal(ev.Start, KeyNotScalar);
             default:
                 throw Fatal(ev.Start, $"unexpected {ev.GetType().Name}");
         }
@@ -168,17 +170,23 @@ internal sealed class SafeYamlReader
     /// <summary>Copies an anchored node, after checking the copy fits both limits, so a bomb is refused before it grows.</summary>
     private JsonNode? Expand(AnchorAlias alias, int parentDepth, out int height)
     {
-        var name = alias.Value.Value;
-        if (_openAnchors.Contains(name))
-            throw Fatal(alias.Start, $"alias *{name} refers to a node that contains it");
-        if (!_anchors.TryGetValue(name, out var anchor))
-            throw Fatal(alias.Start, $"alias *{name} has no anchor &{name} before it");
+        var anchor = Anchored(alias);
         Spend(anchor.Size, alias.Start);
         if (parentDepth + anchor.Height > MaxDepth) throw TooDeep(alias.Start);
         height = anchor.Height;
         var copy = anchor.Value?.DeepClone();
         _tree.MarkNode(copy, alias.Start);
         return copy;
+    }
+
+    private Anchor Anchored(AnchorAlias alias)
+    {
+        var name = alias.Value.Value;
+        if (_openAnchors.Contains(name))
+            throw Fatal(alias.Start, $"alias *{name} refers to a node that contains it");
+        return _anchors.TryGetValue(name, out var anchor)
+            ? anchor
+            : throw Fatal(alias.Start, $"alias *{name} has no anchor &{name} before it");
     }
 
     private void Spend(int nodes, Mark at)

@@ -11,12 +11,12 @@ public sealed class IsolationVal : TestValBase
 {
     public override string PluginType => "isolation";
 
-    public override Task<string> CreateInstanceAsync(InstanceSpec spec, CancellationToken cancellationToken)
+    protected override string NewId(InstanceSpec spec)
     {
         var yaml = typeof(Deserializer).Assembly;
         var context = System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(yaml)?.Name ?? "?";
         // Prove the library works inside the plugin too.
         var value = new DeserializerBuilder().Build().Deserialize<Dictionary<string, string>>("k: v")["k"];
-        return Task.FromResult($"{yaml.GetName().Version}|{context}|{value}");
+        return $"{yaml.GetName().Version}|{context}|{value}|{Guid.NewGuid():N}";
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Motey.Abstractions;
 
 namespace Motey.Val.Process;
 
@@ -40,7 +41,7 @@ internal sealed record ProcessParameters(
     {
         if (value.ValueKind != JsonValueKind.Array)
         {
-            problems.Add($"parameters.args: expected a list of strings, got {Describe(value)}");
+            problems.Add($"parameters.args: expected a list of strings, got {ParameterKind.Of(value)}");
             return;
         }
         var index = 0;
@@ -56,7 +57,7 @@ internal sealed record ProcessParameters(
     {
         if (value.ValueKind != JsonValueKind.Object)
         {
-            problems.Add($"parameters.env: expected a map of variable names to strings, got {Describe(value)}");
+            problems.Add($"parameters.env: expected a map of variable names to strings, got {ParameterKind.Of(value)}");
             return;
         }
         foreach (var property in value.EnumerateObject())
@@ -76,7 +77,7 @@ internal sealed record ProcessParameters(
     {
         if (value.ValueKind != JsonValueKind.String)
         {
-            problems.Add($"parameters.working_directory: expected an absolute path, got {Describe(value)}");
+            problems.Add($"parameters.working_directory: expected an absolute path, got {ParameterKind.Of(value)}");
             return null;
         }
         var path = value.GetString()!;
@@ -93,7 +94,7 @@ internal sealed record ProcessParameters(
     {
         if (value.ValueKind != JsonValueKind.Number)
         {
-            problems.Add($"parameters.stop_timeout: expected a number of seconds >= 0, got {Describe(value)}");
+            problems.Add($"parameters.stop_timeout: expected a number of seconds >= 0, got {ParameterKind.Of(value)}");
             return null;
         }
         var seconds = value.GetDouble();
@@ -119,7 +120,7 @@ internal sealed record ProcessParameters(
         };
         if (text is null)
         {
-            problems.Add($"{where}: expected a string, number or boolean, got {Describe(value)}");
+            problems.Add($"{where}: expected a string, number or boolean, got {ParameterKind.Of(value)}");
         }
         else if (text.Contains('\0'))
         {
@@ -128,16 +129,4 @@ internal sealed record ProcessParameters(
         }
         return text;
     }
-
-    /// <summary>JSON kinds in the words of a YAML blueprint author.</summary>
-    private static string Describe(JsonElement value) => value.ValueKind switch
-    {
-        JsonValueKind.Object => "object",
-        JsonValueKind.Array => "list",
-        JsonValueKind.String => "string",
-        JsonValueKind.Number => "number",
-        JsonValueKind.True or JsonValueKind.False => "boolean",
-        JsonValueKind.Null => "null",
-        _ => value.ValueKind.ToString().ToLower(CultureInfo.InvariantCulture),
-    };
 }

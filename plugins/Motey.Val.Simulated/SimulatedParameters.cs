@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Motey.Abstractions;
 
 namespace Motey.Val.Simulated;
 
@@ -26,13 +27,13 @@ internal sealed record SimulatedParameters(TimeSpan? StartDelay, bool? Fail)
                     }
                     else
                     {
-                        var got = value.ValueKind == JsonValueKind.Number ? value.GetRawText() : Describe(value);
+                        var got = value.ValueKind == JsonValueKind.Number ? value.GetRawText() : ParameterKind.Of(value);
                         problems.Add($"parameters.start_delay_ms: expected a whole number of milliseconds >= 0, got {got}");
                     }
                     break;
                 case "fail":
                     if (value.ValueKind is JsonValueKind.True or JsonValueKind.False) fail = value.GetBoolean();
-                    else problems.Add($"parameters.fail: expected a boolean, got {Describe(value)}");
+                    else problems.Add($"parameters.fail: expected a boolean, got {ParameterKind.Of(value)}");
                     break;
                 default:
                     problems.Add($"parameters.{key}: unknown parameter (known: {string.Join(", ", Known)})");
@@ -41,16 +42,4 @@ internal sealed record SimulatedParameters(TimeSpan? StartDelay, bool? Fail)
         }
         return new SimulatedParameters(delay, fail);
     }
-
-    /// <summary>JSON kinds in the words of a YAML blueprint author.</summary>
-    private static string Describe(JsonElement value) => value.ValueKind switch
-    {
-        JsonValueKind.Object => "object",
-        JsonValueKind.Array => "list",
-        JsonValueKind.String => "string",
-        JsonValueKind.Number => "number",
-        JsonValueKind.True or JsonValueKind.False => "boolean",
-        JsonValueKind.Null => "null",
-        _ => value.ValueKind.ToString().ToLower(CultureInfo.InvariantCulture),
-    };
 }

@@ -5,28 +5,17 @@ using Motey.Host.Tests.Infrastructure;
 
 namespace Motey.Host.Tests.Api;
 
-public sealed class CapabilitiesApiTests : IAsyncLifetime
+public sealed class CapabilitiesApiTests : NodeTest
 {
-    private readonly TestFolder _folder = new();
-    private TestNode _node = null!;
-
-    public async Task InitializeAsync() => _node = await TestNode.StartAsync(_folder);
-
-    public async Task DisposeAsync()
-    {
-        await _node.DisposeAsync();
-        _folder.Dispose();
-    }
-
     private const string Gpu = """[{"capability": "gpu", "capability_type": "hardware"}]""";
 
     private Task<HttpResponseMessage> Put(string json, string contentType = "application/json") =>
-        _node.SendAsync(HttpMethod.Put, "/v1/capabilities", json, contentType);
+        Node.SendAsync(HttpMethod.Put, "/v1/capabilities", json, contentType);
 
     private Task<HttpResponseMessage> Delete(string json, string contentType = "application/json") =>
-        _node.SendAsync(HttpMethod.Delete, "/v1/capabilities", json, contentType);
+        Node.SendAsync(HttpMethod.Delete, "/v1/capabilities", json, contentType);
 
-    private async Task<List<Capability>> ListAsync() => (await _node.Client.GetFromJsonAsync<List<Capability>>("/v1/capabilities"))!;
+    private async Task<List<Capability>> ListAsync() => (await Node.Client.GetFromJsonAsync<List<Capability>>("/v1/capabilities"))!;
 
     [Fact]
     public async Task Get_lists_the_plugin_capabilities_of_the_active_plugins()

@@ -5,23 +5,12 @@ using Motey.Host.Tests.Infrastructure;
 
 namespace Motey.Host.Tests.Api;
 
-public sealed class NodeApiTests : IAsyncLifetime
+public sealed class NodeApiTests : NodeTest
 {
-    private readonly TestFolder _folder = new();
-    private TestNode _node = null!;
-
-    public async Task InitializeAsync() => _node = await TestNode.StartAsync(_folder);
-
-    public async Task DisposeAsync()
-    {
-        await _node.DisposeAsync();
-        _folder.Dispose();
-    }
-
     [Fact]
     public async Task Nodes_lists_this_node_itself()
     {
-        var nodes = await _node.Client.GetFromJsonAsync<JsonElement>("/v1/nodes");
+        var nodes = await Node.Client.GetFromJsonAsync<JsonElement>("/v1/nodes");
         var self = Assert.Single(nodes.EnumerateArray());
         Assert.Equal("127.0.0.1", self.GetProperty("ip").GetString());
         Assert.True(self.GetProperty("self").GetBoolean());
@@ -30,7 +19,7 @@ public sealed class NodeApiTests : IAsyncLifetime
     [Fact]
     public async Task Nodestatus_reports_cpu_memory_and_disk_in_the_original_shape()
     {
-        var status = await _node.Client.GetFromJsonAsync<JsonElement>("/v1/nodestatus");
+        var status = await Node.Client.GetFromJsonAsync<JsonElement>("/v1/nodestatus");
         var cpu = status.GetProperty("cpu").GetDouble();
         Assert.InRange(cpu, 0, 100);
         var memory = status.GetProperty("memory");
@@ -45,27 +34,27 @@ public sealed class NodeApiTests : IAsyncLifetime
     [Fact]
     public async Task Heartbeat_answers_204_when_healthy()
     {
-        var response = await _node.Client.GetAsync("/v1/heartbeat");
+        var response = await Node.Client.GetAsync("/v1/heartbeat");
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
     }
 
     [Fact]
     public async Task Heartbeat_answers_400_naming_the_check_when_the_database_is_gone()
     {
-        var database = Path.Combine(_folder.Path, "data");
+        var database = Path.Combine(FolderPath, "data");
         Directory.Delete(database, recursive: true);
-        File.WriteAllText(Path.Combine(_folder.Path, "data"), "not a folder any more");
+        File.WriteAllText(Path.Combine(FolderPath, "data"), "not a folder any more");
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();  // pooled connections would still hold the unlinked file
-        var response = await _node.Client.GetAsync("/v1/heartbeat");
+        var response = await Node.Client.GetAsync("/v1/heartbeat");
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("database", await ServiceApiTests.ProblemDetailAsync(response));
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await _node.Client.GetAsync("/healthz")).StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await Node.Client.GetAsync("/healthz")).StatusCode);
     }
 
     [Fact]
     public async Task Healthz_answers_200_when_healthy()
     {
-        var response = await _node.Client.GetAsync("/healthz");
+        var response = await Node.Client.GetAsync("/healthz");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("Healthy", await response.Content.ReadAsStringAsync());
     }
@@ -73,7 +62,7 @@ public sealed class NodeApiTests : IAsyncLifetime
     [Fact]
     public async Task Openapi_document_lists_the_routes()
     {
-        var doc = await _node.Client.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        var doc = await Node.Client.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
         var paths = doc.GetProperty("paths");
         foreach (var path in new[] { "/v1/service", "/v1/service/{id}", "/v1/capabilities", "/v1/nodes", "/v1/nodestatus", "/v1/heartbeat", "/v1/plugins" })
             Assert.True(paths.TryGetProperty(path, out _), path);
@@ -82,6 +71,6 @@ public sealed class NodeApiTests : IAsyncLifetime
     [Fact]
     public async Task Unknown_routes_answer_404()
     {
-        Assert.Equal(HttpStatusCode.NotFound, (await _node.Client.GetAsync("/v2/nothing")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Node.Client.GetAsync("/v2/nothing")).StatusCode);
     }
 }

@@ -6,19 +6,8 @@ using Motey.Host.Tests.Infrastructure;
 
 namespace Motey.Host.Tests.Api;
 
-public sealed class ServiceApiTests : IAsyncLifetime
+public sealed class ServiceApiTests : NodeTest
 {
-    private readonly TestFolder _folder = new();
-    private TestNode _node = null!;
-
-    public async Task InitializeAsync() => _node = await TestNode.StartAsync(_folder);
-
-    public async Task DisposeAsync()
-    {
-        await _node.DisposeAsync();
-        _folder.Dispose();
-    }
-
     private const string Simulated = """
         service_name: demo
         images:
@@ -29,7 +18,7 @@ public sealed class ServiceApiTests : IAsyncLifetime
     [Fact]
     public async Task Get_with_no_services_returns_an_empty_list_not_null()
     {
-        var response = await _node.Client.GetAsync("/v1/service");
+        var response = await Node.Client.GetAsync("/v1/service");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("[]", await response.Content.ReadAsStringAsync());
     }
@@ -41,26 +30,26 @@ public sealed class ServiceApiTests : IAsyncLifetime
     [InlineData("application/x-yaml; charset=utf-8")]
     public async Task Post_accepts_every_yaml_content_type_and_answers_201_with_location(string contentType)
     {
-        var response = await _node.SendAsync(HttpMethod.Post, "/v1/service", Simulated, contentType);
+        var response = await Node.SendAsync(HttpMethod.Post, "/v1/service", Simulated, contentType);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var service = (await response.Content.ReadFromJsonAsync<Service>())!;
         Assert.Matches("^[0-9a-f]{32}$", service.Id);
         Assert.Equal("demo", service.ServiceName);
         Assert.Equal($"/v1/service/{service.Id}", response.Headers.Location!.OriginalString);
-        var stored = await _node.GetServiceAsync(service.Id);
+        var stored = await Node.GetServiceAsync(service.Id);
         Assert.Equal("web", stored.Images.Single().Name);
     }
 
     [Fact]
     public async Task Posted_simulated_service_reaches_running_and_lists_its_node()
     {
-        var created = (await (await _node.PostBlueprintAsync(Simulated)).Content.ReadFromJsonAsync<Service>())!;
-        var running = await _node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Running);
+        var created = (await (await Node.PostBlueprintAsync(Simulated)).Content.ReadFromJsonAsync<Service>())!;
+        var running = await Node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Running);
         var image = running.Images.Single();
         Assert.Equal(ImageState.Running, image.State);
         Assert.Equal("127.0.0.1", image.Node);
         Assert.NotEqual("", image.Id);
-        var all = await _node.Client.GetFromJsonAsync<List<Service>>("/v1/service");
+        var all = await Node.Client.GetFromJsonAsync<List<Service>>("/v1/service");
         Assert.Contains(all!, s => s.Id == created.Id && s.State == ServiceState.Running);
     }
 
@@ -71,7 +60,7 @@ public sealed class ServiceApiTests : IAsyncLifetime
     [InlineData("application/x-yaml; charset=latin1")]
     public async Task Post_with_a_wrong_content_type_is_refused_with_415_and_stores_nothing(string? contentType)
     {
-        var response = await _node.SendAsync(HttpMethod.Post, "/v1/service", Simulated, contentType);
+        var response = await Node.SendAsync(HttpMethod.Post, "/v1/service", Simulated, contentType);
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
         Assert.Contains("content type", await ProblemDetailAsync(response), StringComparison.OrdinalIgnoreCase);
         await AssertNoServicesAsync();
@@ -90,7 +79,7 @@ public sealed class ServiceApiTests : IAsyncLifetime
     [InlineData("!!python/object/apply:os.system [\"touch /tmp/pwned\"]", "python")]
     public async Task Post_with_an_invalid_blueprint_is_refused_with_400_naming_where_and_stores_nothing(string yaml, string where)
     {
-        var response = await _node.PostBlueprintAsync(yaml);
+        var response = await Node.PostBlueprintAsync(yaml);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
         Assert.Contains(where, await ProblemDetailAsync(response));
@@ -102,7 +91,7 @@ public sealed class ServiceApiTests : IAsyncLifetime
     {
         var content = new ByteArrayContent([0x73, 0x65, 0xff, 0xfe, 0x0a]);
         content.Headers.ContentType = new("application/x-yaml");
-        var response = await _node.Client.PostAsync("/v1/service", content);
+        var response = await Node.Client.PostAsync("/v1/service", content);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("UTF-8", await ProblemDetailAsync(response));
         await AssertNoServicesAsync();
@@ -112,7 +101,7 @@ public sealed class ServiceApiTests : IAsyncLifetime
     public async Task Post_larger_than_the_body_limit_is_refused_with_413()
     {
         var yaml = Simulated + "# " + new string('x', 1_100_000) + "\n";
-        var response = await _node.PostBlueprintAsync(yaml);
+        var response = await Node.PostBlueprintAsync(yaml);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         await AssertNoServicesAsync();
     }
@@ -121,7 +110,7 @@ public sealed class ServiceApiTests : IAsyncLifetime
     public async Task Image_needing_a_capability_the_node_lacks_makes_the_service_error_naming_it()
     {
         var created = await CreateAsync("service_name: needs-gpu\nimages:\n- name: a\n  engine: simulated\n  capabilities: [gpu]\n");
-        var failed = await _node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Error);
+        var failed = await Node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Error);
         Assert.Contains("capability 'gpu'", failed.StateMessage);
         Assert.Equal(ImageState.Error, failed.Images.Single().State);
     }
@@ -129,17 +118,17 @@ public sealed class ServiceApiTests : IAsyncLifetime
     [Fact]
     public async Task Image_whose_capability_was_added_over_rest_runs()
     {
-        var put = await _node.SendAsync(HttpMethod.Put, "/v1/capabilities", """[{"capability":"gpu","capability_type":"hardware"}]""", "application/json");
+        var put = await Node.SendAsync(HttpMethod.Put, "/v1/capabilities", """[{"capability":"gpu","capability_type":"hardware"}]""", "application/json");
         Assert.Equal(HttpStatusCode.Created, put.StatusCode);
         var created = await CreateAsync("service_name: needs-gpu\nimages:\n- name: a\n  engine: simulated\n  capabilities: [gpu]\n");
-        await _node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Running);
+        await Node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Running);
     }
 
     [Fact]
     public async Task Simulated_failure_makes_the_service_error()
     {
         var created = await CreateAsync("service_name: doomed\nimages:\n- name: a\n  engine: simulated\n  parameters: {fail: true}\n");
-        var failed = await _node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Error);
+        var failed = await Node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Error);
         Assert.Equal(ImageState.Error, failed.Images.Single().State);
     }
 
@@ -147,10 +136,10 @@ public sealed class ServiceApiTests : IAsyncLifetime
     public async Task Delete_by_yaml_name_terminates_the_service_with_201()
     {
         var created = await CreateAsync(Simulated);
-        await _node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Running);
-        var response = await _node.SendAsync(HttpMethod.Delete, "/v1/service", "service_name: demo\n", "application/x-yaml");
+        await Node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Running);
+        var response = await Node.SendAsync(HttpMethod.Delete, "/v1/service", "service_name: demo\n", "application/x-yaml");
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        var terminated = await _node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Terminated);
+        var terminated = await Node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Terminated);
         Assert.All(terminated.Images, i => Assert.Equal(ImageState.Terminated, i.State));
     }
 
@@ -159,28 +148,28 @@ public sealed class ServiceApiTests : IAsyncLifetime
     {
         var first = await CreateAsync(Simulated);
         var second = await CreateAsync(Simulated);
-        await _node.WaitForServiceAsync(second.Id, s => s.State == ServiceState.Running);
-        var response = await _node.SendAsync(HttpMethod.Delete, "/v1/service", $"id: {first.Id}\n", "application/x-yaml");
+        await Node.WaitForServiceAsync(second.Id, s => s.State == ServiceState.Running);
+        var response = await Node.SendAsync(HttpMethod.Delete, "/v1/service", $"id: {first.Id}\n", "application/x-yaml");
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        await _node.WaitForServiceAsync(first.Id, s => s.State == ServiceState.Terminated);
-        Assert.Equal(ServiceState.Running, (await _node.GetServiceAsync(second.Id)).State);
+        await Node.WaitForServiceAsync(first.Id, s => s.State == ServiceState.Terminated);
+        Assert.Equal(ServiceState.Running, (await Node.GetServiceAsync(second.Id)).State);
     }
 
     [Fact]
     public async Task Delete_by_id_route_answers_202_and_terminates()
     {
         var created = await CreateAsync(Simulated);
-        var response = await _node.Client.DeleteAsync($"/v1/service/{created.Id}");
+        var response = await Node.Client.DeleteAsync($"/v1/service/{created.Id}");
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        await _node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Terminated);
+        await Node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Terminated);
     }
 
     [Fact]
     public async Task Unknown_service_ids_and_names_answer_404()
     {
-        Assert.Equal(HttpStatusCode.NotFound, (await _node.Client.GetAsync("/v1/service/0123")).StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, (await _node.Client.DeleteAsync("/v1/service/0123")).StatusCode);
-        var byName = await _node.SendAsync(HttpMethod.Delete, "/v1/service", "service_name: nobody\n", "application/x-yaml");
+        Assert.Equal(HttpStatusCode.NotFound, (await Node.Client.GetAsync("/v1/service/0123")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Node.Client.DeleteAsync("/v1/service/0123")).StatusCode);
+        var byName = await Node.SendAsync(HttpMethod.Delete, "/v1/service", "service_name: nobody\n", "application/x-yaml");
         Assert.Equal(HttpStatusCode.NotFound, byName.StatusCode);
         Assert.Contains("nobody", await ProblemDetailAsync(byName));
     }
@@ -188,21 +177,21 @@ public sealed class ServiceApiTests : IAsyncLifetime
     [Fact]
     public async Task Delete_with_a_malformed_body_answers_400()
     {
-        var response = await _node.SendAsync(HttpMethod.Delete, "/v1/service", "images: []\n", "application/x-yaml");
+        var response = await Node.SendAsync(HttpMethod.Delete, "/v1/service", "images: []\n", "application/x-yaml");
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        var wrongType = await _node.SendAsync(HttpMethod.Delete, "/v1/service", "service_name: demo", "application/json");
+        var wrongType = await Node.SendAsync(HttpMethod.Delete, "/v1/service", "service_name: demo", "application/json");
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, wrongType.StatusCode);
     }
 
     private async Task<Service> CreateAsync(string yaml)
     {
-        var response = await _node.PostBlueprintAsync(yaml);
+        var response = await Node.PostBlueprintAsync(yaml);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<Service>())!;
     }
 
     private async Task AssertNoServicesAsync() =>
-        Assert.Empty((await _node.Client.GetFromJsonAsync<List<Service>>("/v1/service"))!);
+        Assert.Empty((await Node.Client.GetFromJsonAsync<List<Service>>("/v1/service"))!);
 
     internal static async Task<string> ProblemDetailAsync(HttpResponseMessage response)
     {

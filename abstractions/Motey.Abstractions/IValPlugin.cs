@@ -19,6 +19,12 @@ public interface IValPlugin
     Task DeactivateAsync(CancellationToken cancellationToken);
 
     /// <summary>
+    /// Whether the engine behind this VAL can be used now (Docker: the daemon answers). The agent asks
+    /// periodically and withdraws the engine's <c>plugin</c> capability while it cannot. Must not throw.
+    /// </summary>
+    Task<EngineHealth> CheckEngineAsync(CancellationToken cancellationToken) => Task.FromResult(EngineHealth.Available);
+
+    /// <summary>
     /// Checks a blueprint's <c>parameters</c> before anything is stored or started.
     /// Returns one message per problem, each naming the parameter (e.g. <c>parameters.args: expected a list of strings</c>); empty when valid.
     /// </summary>
@@ -69,6 +75,18 @@ public sealed record InstanceSpec(
     string ImageName,
     IReadOnlyDictionary<string, JsonElement> Parameters,
     IReadOnlyDictionary<string, string> Labels);
+
+/// <summary>Whether a VAL's engine can be used, and if not, why.</summary>
+/// <param name="IsAvailable">True when the engine answers.</param>
+/// <param name="Problem">What is wrong when it does not, e.g. the engine's address and the error.</param>
+public sealed record EngineHealth(bool IsAvailable, string? Problem)
+{
+    /// <summary>The engine can be used.</summary>
+    public static readonly EngineHealth Available = new(true, null);
+
+    /// <summary>The engine cannot be used, for the given reason.</summary>
+    public static EngineHealth Unavailable(string problem) => new(false, problem);
+}
 
 /// <summary>An instance as a VAL lists it.</summary>
 /// <param name="Id">Instance id.</param>

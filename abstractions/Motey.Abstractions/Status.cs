@@ -13,6 +13,8 @@ public sealed record ValInstanceStatus
     [JsonPropertyName("created_at")] public DateTimeOffset? CreatedAt { get; init; }
     /// <summary>Current state.</summary>
     [JsonPropertyName("status")] public ImageState Status { get; init; }
+    /// <summary>Exit code once the instance has ended, when the engine knows it; null while it runs or when unknown.</summary>
+    [JsonPropertyName("exit_code")] public int? ExitCode { get; init; }
     /// <summary>Address of the instance, when it has one of its own.</summary>
     [JsonPropertyName("ip")] public string? Ip { get; init; }
     /// <summary>Resident memory in bytes.</summary>

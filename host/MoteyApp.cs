@@ -52,6 +52,7 @@ internal static class MoteyApp
         // Order matters: plugins are loaded before the orchestrator resumes leftover work.
         services.AddHostedService<PluginHost>();
         services.AddHostedService(sp => sp.GetRequiredService<NodeStatusSampler>());
+        services.AddHostedService<EngineMonitor>();
         services.AddHostedService<OrchestrationWorker>();
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
 

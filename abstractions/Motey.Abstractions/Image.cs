@@ -28,6 +28,9 @@ public sealed record Image
     /// <summary>State of the instance.</summary>
     [JsonPropertyName("state")] public ImageState State { get; init; } = ImageState.Initial;
 
+    /// <summary>How often the agent has replaced an instance of this image that ended (restart policy).</summary>
+    [JsonPropertyName("restarts")] public int Restarts { get; init; }
+
     /// <summary>Why the image is in its state, when that needs saying (errors above all).</summary>
     [JsonPropertyName("state_message")] public string StateMessage { get; init; } = "";
 }

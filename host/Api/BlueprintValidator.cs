@@ -1,4 +1,5 @@
 using Motey.Host.Api.Parsing;
+using Motey.Host.Orchestration;
 using Motey.Host.Plugins;
 
 namespace Motey.Host.Api;
@@ -22,12 +23,14 @@ internal sealed class BlueprintValidator(PluginCatalog catalog)
                 errors.Add(new InputError($"images[{i}].engine", $"unknown engine '{image.Engine}' (engines known here: {list})"));
                 continue;
             }
+            if (image.Parameters.TryGetValue(RestartPolicies.Key, out var policy) && !RestartPolicies.TryParse(policy, out _, out var problem))
+                errors.Add(new InputError($"images[{i}].parameters.{RestartPolicies.Key}", problem!));
             // A VAL that is not active cannot check its parameters; placement will report the missing engine.
             var val = catalog.Find(image.Engine);
             if (val is null) continue;
             try
             {
-                errors.AddRange(val.ValidateParameters(image.Parameters).Select(message => Locate(i, message)));
+                errors.AddRange(val.ValidateParameters(RestartPolicies.ForVal(image.Parameters)).Select(message => Locate(i, message)));
             }
             catch (Exception e)
             {

@@ -38,8 +38,14 @@ internal static class ConfigLoader
                 ["image_terminate_replier"] = "5094",
             },
             ["DOCKER"] = new Dictionary<string, string> { ["url"] = "unix:///var/run/docker.sock" },
-            ["PLUGINS"] = new Dictionary<string, string> { ["path"] = "", ["activation_timeout"] = "10", ["call_timeout"] = "300" },
-            ["ORCHESTRATOR"] = new Dictionary<string, string> { ["reconcile_interval"] = "1" },
+            ["PLUGINS"] = new Dictionary<string, string>
+            {
+                ["path"] = "", ["activation_timeout"] = "10", ["call_timeout"] = "300", ["health_interval"] = "5",
+            },
+            ["ORCHESTRATOR"] = new Dictionary<string, string>
+            {
+                ["reconcile_interval"] = "1", ["restart_backoff"] = "1", ["restart_backoff_max"] = "60",
+            },
             ["SIMULATED"] = new Dictionary<string, string> { ["start_delay_ms"] = "200", ["failure_rate"] = "0" },
         };
 
@@ -104,8 +110,9 @@ internal static class ConfigLoader
                 r.Port("ZEROMQ", "image_status_replier"), r.Port("ZEROMQ", "image_terminate_replier")),
             Plugins = new PluginSettings(
                 r.Text("PLUGINS", "path", allowEmpty: true) is { Length: > 0 } ? r.FilePath("PLUGINS", "path") : Path.Combine(AppContext.BaseDirectory, "plugins"),
-                r.Seconds("PLUGINS", "activation_timeout"), r.Seconds("PLUGINS", "call_timeout")),
-            Orchestrator = new OrchestratorSettings(r.Seconds("ORCHESTRATOR", "reconcile_interval")),
+                r.Seconds("PLUGINS", "activation_timeout"), r.Seconds("PLUGINS", "call_timeout"), r.Seconds("PLUGINS", "health_interval")),
+            Orchestrator = new OrchestratorSettings(
+                r.Seconds("ORCHESTRATOR", "reconcile_interval"), r.Seconds("ORCHESTRATOR", "restart_backoff"), r.Seconds("ORCHESTRATOR", "restart_backoff_max")),
         };
     }
 

@@ -41,6 +41,6 @@ internal sealed record ZeroMqSettings(
     int ImageStatusReplier,
     int ImageTerminateReplier);
 
-internal sealed record PluginSettings(string Path, TimeSpan ActivationTimeout, TimeSpan CallTimeout);
+internal sealed record PluginSettings(string Path, TimeSpan ActivationTimeout, TimeSpan CallTimeout, TimeSpan HealthInterval);
 
-internal sealed record OrchestratorSettings(TimeSpan ReconcileInterval);
+internal sealed record OrchestratorSettings(TimeSpan ReconcileInterval, TimeSpan RestartBackoff, TimeSpan RestartBackoffMax);

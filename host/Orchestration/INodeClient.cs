@@ -18,6 +18,9 @@ internal interface INodeClient
 
     Task<ImageState> GetImageStateAsync(Image image, CancellationToken cancellationToken);
 
+    /// <summary>Exit code of the image's ended instance; null when unknown.</summary>
+    Task<int?> GetExitCodeAsync(Image image, CancellationToken cancellationToken);
+
     /// <summary>Stops and removes the image's instance.</summary>
     Task TerminateImageAsync(Image image, CancellationToken cancellationToken);
 }

@@ -30,7 +30,7 @@ internal sealed class LocalNode(
         if (!await Call(val, "check the image", ct => val.HasImageAsync(image.Name, ct), cancellationToken))
             await Call(val, "load the image", async ct => { await val.LoadImageAsync(image.Name, ct); return true; }, cancellationToken);
         var id = await Call(val, "create an instance",
-            ct => val.CreateInstanceAsync(new InstanceSpec(image.Name, image.Parameters, labels), ct), cancellationToken);
+            ct => val.CreateInstanceAsync(new InstanceSpec(image.Name, RestartPolicies.ForVal(image.Parameters), labels), ct), cancellationToken);
         await Call(val, "start the instance", async ct => { await val.StartInstanceAsync(id, ct); return true; }, cancellationToken);
         return id;
     }
@@ -39,6 +39,13 @@ internal sealed class LocalNode(
     {
         var val = Val(image.Engine);
         return Call(val, "report the instance state", ct => val.GetInstanceStateAsync(image.Id, ct), cancellationToken);
+    }
+
+    public async Task<int?> GetExitCodeAsync(Image image, CancellationToken cancellationToken)
+    {
+        var val = Val(image.Engine);
+        var stats = await Call(val, "report the instance's exit code", ct => val.GetStatsAsync(image.Id, ct), cancellationToken);
+        return stats?.ExitCode;
     }
 
     public async Task TerminateImageAsync(Image image, CancellationToken cancellationToken)

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Threading.Channels;
 using Motey.Abstractions;
 using Motey.Host.Api.Parsing;
+using Motey.Host.Configuration;
 using Motey.Host.Storage;
 
 namespace Motey.Host.Orchestration;
@@ -24,8 +25,10 @@ internal sealed class Orchestrator(
     ServiceRepository services,
     Placement placement,
     IPeerDirectory peers,
+    MoteySettings settings,
     ILogger<Orchestrator> log)
 {
+    private readonly ConcurrentDictionary<(string ServiceId, int Index), DateTime> _restartsDue = new();
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new();
     private readonly ConcurrentDictionary<string, bool> _terminationRequested = new();
     private readonly Channel<OrchestrationCommand> _commands = Channel.CreateUnbounded<OrchestrationCommand>();
@@ -81,7 +84,7 @@ internal sealed class Orchestrator(
 
     private async Task DeployAsync(string serviceId, CancellationToken cancellationToken)
     {
-        using var _ = await LockAsync(serviceId, cancellationToken);
+        using var held = await LockAsync(serviceId, cancellationToken);
         var service = await services.GetAsync(serviceId, cancellationToken);
         for (var index = 0; service is not null && index < service.Images.Count; index++)
         {
@@ -121,11 +124,12 @@ internal sealed class Orchestrator(
 
     private async Task TerminateAsync(string serviceId, CancellationToken cancellationToken)
     {
-        using var _ = await LockAsync(serviceId, cancellationToken);
+        using var held = await LockAsync(serviceId, cancellationToken);
         var service = await services.GetAsync(serviceId, cancellationToken);
         for (var index = 0; service is not null && index < service.Images.Count; index++)
         {
             var image = service.Images[index];
+            _restartsDue.TryRemove((serviceId, index), out _);
             if (image.State == ImageState.Terminated) continue;
             if (image.Id.Length == 0 || image.Node is null)
             {
@@ -184,6 +188,12 @@ internal sealed class Orchestrator(
     private async Task<Service> RefreshAsync(Service service, int index, INodeClient node, CancellationToken cancellationToken)
     {
         var image = service.Images[index];
+        if (_restartsDue.TryGetValue((service.Id, index), out var due))
+        {
+            if (DateTime.UtcNow < due || _terminationRequested.ContainsKey(service.Id)) return service;
+            _restartsDue.TryRemove((service.Id, index), out _);
+            return await ReplaceInstanceAsync(service, index, node, cancellationToken);
+        }
         ImageState state;
         string message = "";
         try
@@ -194,12 +204,81 @@ internal sealed class Orchestrator(
         {
             (state, message) = (ImageState.Error, $"state of instance {image.Id} on {node.Address} unknown: {e.Message}");
         }
-        if (state == ImageState.Terminated)
-            (state, message) = (ImageState.Error, $"instance {image.Id} stopped outside the agent's control");
+        if (state == ImageState.Terminated) return await InstanceEndedAsync(service, index, node, cancellationToken);
         if (state == image.State && message == image.StateMessage) return service;
         log.LogInformation("Image {Image} of service {ServiceId}: {OldState} -> {NewState}", image.Name, service.Id, image.State, state);
         return await SaveAsync(service, index, image with { State = state, StateMessage = message }, cancellationToken);
     }
+
+    /// <summary>
+    /// An instance ended without the agent stopping it: per the image's restart policy it is replaced after
+    /// an exponential backoff (the image shows INSTANTIATING meanwhile), or the image ends TERMINATED
+    /// (exit code 0) or ERROR.
+    /// </summary>
+    private async Task<Service> InstanceEndedAsync(Service service, int index, INodeClient node, CancellationToken cancellationToken)
+    {
+        var image = service.Images[index];
+        int? exitCode = null;
+        try
+        {
+            exitCode = await node.GetExitCodeAsync(image, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            log.LogWarning("Exit code of instance {InstanceId} on {Node} unknown: {Error}", image.Id, node.Address, e.Message);
+        }
+        var ended = exitCode is null ? $"instance {image.Id} ended (exit code unknown)" : $"instance {image.Id} ended with exit code {exitCode}";
+        var policy = RestartPolicies.Of(image);
+        var failed = exitCode != 0;
+        if (policy == RestartPolicy.Never || (policy == RestartPolicy.OnFailure && !failed))
+        {
+            log.LogInformation("Image {Image} of service {ServiceId}: {Ended}; restart policy {Policy}, not restarted", image.Name, service.Id, ended, policy);
+            return await SaveAsync(service, index, image with
+            {
+                State = failed ? ImageState.Error : ImageState.Terminated,
+                StateMessage = $"{ended}; not restarted (restart policy {Show(policy)})",
+            }, cancellationToken);
+        }
+        var delay = Backoff(image.Restarts);
+        _restartsDue[(service.Id, index)] = DateTime.UtcNow + delay;
+        log.LogInformation("Image {Image} of service {ServiceId}: {Ended}; restart {Restart} in {Delay}", image.Name, service.Id, ended, image.Restarts + 1, delay);
+        return await SaveAsync(service, index, image with
+        {
+            State = ImageState.Instantiating,
+            StateMessage = $"{ended}; restart {image.Restarts + 1} in {delay.TotalSeconds:0.###} s (restart policy {Show(policy)})",
+        }, cancellationToken);
+    }
+
+    /// <summary>Removes the ended instance and deploys the image anew (placement included), as after a POST.</summary>
+    private async Task<Service> ReplaceInstanceAsync(Service service, int index, INodeClient node, CancellationToken cancellationToken)
+    {
+        var image = service.Images[index];
+        try
+        {
+            await node.TerminateImageAsync(image, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            log.LogWarning("Ended instance {InstanceId} on {Node} could not be removed: {Error}", image.Id, node.Address, e.Message);
+        }
+        service = await SaveAsync(service, index, image with { Id = "", State = ImageState.Initial, Restarts = image.Restarts + 1 }, cancellationToken);
+        return await DeployImageAsync(service, index, cancellationToken);
+    }
+
+    /// <summary>restart_backoff, doubled for each earlier restart, at most restart_backoff_max.</summary>
+    private TimeSpan Backoff(int restarts)
+    {
+        var o = settings.Orchestrator;
+        var factor = Math.Pow(2, Math.Min(restarts, 30));
+        return TimeSpan.FromSeconds(Math.Min(o.RestartBackoff.TotalSeconds * factor, o.RestartBackoffMax.TotalSeconds));
+    }
+
+    private static string Show(RestartPolicy policy) => policy switch
+    {
+        RestartPolicy.Always => "always",
+        RestartPolicy.Never => "never",
+        _ => "on-failure",
+    };
 
     /// <summary>Replaces one image, derives the service's state and message, and stores the result at once.</summary>
     private async Task<Service> SaveAsync(Service service, int index, Image image, CancellationToken cancellationToken)

@@ -76,9 +76,9 @@ internal sealed partial class PluginCatalog(
             using var activation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             activation.CancelAfter(timeout);
             await plugin.ActivateAsync(Context(entry.Type!), activation.Token).WaitAsync(timeout, cancellationToken);
-            await capabilities.AddAsync([new Capability(entry.Type!, Capability.PluginType)], cancellationToken);
             entry.Set(PluginState.Active, null);
             _log.LogInformation("Plugin {Plugin} {Version} active: engine {Engine}", name, entry.Version, entry.Type);
+            await CheckEngineAsync(entry, cancellationToken);
         }
         catch (TimeoutException)
         {
@@ -141,6 +141,39 @@ internal sealed partial class PluginCatalog(
         };
     }
 
+    /// <summary>Asks every active VAL whether its engine answers, and keeps its plugin capability in step.</summary>
+    public Task CheckEnginesAsync(CancellationToken cancellationToken) =>
+        Task.WhenAll(_entries.Values.Where(e => e.State == PluginState.Active).Select(e => CheckEngineAsync(e, cancellationToken)));
+
+    private async Task CheckEngineAsync(Entry entry, CancellationToken cancellationToken)
+    {
+        EngineHealth health;
+        try
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            cts.CancelAfter(settings.Plugins.ActivationTimeout);
+            health = await entry.Plugin!.CheckEngineAsync(cts.Token).WaitAsync(settings.Plugins.ActivationTimeout, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            health = EngineHealth.Unavailable(e is TimeoutException or OperationCanceledException
+                ? $"the engine check did not answer within {settings.Plugins.ActivationTimeout.TotalSeconds:0.###} s"
+                : $"the engine check failed: {Describe(e)}");
+        }
+        if (!entry.SetEngine(health)) return;
+        var capability = new Capability(entry.Type!, Capability.PluginType);
+        if (health.IsAvailable)
+        {
+            await capabilities.AddAsync([capability], cancellationToken);
+            _log.LogInformation("Engine {Engine} available: capability registered", entry.Type);
+        }
+        else
+        {
+            await capabilities.RemoveAsync([capability], cancellationToken);
+            _log.LogWarning("Engine {Engine} unavailable, capability withdrawn: {Problem}", entry.Type, health.Problem);
+        }
+    }
+
     /// <summary>Withdraws every plugin capability, then deactivates the plugins (each within the activation timeout).</summary>
     public async Task DeactivateAllAsync(CancellationToken cancellationToken)
     {
@@ -183,6 +216,18 @@ internal sealed partial class PluginCatalog(
         public IValPlugin? Plugin { get; private set; }
         public PluginState State { get; private set; } = PluginState.Loading;
         private string? _error;
+        private EngineHealth? _engine;
+
+        /// <summary>Records the engine's health; true when it changed (or is known for the first time).</summary>
+        public bool SetEngine(EngineHealth health)
+        {
+            lock (_gate)
+            {
+                var changed = _engine?.IsAvailable != health.IsAvailable;
+                _engine = health;
+                return changed;
+            }
+        }
 
         public void Loaded(IValPlugin plugin, string type, string? version)
         {
@@ -196,7 +241,9 @@ internal sealed partial class PluginCatalog(
 
         public PluginInfo Info()
         {
-            lock (_gate) return new PluginInfo(Name, Type, State, _error, Path, Version);
+            lock (_gate)
+                return new PluginInfo(Name, Type, State, _error, Path, Version,
+                    State == PluginState.Active && _engine?.IsAvailable == true, State == PluginState.Active ? _engine?.Problem : null);
         }
     }
 }

@@ -24,4 +24,6 @@ internal sealed record PluginInfo(
     [property: JsonPropertyName("state")] PluginState State,
     [property: JsonPropertyName("error")] string? Error,
     [property: JsonPropertyName("path")] string Path,
-    [property: JsonPropertyName("version")] string? Version);
+    [property: JsonPropertyName("version")] string? Version,
+    [property: JsonPropertyName("engine_available")] bool EngineAvailable,
+    [property: JsonPropertyName("engine_problem")] string? EngineProblem);

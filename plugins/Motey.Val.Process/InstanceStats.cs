@@ -16,6 +16,7 @@ internal static class InstanceStats
             return record is null ? null : new ValInstanceStatus
             {
                 Name = id.ToString(), ImageName = record.Image, CreatedAt = record.CreatedAt, Status = ImageState.Terminated,
+                ExitCode = ProcessLauncher.ExitCodeOf(id.Pid),
             };
         }
         var ticks = (double)ProcFs.TicksPerSecond;
@@ -27,6 +28,7 @@ internal static class InstanceStats
             ImageName = record?.Image ?? ProcFs.ReadCommandLine(id.Pid).FirstOrDefault() ?? "",
             CreatedAt = ProcFs.StartedAt(stat.StartTime),
             Status = view.State,
+            ExitCode = view.State == ImageState.Terminated ? ProcessLauncher.ExitCodeOf(id.Pid) : null,
             UsedMemory = ProcFs.ReadResidentBytes(id.Pid),
             UsedCpu = age > 0 ? cpuSeconds / age * 100 : 0,
         };

@@ -66,10 +66,27 @@ internal static class ProcessLauncher
         // The program inherits the agent's environment (PATH, locale, ...) with the blueprint's env on top.
         foreach (var (name, value) in parameters.Env) start.Environment[name] = value;
 
-        // Disposing the Process object releases the handle only; the process runs on.
-        using var process = System.Diagnostics.Process.Start(start)
+        // The Process object is kept (not disposed) so the exit code can be read once the program ends:
+        // setsid, sh and the program share the pid, so its exit status is the program's.
+        var process = System.Diagnostics.Process.Start(start)
             ?? throw new InvalidOperationException($"could not start {start.FileName}");
+        s_children[process.Id] = process;
         return process.Id;
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, System.Diagnostics.Process> s_children = new();
+
+    /// <summary>
+    /// The exit code of an instance this agent process launched and that has ended (128 + n when killed by
+    /// signal n); null while it runs, or when it was launched before the agent's last restart.
+    /// </summary>
+    public static int? ExitCodeOf(int pid) =>
+        s_children.TryGetValue(pid, out var process) && process.HasExited ? process.ExitCode : null;
+
+    /// <summary>Lets go of an instance's Process object once the instance is removed.</summary>
+    public static void Forget(int pid)
+    {
+        if (s_children.TryRemove(pid, out var process)) process.Dispose();
     }
 
     private static async Task<ProcStat> WaitUntilHeldAsync(int pid, string executable, string logPath, CancellationToken cancellationToken)

@@ -190,6 +190,7 @@ public sealed class ProcessVal : IValPlugin
         await new ProcessStopper(_logger).StopAsync(id, record, cancellationToken);
         Folders.Records.Delete(id);
         File.Delete(Folders.LogOf(id));
+        ProcessLauncher.Forget(id.Pid);
         _logger.LogInformation("Removed instance {InstanceId}", instanceId);
     }
 

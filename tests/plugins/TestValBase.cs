@@ -16,6 +16,7 @@ public abstract class TestValBase : IValPlugin
 
     public virtual Task ActivateAsync(ValContext context, CancellationToken cancellationToken) => Task.CompletedTask;
     public virtual Task DeactivateAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public virtual Task<EngineHealth> CheckEngineAsync(CancellationToken cancellationToken) => Task.FromResult(EngineHealth.Available);
     public IReadOnlyList<string> ValidateParameters(IReadOnlyDictionary<string, JsonElement> parameters) => [];
     public Task<bool> HasImageAsync(string imageName, CancellationToken cancellationToken) => Task.FromResult(true);
     public Task LoadImageAsync(string imageName, CancellationToken cancellationToken) => Task.CompletedTask;

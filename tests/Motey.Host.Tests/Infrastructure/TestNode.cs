@@ -22,6 +22,7 @@ internal sealed class TestNode : IAsyncDisposable
     public const string Throwing = "Motey.TestVal.Throwing";
     public const string Hanging = "Motey.TestVal.Hanging";
     public const string Isolation = "Motey.TestVal.Isolation";
+    public const string Flaky = "Motey.TestVal.Flaky";
 
     private readonly WebApplication _app;
 
@@ -53,6 +54,8 @@ internal sealed class TestNode : IAsyncDisposable
             ["PLUGINS:path"] = "plugins",
             ["PLUGINS:activation_timeout"] = "20",  // generous: test classes load plugins in parallel on two cores
             ["ORCHESTRATOR:reconcile_interval"] = "0.2",
+            ["ORCHESTRATOR:restart_backoff"] = "0.2",
+            ["PLUGINS:health_interval"] = "0.2",
             ["SIMULATED:start_delay_ms"] = "50",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) values[key] = value;

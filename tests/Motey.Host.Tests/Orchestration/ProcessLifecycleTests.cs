@@ -35,14 +35,77 @@ public sealed class ProcessLifecycleTests
     }
 
     [Fact]
-    public async Task A_process_that_exits_on_its_own_turns_the_service_to_error()
+    public async Task A_process_that_ends_with_exit_code_0_is_terminated_and_not_restarted_by_default()
     {
         using var folder = new TestFolder();
         await using var node = await TestNode.StartAsync(folder, [TestNode.Process]);
-        var created = (await (await node.PostBlueprintAsync("service_name: brief\nimages:\n- name: sh\n  engine: process\n  parameters: {args: ['-c', 'sleep 0.3']}\n"))
-            .Content.ReadFromJsonAsync<Service>())!;
+        var created = await PostAsync(node, "service_name: brief\nimages:\n- name: sh\n  engine: process\n  parameters: {args: ['-c', 'sleep 0.3']}\n");
+        var ended = await node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Terminated);
+        Assert.Contains("exit code 0; not restarted (restart policy on-failure)", ended.StateMessage);
+        Assert.Equal(0, ended.Images.Single().Restarts);
+    }
+
+    [Fact]
+    public async Task A_failing_process_under_restart_policy_never_is_an_error_with_its_exit_code()
+    {
+        using var folder = new TestFolder();
+        await using var node = await TestNode.StartAsync(folder, [TestNode.Process]);
+        var created = await PostAsync(node, "service_name: failing\nimages:\n- name: sh\n  engine: process\n  parameters: {args: ['-c', 'sleep 0.3; exit 3'], restart_policy: never}\n");
         var failed = await node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Error);
-        Assert.Contains("stopped outside", failed.StateMessage);
+        Assert.Contains("exit code 3; not restarted (restart policy never)", failed.StateMessage);
+        Assert.Equal(0, failed.Images.Single().Restarts);
+    }
+
+    [Fact]
+    public async Task A_process_killed_from_outside_is_replaced_under_the_default_policy()
+    {
+        using var folder = new TestFolder();
+        await using var node = await TestNode.StartAsync(folder, [TestNode.Process]);
+        var created = await PostAsync(node, "service_name: phoenix\nimages:\n- name: sleep\n  engine: process\n  parameters: {args: [300]}\n");
+        var first = (await node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Running)).Images.Single();
+        var pid = int.Parse(first.Id.Split('-')[0]);
+
+        System.Diagnostics.Process.GetProcessById(pid).Kill();
+
+        var replaced = await node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Running && s.Images.Single().Id != first.Id);
+        Assert.Equal(1, replaced.Images.Single().Restarts);
+        Assert.True(IsAlive(int.Parse(replaced.Images.Single().Id.Split('-')[0])));
+        await Wait.UntilAsync(() => !IsAlive(pid), "the killed process is gone");
+        await node.Client.DeleteAsync($"/v1/service/{created.Id}");
+        await node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Terminated);
+    }
+
+    [Fact]
+    public async Task Restart_policy_always_replaces_even_a_process_that_succeeded_with_growing_backoff()
+    {
+        using var folder = new TestFolder();
+        await using var node = await TestNode.StartAsync(folder, [TestNode.Process]);
+        var created = await PostAsync(node, "service_name: loop\nimages:\n- name: sh\n  engine: process\n  parameters: {args: ['-c', 'sleep 0.2'], restart_policy: always}\n");
+        var restarted = await node.WaitForServiceAsync(created.Id, s => s.Images.Single().Restarts >= 2);
+        Assert.NotEqual(ServiceState.Error, restarted.State);
+        await node.Client.DeleteAsync($"/v1/service/{created.Id}");
+        var stopped = await node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Terminated);
+        var restarts = stopped.Images.Single().Restarts;
+        // Terminated services are not restarted any more.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.Equal(restarts, (await node.GetServiceAsync(created.Id)).Images.Single().Restarts);
+    }
+
+    [Fact]
+    public async Task An_invalid_restart_policy_is_refused_with_400()
+    {
+        using var folder = new TestFolder();
+        await using var node = await TestNode.StartAsync(folder, [TestNode.Process]);
+        var response = await node.PostBlueprintAsync("service_name: x\nimages:\n- name: sleep\n  engine: process\n  parameters: {restart_policy: sometimes}\n");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("images[0].parameters.restart_policy", await Api.ServiceApiTests.ProblemDetailAsync(response));
+    }
+
+    private static async Task<Service> PostAsync(TestNode node, string yaml)
+    {
+        var response = await node.PostBlueprintAsync(yaml);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<Service>())!;
     }
 
     [Fact]

@@ -105,4 +105,35 @@ public sealed class PluginLoadingTests
         var response = await node.PostBlueprintAsync("service_name: s\nimages:\n- name: x\n  engine: simulated\n");
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
+
+    [Fact]
+    public async Task An_engine_that_goes_away_loses_its_capability_and_gets_it_back_when_it_returns()
+    {
+        using var folder = new TestFolder();
+        var flag = Path.Combine(folder.Path, "data", "plugins", "flaky", "engine-down");
+        Directory.CreateDirectory(Path.GetDirectoryName(flag)!);
+        File.WriteAllText(flag, "down at start");
+        await using var node = await TestNode.StartAsync(folder, [TestNode.Flaky]);
+        var flaky = new Capability("flaky", Capability.PluginType);
+
+        async Task<bool> HasCapability() => (await node.Client.GetFromJsonAsync<List<Capability>>("/v1/capabilities"))!.Contains(flaky);
+
+        Assert.False(await HasCapability(), "an engine down at start is not a capability");
+        var plugin = (await PluginsAsync(node))[TestNode.Flaky];
+        Assert.Equal("Active", plugin.GetProperty("state").GetString());
+        Assert.False(plugin.GetProperty("engine_available").GetBoolean());
+        Assert.Contains("engine-down", plugin.GetProperty("engine_problem").GetString());
+        Assert.Equal(HttpStatusCode.NoContent, (await node.Client.GetAsync("/v1/heartbeat")).StatusCode);
+        var refused = (await (await node.PostBlueprintAsync("service_name: s\nimages:\n- name: x\n  engine: flaky\n")).Content.ReadFromJsonAsync<Service>())!;
+        Assert.Contains("engine 'flaky'", (await node.WaitForServiceAsync(refused.Id, s => s.State == ServiceState.Error)).StateMessage);
+
+        File.Delete(flag);
+        await Wait.UntilAsync(HasCapability, "the engine's capability is registered again");
+        var accepted = (await (await node.PostBlueprintAsync("service_name: s\nimages:\n- name: x\n  engine: flaky\n")).Content.ReadFromJsonAsync<Service>())!;
+        await node.WaitForServiceAsync(accepted.Id, s => s.State == ServiceState.Running);
+
+        File.WriteAllText(flag, "down again");
+        await Wait.UntilAsync(async () => !await HasCapability(), "the engine's capability is withdrawn");
+        Assert.Equal(HttpStatusCode.NoContent, (await node.Client.GetAsync("/v1/heartbeat")).StatusCode);
+    }
 }

@@ -36,6 +36,8 @@ internal static class ConfigLoader
                 ["deploy_image_replier"] = "5092",
                 ["image_status_replier"] = "5093",
                 ["image_terminate_replier"] = "5094",
+                ["request_timeout"] = "5",
+                ["deploy_timeout"] = "330",
             },
             ["DOCKER"] = new Dictionary<string, string> { ["url"] = "unix:///var/run/docker.sock" },
             ["PLUGINS"] = new Dictionary<string, string>
@@ -107,7 +109,8 @@ internal static class ConfigLoader
             ZeroMq = new ZeroMqSettings(
                 r.Endpoint("ZEROMQ", "capability_engine_ipc_path"),
                 r.Port("ZEROMQ", "capabilities_replier"), r.Port("ZEROMQ", "deploy_image_replier"),
-                r.Port("ZEROMQ", "image_status_replier"), r.Port("ZEROMQ", "image_terminate_replier")),
+                r.Port("ZEROMQ", "image_status_replier"), r.Port("ZEROMQ", "image_terminate_replier"),
+                r.Seconds("ZEROMQ", "request_timeout"), r.Seconds("ZEROMQ", "deploy_timeout")),
             Plugins = new PluginSettings(
                 r.Text("PLUGINS", "path", allowEmpty: true) is { Length: > 0 } ? r.FilePath("PLUGINS", "path") : Path.Combine(AppContext.BaseDirectory, "plugins"),
                 r.Seconds("PLUGINS", "activation_timeout"), r.Seconds("PLUGINS", "call_timeout"), r.Seconds("PLUGINS", "health_interval")),

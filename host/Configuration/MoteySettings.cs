@@ -39,7 +39,9 @@ internal sealed record ZeroMqSettings(
     int CapabilitiesReplier,
     int DeployImageReplier,
     int ImageStatusReplier,
-    int ImageTerminateReplier);
+    int ImageTerminateReplier,
+    TimeSpan RequestTimeout,
+    TimeSpan DeployTimeout);
 
 internal sealed record PluginSettings(string Path, TimeSpan ActivationTimeout, TimeSpan CallTimeout, TimeSpan HealthInterval);
 

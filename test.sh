@@ -14,6 +14,9 @@ for tool in setsid sh; do
   command -v "$tool" >/dev/null 2>&1 || { echo "test.sh: '$tool' is missing" >&2; exit 1; }
 done
 
+# The Docker engine (with the local busybox image) and the mosquitto binary the tests use.
+./scripts/test-services.sh
+
 configuration="${CONFIGURATION:-Release}"
 dotnet build Motey.Host.sln -c "$configuration"
 dotnet test Motey.Host.sln -c "$configuration" --no-build --logger "console;verbosity=normal" "$@"

@@ -39,7 +39,7 @@ public interface IValPlugin
     /// <summary>Deletes the image, not its instances.</summary>
     Task DeleteImageAsync(string imageName, CancellationToken cancellationToken);
 
-    /// <summary>Creates an instance of an image and returns its id. Does not start it: until started its state is <see cref="ImageState.Initial"/>.</summary>
+    /// <summary>Creates an instance of an image and returns its id. Does not start it: until started its state is <see cref="ImageState.Initial"/>, or <see cref="ImageState.Instantiating"/> where the engine reports a created instance so (Docker).</summary>
     Task<string> CreateInstanceAsync(InstanceSpec spec, CancellationToken cancellationToken);
 
     /// <summary>Starts a created or stopped instance. A VAL whose instances cannot be restarted (plain processes) throws <see cref="ValException"/> for an ended one.</summary>

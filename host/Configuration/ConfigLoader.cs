@@ -26,7 +26,8 @@ internal static class ConfigLoader
             ["WEBSERVER"] = new Dictionary<string, string> { ["ip"] = "127.0.0.1", ["port"] = "5023", ["max_body_bytes"] = "1048576" },
             ["MQTT"] = new Dictionary<string, string>
             {
-                ["ip"] = "127.0.0.1", ["port"] = "1883", ["keepalive"] = "60", ["username"] = "", ["password"] = "",
+                ["broker"] = "embedded", ["ip"] = "127.0.0.1", ["port"] = "1883", ["keepalive"] = "60",
+                ["username"] = "", ["password"] = "", ["reconnect_max"] = "30",
             },
             ["DATABASE"] = new Dictionary<string, string> { ["path"] = "data/motey.db" },
             ["ZEROMQ"] = new Dictionary<string, string>
@@ -102,9 +103,11 @@ internal static class ConfigLoader
                 r.Text("LOGGER", "name"), r.FilePath("LOGGER", "log_path"), r.Text("LOGGER", "file_name"), r.LogLevel("LOGGER", "level")),
             WebServer = new WebServerSettings(r.Ip("WEBSERVER", "ip"), r.Port("WEBSERVER", "port", allowZero: true), r.Int("WEBSERVER", "max_body_bytes", 1024, int.MaxValue)),
             Mqtt = new MqttSettings(
-                r.Text("MQTT", "ip"), r.Port("MQTT", "port"), r.Int("MQTT", "keepalive", 1, 65535),
+                r.Choice("MQTT", "broker", "embedded", "external") == "embedded",
+                r.Ip("MQTT", "ip"), r.Port("MQTT", "port"), r.Int("MQTT", "keepalive", 1, 65535),
                 r.Text("MQTT", "username", allowEmpty: true) is { Length: > 0 } user ? user : null,
-                r.Text("MQTT", "password", allowEmpty: true) is { Length: > 0 } password ? password : null),
+                r.Text("MQTT", "password", allowEmpty: true) is { Length: > 0 } password ? password : null,
+                r.Seconds("MQTT", "reconnect_max")),
             Database = new DatabaseSettings(r.FilePath("DATABASE", "path")),
             ZeroMq = new ZeroMqSettings(
                 r.Endpoint("ZEROMQ", "capability_engine_ipc_path"),
@@ -153,6 +156,13 @@ internal static class ConfigLoader
         {
             var text = Text(section, key);
             if (!IPAddress.TryParse(text, out _)) throw Bad(section, key, text, "an IP address such as 127.0.0.1");
+            return text;
+        }
+
+        public string Choice(string section, string key, params string[] choices)
+        {
+            var text = Text(section, key);
+            if (!choices.Contains(text, StringComparer.Ordinal)) throw Bad(section, key, text, "one of " + string.Join(", ", choices));
             return text;
         }
 

@@ -30,7 +30,8 @@ internal sealed record LoggerSettings(string Name, string LogPath, string FileNa
 
 internal sealed record WebServerSettings(string Ip, int Port, long MaxBodyBytes);
 
-internal sealed record MqttSettings(string Ip, int Port, int KeepAliveSeconds, string? Username, string? Password);
+/// <param name="Embedded">True: this node hosts the broker itself on Ip:Port (MQTTnet); false: an external broker (mosquitto, ...) is there.</param>
+internal sealed record MqttSettings(bool Embedded, string Ip, int Port, int KeepAliveSeconds, string? Username, string? Password, TimeSpan ReconnectMax);
 
 internal sealed record DatabaseSettings(string Path);
 

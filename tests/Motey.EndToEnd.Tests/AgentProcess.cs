@@ -11,12 +11,13 @@ internal sealed class AgentProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    private AgentProcess(Process process, string folder, int port)
+    private AgentProcess(Process process, string folder, string address, int port)
     {
         _process = process;
         Folder = folder;
+        Address = address;
         Port = port;
-        Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
+        Client = new HttpClient { BaseAddress = new Uri($"http://{address}:{port}"), Timeout = TimeSpan.FromSeconds(30) };
         process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
         process.BeginOutputReadLine();
@@ -24,6 +25,7 @@ internal sealed class AgentProcess : IAsyncDisposable
     }
 
     public string Folder { get; }
+    public string Address { get; }
     public int Port { get; }
     public HttpClient Client { get; }
     public int Pid => _process.Id;
@@ -48,22 +50,45 @@ internal sealed class AgentProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Writes config.ini into <paramref name="folder"/> (a free loopback port unless given) and starts the agent on it.</summary>
-    public static AgentProcess Start(string folder, string extraIni = "", int? port = null)
+    private static int s_agents;
+
+    /// <summary>A loopback address no other agent of this test run uses: each agent binds REST, broker and ZeroMQ there.</summary>
+    public static string NextAddress()
     {
-        port ??= FreePort();
-        File.WriteAllText(Path.Combine(folder, "config.ini"), $"""
-            [WEBSERVER]
-            ip = 127.0.0.1
-            port = {port}
-            [ORCHESTRATOR]
-            reconcile_interval = 0.2
-            {extraIni}
-            """);
-        return StartRaw(folder, port.Value, "run", "--config", Path.Combine(folder, "config.ini"));
+        var n = Interlocked.Increment(ref s_agents);
+        return $"127.{200 + Environment.ProcessId % 50}.{n / 250 % 250}.{n % 250 + 1}";
     }
 
-    public static AgentProcess StartRaw(string folder, int port, params string[] args)
+    /// <summary>
+    /// Writes config.ini into <paramref name="folder"/> for an agent on <paramref name="address"/> (a fresh
+    /// loopback address when null) and starts it. <paramref name="settings"/> ("SECTION:key" → value) override the defaults here.
+    /// </summary>
+    public static AgentProcess Start(string folder, string? address = null, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        address ??= NextAddress();
+        var port = FreePort(address);
+        var values = new Dictionary<string, string>
+        {
+            ["WEBSERVER:ip"] = address,
+            ["WEBSERVER:port"] = port.ToString(),
+            ["MQTT:ip"] = address,
+            ["MQTT:keepalive"] = "2",
+            ["ZEROMQ:capability_engine_ipc_path"] = $"tcp://{address}:5090",
+            ["ZEROMQ:request_timeout"] = "2",
+            ["ORCHESTRATOR:reconcile_interval"] = "0.2",
+            ["ORCHESTRATOR:restart_backoff"] = "0.2",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) values[key] = value;
+        var config = Path.Combine(folder, "config.ini");
+        File.WriteAllLines(config, values.GroupBy(v => v.Key.Split(':')[0])
+            .SelectMany(section => section.Select(v => $"{v.Key.Split(':')[1]} = {v.Value}").Prepend($"[{section.Key}]")));
+        return StartRaw(folder, address, port, "run", "--config", config);
+    }
+
+    /// <summary>Starts the agent again on the config.ini it had (same address and port).</summary>
+    public AgentProcess Restart() => StartRaw(Folder, Address, Port, "run", "--config", Path.Combine(Folder, "config.ini"));
+
+    public static AgentProcess StartRaw(string folder, string address, int port, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -74,7 +99,7 @@ internal sealed class AgentProcess : IAsyncDisposable
         info.ArgumentList.Add(Path.Combine(AgentDirectory, "motey.dll"));
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment.Remove("MOTEY_CONFIG");
-        return new AgentProcess(Process.Start(info)!, folder, port);
+        return new AgentProcess(Process.Start(info)!, folder, address, port);
     }
 
     public async Task WaitHealthyAsync()
@@ -121,9 +146,9 @@ internal sealed class AgentProcess : IAsyncDisposable
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Signal(int pid, int signal);
 
-    public static int FreePort()
+    public static int FreePort(string address)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        using var listener = new TcpListener(IPAddress.Parse(address), 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }

@@ -64,13 +64,11 @@ public sealed class AgentTests : IDisposable
         var id = (await response.Content.ReadFromJsonAsync<Service>())!.Id;
         var running = await WaitForAsync(agent, id, ServiceState.Running);
         var instance = running.Images.Single().Id;
-        var port = agent.Port;
-
         agent.Kill();
         await agent.WaitForExitAsync(TimeSpan.FromSeconds(10));
         await agent.DisposeAsync();
 
-        await using var restarted = AgentProcess.StartRaw(_folder, port, "run", "--config", Path.Combine(_folder, "config.ini"));
+        await using var restarted = agent.Restart();
         await restarted.WaitHealthyAsync();
         var services = (await restarted.Client.GetFromJsonAsync<List<Service>>("/v1/service"))!;
         var survivor = Assert.Single(services);
@@ -90,10 +88,59 @@ public sealed class AgentTests : IDisposable
     }
 
     [Fact]
+    public async Task After_kill_9_the_restarted_agent_adopts_its_docker_container()
+    {
+        var agent = AgentProcess.Start(_folder);
+        await agent.WaitHealthyAsync();
+        var response = await agent.Client.PostAsync("/v1/service", Yaml("""
+            service_name: boxed
+            images:
+            - name: motey/busybox:local
+              engine: docker
+              parameters: {command: [sleep, "300"], network_mode: none}
+            """));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var id = (await response.Content.ReadFromJsonAsync<Service>())!.Id;
+        var container = (await WaitForAsync(agent, id, ServiceState.Running)).Images.Single().Id;
+
+        agent.Kill();
+        await agent.WaitForExitAsync(TimeSpan.FromSeconds(10));
+        await agent.DisposeAsync();
+        await using var restarted = agent.Restart();
+        await restarted.WaitHealthyAsync();
+
+        await Task.Delay(TimeSpan.FromSeconds(1));  // several reconcile passes
+        var service = await WaitForAsync(restarted, id, ServiceState.Running);
+        Assert.Equal(container, service.Images.Single().Id);
+        Assert.Equal([container], await DockerContainersAsync(id));
+
+        await restarted.Client.DeleteAsync($"/v1/service/{id}");
+        await WaitForAsync(restarted, id, ServiceState.Terminated);
+        Assert.Empty(await DockerContainersAsync(id));
+    }
+
+    /// <summary>Ids of the containers (running or not) labelled with the service id, from the engine itself.</summary>
+    private static async Task<List<string>> DockerContainersAsync(string serviceId)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, ct) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+                await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint("/var/run/docker.sock"), ct);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            },
+        });
+        var filters = Uri.EscapeDataString($$"""{"label": ["{{InstanceLabels.ServiceId}}={{serviceId}}"]}""");
+        var list = await http.GetFromJsonAsync<List<JsonElement>>($"http://docker/containers/json?all=true&filters={filters}");
+        return list!.Select(c => c.GetProperty("Id").GetString()!).ToList();
+    }
+
+    [Fact]
     public async Task An_invalid_config_value_stops_the_start_naming_section_and_key()
     {
         File.WriteAllText(Path.Combine(_folder, "config.ini"), "[WEBSERVER]\nport = eighty\n");
-        await using var agent = AgentProcess.StartRaw(_folder, 0, "run", "--config", Path.Combine(_folder, "config.ini"));
+        await using var agent = AgentProcess.StartRaw(_folder, "127.0.0.1", 0, "run", "--config", Path.Combine(_folder, "config.ini"));
         Assert.Equal(2, await agent.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains("[WEBSERVER] port = 'eighty' is invalid", agent.Output);
     }
@@ -101,7 +148,7 @@ public sealed class AgentTests : IDisposable
     [Fact]
     public async Task An_unknown_command_prints_the_usage_and_exits_2()
     {
-        await using var agent = AgentProcess.StartRaw(_folder, 0, "frobnicate");
+        await using var agent = AgentProcess.StartRaw(_folder, "127.0.0.1", 0, "frobnicate");
         Assert.Equal(2, await agent.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains("usage: motey", agent.Output);
     }

@@ -12,7 +12,7 @@ public sealed class NodeApiTests : NodeTest
     {
         var nodes = await Node.Client.GetFromJsonAsync<JsonElement>("/v1/nodes");
         var self = Assert.Single(nodes.EnumerateArray());
-        Assert.Equal("127.0.0.1", self.GetProperty("ip").GetString());
+        Assert.Equal(Node.Address, self.GetProperty("ip").GetString());
         Assert.True(self.GetProperty("self").GetBoolean());
     }
 

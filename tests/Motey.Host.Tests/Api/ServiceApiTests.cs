@@ -47,7 +47,7 @@ public sealed class ServiceApiTests : NodeTest
         var running = await Node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Running);
         var image = running.Images.Single();
         Assert.Equal(ImageState.Running, image.State);
-        Assert.Equal("127.0.0.1", image.Node);
+        Assert.Equal(Node.Address, image.Node);
         Assert.NotEqual("", image.Id);
         var all = await Node.Client.GetFromJsonAsync<List<Service>>("/v1/service");
         Assert.Contains(all!, s => s.Id == created.Id && s.State == ServiceState.Running);

@@ -23,6 +23,7 @@ internal sealed class TestNode : IAsyncDisposable
     public const string Hanging = "Motey.TestVal.Hanging";
     public const string Isolation = "Motey.TestVal.Isolation";
     public const string Flaky = "Motey.TestVal.Flaky";
+    public const string Docker = "Motey.Val.Docker";
 
     private readonly WebApplication _app;
 
@@ -47,9 +48,17 @@ internal sealed class TestNode : IAsyncDisposable
         var pluginsDir = Path.Combine(folder.Path, "plugins");
         foreach (var plugin in plugins ?? [Process, Simulated])
             CopyDirectory(Path.Combine(AppContext.BaseDirectory, "plugins", plugin), Path.Combine(pluginsDir, plugin));
+        var address = folder.Address;
         var values = new Dictionary<string, string>
         {
+            // Its own loopback address: its embedded broker, ZeroMQ ports and REST port never clash with
+            // other nodes of this run, nor with an agent on the default 127.0.0.1.
+            ["WEBSERVER:ip"] = address,
             ["WEBSERVER:port"] = "0",
+            ["MQTT:ip"] = address,
+            ["MQTT:keepalive"] = "2",
+            ["ZEROMQ:capability_engine_ipc_path"] = $"tcp://{address}:5090",
+            ["ZEROMQ:request_timeout"] = "2",
             ["LOGGER:level"] = "Debug",
             ["PLUGINS:path"] = "plugins",
             ["PLUGINS:activation_timeout"] = "20",  // generous: test classes load plugins in parallel on two cores
@@ -64,9 +73,20 @@ internal sealed class TestNode : IAsyncDisposable
             .SelectMany(section => section.Select(v => $"{v.Key.Split(':')[1]} = {v.Value}").Prepend($"[{section.Key}]")));
         var app = MoteyApp.Build(ConfigLoader.LoadFile(config));
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new TestNode(app, folder, new Uri(address));
+        var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new TestNode(app, folder, new Uri(url));
     }
+
+    private static int s_nodes;
+
+    /// <summary>A loopback address no other node of this test run uses (all of 127.0.0.0/8 is local on Linux).</summary>
+    public static string NextAddress()
+    {
+        var n = Interlocked.Increment(ref s_nodes);
+        return $"127.{100 + Environment.ProcessId % 100}.{n / 250 % 250}.{n % 250 + 1}";
+    }
+
+    public string Address => new Uri(Client.BaseAddress!.ToString()).Host;
 
     public Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? body = null, string? contentType = null)
     {
@@ -120,6 +140,9 @@ internal sealed class TestNode : IAsyncDisposable
 internal sealed class TestFolder : IDisposable
 {
     public string Path { get; } = Directory.CreateTempSubdirectory("motey-test-").FullName;
+
+    /// <summary>The loopback address of the node kept in this folder: a restarted node keeps its address.</summary>
+    public string Address { get; } = TestNode.NextAddress();
 
     public void Dispose()
     {

@@ -1,0 +1,51 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using Motey.Abstractions;
+
+namespace Motey.Val.Docker.Tests;
+
+/// <summary>A fresh folder per test, deleted afterwards.</summary>
+public sealed class TempDirectory : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("motey-docker-tests-").FullName;
+
+    public void Dispose() => Directory.Delete(Path, recursive: true);
+}
+
+internal static class TestSupport
+{
+    public static readonly IReadOnlyDictionary<string, string> NoLabels = new Dictionary<string, string>();
+
+    /// <summary>What the agent would hand a VAL: its <c>[DOCKER]</c> section, loggers, data folder, node address.</summary>
+    public static ValContext Context(IDictionary<string, string?>? settings = null) => new()
+    {
+        Settings = new ConfigurationBuilder().AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build(),
+        LoggerFactory = NullLoggerFactory.Instance,
+        DataDirectory = System.IO.Path.GetTempPath(),
+        NodeAddress = "127.0.0.1",
+    };
+
+    /// <summary>Blueprint parameters written as JSON, e.g. <c>{"command": ["sleep", "300"]}</c>.</summary>
+    public static IReadOnlyDictionary<string, JsonElement> ParametersOf(string json = "{}") =>
+        JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(json)!;
+
+    public static InstanceSpec Spec(string image, string parametersJson = "{}", IReadOnlyDictionary<string, string>? labels = null) =>
+        new(image, ParametersOf(parametersJson), labels ?? NoLabels);
+
+    /// <summary>A short random hex string that keeps names and labels of parallel tests apart.</summary>
+    public static string UniqueSuffix() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+
+    /// <summary>Polls until the condition holds; fails with <paramref name="what"/> after the deadline.</summary>
+    public static async Task Eventually(Func<Task<bool>> condition, string what, double seconds = 15)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (clock.Elapsed > TimeSpan.FromSeconds(seconds)) Assert.Fail($"timed out after {seconds} s waiting until {what}");
+            await Task.Delay(50);
+        }
+    }
+}

@@ -40,7 +40,10 @@ internal static class ConfigLoader
                 ["request_timeout"] = "5",
                 ["deploy_timeout"] = "330",
             },
-            ["DOCKER"] = new Dictionary<string, string> { ["url"] = "unix:///var/run/docker.sock" },
+            ["DOCKER"] = new Dictionary<string, string>
+            {
+                ["url"] = "unix:///var/run/docker.sock", ["pull_timeout"] = "300", ["stop_timeout"] = "10",
+            },
             ["PLUGINS"] = new Dictionary<string, string>
             {
                 ["path"] = "", ["activation_timeout"] = "10", ["call_timeout"] = "300", ["health_interval"] = "5",

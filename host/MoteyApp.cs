@@ -4,7 +4,9 @@ using Motey.Host.Api;
 using Motey.Host.Cluster;
 using Motey.Host.Configuration;
 using Motey.Host.Health;
+using Motey.Host.Membership;
 using Motey.Host.Orchestration;
+using Motey.Host.Peers;
 using Motey.Host.Plugins;
 using Motey.Host.Storage;
 using Serilog;
@@ -14,7 +16,7 @@ namespace Motey.Host;
 /// <summary>The composition root: one agent built from its settings.</summary>
 internal static class MoteyApp
 {
-    public static WebApplication Build(MoteySettings settings, Action<WebApplicationBuilder>? customize = null)
+    public static WebApplication Build(MoteySettings settings, Action<WebApplicationBuilder>? customize = null, bool console = true)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -28,7 +30,7 @@ internal static class MoteyApp
             kestrel.AddServerHeader = false;
         });
 
-        var logger = CreateLogger(settings);
+        var logger = CreateLogger(settings, console);
         builder.Logging.ClearProviders();
         builder.Logging.AddSerilog(logger, dispose: true);
 
@@ -36,6 +38,7 @@ internal static class MoteyApp
         database.Initialize();
 
         var services = builder.Services;
+        services.AddSystemd();  // Type=notify under systemd; nothing otherwise
         services.AddSingleton(settings);
         services.AddSingleton(NodeIdentity.From(settings));
         services.AddSingleton(database);
@@ -44,13 +47,22 @@ internal static class MoteyApp
         services.AddSingleton<ServiceRepository>();
         services.AddSingleton<PluginCatalog>();
         services.AddSingleton<LocalNode>();
-        services.AddSingleton<IPeerDirectory, LocalOnlyPeers>();
+        services.AddSingleton<ZeroMqPeers>();
+        services.AddSingleton<IRemoteNodeFactory, ZeroMqRemoteNodes>();
+        services.AddSingleton<ClusterNodes>();
+        services.AddSingleton<IPeerDirectory>(sp => sp.GetRequiredService<ClusterNodes>());
+        services.AddSingleton<MembershipStatus>();
         services.AddSingleton<Placement>();
         services.AddSingleton<Orchestrator>();
         services.AddSingleton<BlueprintValidator>();
         services.AddSingleton<NodeStatusSampler>();
-        // Order matters: plugins are loaded before the orchestrator resumes leftover work.
+        // Order matters. Start: plugins before anything answers peers or resumes work; the embedded broker
+        // before membership joins it. Stop (reverse): membership says goodbye before the broker stops.
         services.AddHostedService<PluginHost>();
+        services.AddHostedService<PeerRepliers>();
+        services.AddHostedService<CapabilityEventListener>();
+        services.AddHostedService<EmbeddedBroker>();
+        services.AddHostedService<MqttMembership>();
         services.AddHostedService(sp => sp.GetRequiredService<NodeStatusSampler>());
         services.AddHostedService<EngineMonitor>();
         services.AddHostedService<OrchestrationWorker>();
@@ -58,7 +70,8 @@ internal static class MoteyApp
 
         services.AddHealthChecks()
             .AddCheck<DatabaseHealthCheck>("database")
-            .AddCheck<PluginsHealthCheck>("plugins");
+            .AddCheck<PluginsHealthCheck>("plugins")
+            .AddCheck<MembershipStatus>("membership");
         services.AddProblemDetails();
         services.AddOpenApi();
         services.AddCarter(new DependencyContextAssemblyCatalog(typeof(MoteyApp).Assembly), c => c
@@ -80,19 +93,24 @@ internal static class MoteyApp
         return app;
     }
 
-    private static Serilog.Core.Logger CreateLogger(MoteySettings settings)
+    private static Serilog.Core.Logger CreateLogger(MoteySettings settings, bool console)
     {
         Directory.CreateDirectory(settings.Logger.LogPath);
-        return new LoggerConfiguration()
+        var configuration = new LoggerConfiguration()
             .MinimumLevel.Is(settings.Logger.Level)
             .MinimumLevel.Override("Microsoft.AspNetCore", Serilog.Events.LogEventLevel.Warning)
             .MinimumLevel.Override("Microsoft.Extensions.Diagnostics.HealthChecks", Serilog.Events.LogEventLevel.Warning)
             .Enrich.WithProperty("App", settings.Logger.Name)
-            .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}",
-                standardErrorFromLevel: Serilog.Events.LogEventLevel.Verbose)
             .WriteTo.File(settings.Logger.FilePath,
                 rollingInterval: RollingInterval.Day, fileSizeLimitBytes: 10 * 1024 * 1024, rollOnFileSizeLimit: true, retainedFileCountLimit: 14,
-                outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}")
-            .CreateLogger();
+                outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
+        // A daemon has no terminal: it logs to the file only.
+        if (console)
+        {
+            configuration = configuration.WriteTo.Console(
+                outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}",
+                standardErrorFromLevel: Serilog.Events.LogEventLevel.Verbose);
+        }
+        return configuration.CreateLogger();
     }
 }

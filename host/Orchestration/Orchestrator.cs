@@ -137,10 +137,17 @@ internal sealed class Orchestrator(
                 service = await SaveAsync(service, index, image with { State = ImageState.Terminated }, cancellationToken);
                 continue;
             }
+            if (peers.Find(image.Node) is not { } node)
+            {
+                service = await SaveAsync(service, index, image with
+                {
+                    State = ImageState.Terminated, StateMessage = $"node {image.Node} left the cluster; nothing to stop",
+                }, cancellationToken);
+                continue;
+            }
             service = await SaveAsync(service, index, image with { State = ImageState.Stopping, StateMessage = "" }, cancellationToken);
             try
             {
-                var node = peers.Find(image.Node) ?? throw new InvalidOperationException($"node {image.Node} is not known any more");
                 await node.TerminateImageAsync(image, cancellationToken);
                 service = await SaveAsync(service, index, image with { State = ImageState.Terminated }, cancellationToken);
             }
@@ -169,10 +176,11 @@ internal sealed class Orchestrator(
                 {
                     var image = service.Images[index];
                     if (!IsLive(image)) continue;
-                    var node = peers.Find(image.Node!);
-                    service = node is null
-                        ? await SaveAsync(service, index, image with { State = ImageState.Error, StateMessage = $"node {image.Node} is not known any more" }, cancellationToken)
-                        : await RefreshAsync(service, index, node, cancellationToken);
+                    // A node that left the cluster takes its instances with it: they count as ended,
+                    // so the restart policy places them again (on-failure by default: exit code unknown).
+                    service = peers.Find(image.Node!) is { } node
+                        ? await RefreshAsync(service, index, node, cancellationToken)
+                        : await InstanceEndedAsync(service, index, null, cancellationToken);
                 }
             }
             finally
@@ -188,12 +196,7 @@ internal sealed class Orchestrator(
     private async Task<Service> RefreshAsync(Service service, int index, INodeClient node, CancellationToken cancellationToken)
     {
         var image = service.Images[index];
-        if (_restartsDue.TryGetValue((service.Id, index), out var due))
-        {
-            if (DateTime.UtcNow < due || _terminationRequested.ContainsKey(service.Id)) return service;
-            _restartsDue.TryRemove((service.Id, index), out _);
-            return await ReplaceInstanceAsync(service, index, node, cancellationToken);
-        }
+        if (await RestartIfDueAsync(service, index, node, cancellationToken) is { } restarted) return restarted;
         ImageState state;
         string message = "";
         try
@@ -202,7 +205,8 @@ internal sealed class Orchestrator(
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            (state, message) = (ImageState.Error, $"state of instance {image.Id} on {node.Address} unknown: {e.Message}");
+            // A slow or unreachable node: keep the last known state, say why, ask again on the next pass.
+            (state, message) = (image.State, $"state of instance {image.Id} on {node.Address} unknown: {e.Message}");
         }
         if (state == ImageState.Terminated) return await InstanceEndedAsync(service, index, node, cancellationToken);
         if (state == image.State && message == image.StateMessage) return service;
@@ -215,19 +219,22 @@ internal sealed class Orchestrator(
     /// an exponential backoff (the image shows INSTANTIATING meanwhile), or the image ends TERMINATED
     /// (exit code 0) or ERROR.
     /// </summary>
-    private async Task<Service> InstanceEndedAsync(Service service, int index, INodeClient node, CancellationToken cancellationToken)
+    private async Task<Service> InstanceEndedAsync(Service service, int index, INodeClient? node, CancellationToken cancellationToken)
     {
+        if (await RestartIfDueAsync(service, index, node, cancellationToken) is { } restarted) return restarted;
         var image = service.Images[index];
         int? exitCode = null;
         try
         {
-            exitCode = await node.GetExitCodeAsync(image, cancellationToken);
+            if (node is not null) exitCode = await node.GetExitCodeAsync(image, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            log.LogWarning("Exit code of instance {InstanceId} on {Node} unknown: {Error}", image.Id, node.Address, e.Message);
+            log.LogWarning("Exit code of instance {InstanceId} on {Node} unknown: {Error}", image.Id, node!.Address, e.Message);
         }
-        var ended = exitCode is null ? $"instance {image.Id} ended (exit code unknown)" : $"instance {image.Id} ended with exit code {exitCode}";
+        var ended = node is null ? $"node {image.Node} left the cluster with instance {image.Id}"
+            : exitCode is null ? $"instance {image.Id} ended (exit code unknown)"
+            : $"instance {image.Id} ended with exit code {exitCode}";
         var policy = RestartPolicies.Of(image);
         var failed = exitCode != 0;
         if (policy == RestartPolicy.Never || (policy == RestartPolicy.OnFailure && !failed))
@@ -249,17 +256,26 @@ internal sealed class Orchestrator(
         }, cancellationToken);
     }
 
-    /// <summary>Removes the ended instance and deploys the image anew (placement included), as after a POST.</summary>
-    private async Task<Service> ReplaceInstanceAsync(Service service, int index, INodeClient node, CancellationToken cancellationToken)
+    /// <summary>When a replacement is due, replaces the instance; null when none is pending or it is not due yet.</summary>
+    private async Task<Service?> RestartIfDueAsync(Service service, int index, INodeClient? node, CancellationToken cancellationToken)
+    {
+        if (!_restartsDue.TryGetValue((service.Id, index), out var due)) return null;
+        if (DateTime.UtcNow < due || _terminationRequested.ContainsKey(service.Id)) return service;
+        _restartsDue.TryRemove((service.Id, index), out _);
+        return await ReplaceInstanceAsync(service, index, node, cancellationToken);
+    }
+
+    /// <summary>Removes the ended instance (when its node is still there) and deploys the image anew, placement included, as after a POST.</summary>
+    private async Task<Service> ReplaceInstanceAsync(Service service, int index, INodeClient? node, CancellationToken cancellationToken)
     {
         var image = service.Images[index];
         try
         {
-            await node.TerminateImageAsync(image, cancellationToken);
+            if (node is not null) await node.TerminateImageAsync(image, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            log.LogWarning("Ended instance {InstanceId} on {Node} could not be removed: {Error}", image.Id, node.Address, e.Message);
+            log.LogWarning("Ended instance {InstanceId} on {Node} could not be removed: {Error}", image.Id, node!.Address, e.Message);
         }
         service = await SaveAsync(service, index, image with { Id = "", State = ImageState.Initial, Restarts = image.Restarts + 1 }, cancellationToken);
         return await DeployImageAsync(service, index, cancellationToken);

@@ -66,6 +66,13 @@ internal sealed class AgentProcess : IAsyncDisposable
     public static AgentProcess Start(string folder, string? address = null, IReadOnlyDictionary<string, string>? settings = null)
     {
         address ??= NextAddress();
+        var (config, port) = WriteConfig(folder, address, settings);
+        return StartRaw(folder, address, port, "run", "--config", config);
+    }
+
+    /// <summary>Writes config.ini into <paramref name="folder"/> for an agent on <paramref name="address"/>; returns its path and REST port.</summary>
+    public static (string Path, int Port) WriteConfig(string folder, string address, IReadOnlyDictionary<string, string>? settings = null)
+    {
         var port = FreePort(address);
         var values = new Dictionary<string, string>
         {
@@ -82,7 +89,7 @@ internal sealed class AgentProcess : IAsyncDisposable
         var config = Path.Combine(folder, "config.ini");
         File.WriteAllLines(config, values.GroupBy(v => v.Key.Split(':')[0])
             .SelectMany(section => section.Select(v => $"{v.Key.Split(':')[1]} = {v.Value}").Prepend($"[{section.Key}]")));
-        return StartRaw(folder, address, port, "run", "--config", config);
+        return (config, port);
     }
 
     /// <summary>Starts the agent again on the config.ini it had (same address and port).</summary>

@@ -1,0 +1,55 @@
+using System.Collections.Concurrent;
+using Motey.Host.Cluster;
+using Motey.Host.Orchestration;
+using Motey.Host.Storage;
+
+namespace Motey.Host.Membership;
+
+/// <summary>
+/// The nodes this node knows, itself included: kept in memory for placement and mirrored to the store
+/// for GET /v1/nodes. Membership adds and removes peers; the orchestrator reaches them through clients.
+/// </summary>
+internal sealed class ClusterNodes(NodeIdentity identity, NodeRepository repository, LocalNode local, IRemoteNodeFactory remotes)
+    : IPeerDirectory
+{
+    private readonly ConcurrentDictionary<string, INodeClient> _peers = new(StringComparer.Ordinal);
+
+    public IReadOnlyCollection<string> PeerAddresses => _peers.Keys.ToList();
+
+    public Task<IReadOnlyList<INodeClient>> PeersAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<INodeClient>>(_peers.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Value).ToList());
+
+    public INodeClient? Find(string address) =>
+        address == identity.Address ? local : _peers.GetValueOrDefault(address);
+
+    /// <summary>Adds a peer; false when it is this node or already known (its last-seen time is refreshed).</summary>
+    public async Task<bool> AddAsync(string address, CancellationToken cancellationToken)
+    {
+        if (address == identity.Address) return false;
+        var added = _peers.TryAdd(address, remotes.For(address));
+        await repository.UpsertAsync(address, isSelf: false, cancellationToken);
+        return added;
+    }
+
+    public async Task<bool> RemoveAsync(string address, CancellationToken cancellationToken)
+    {
+        if (address == identity.Address) return false;
+        var removed = _peers.TryRemove(address, out _);
+        await repository.RemoveAsync(address, cancellationToken);
+        return removed;
+    }
+
+    /// <summary>Forgets every peer (this node stays), e.g. before membership is rebuilt after a reconnect.</summary>
+    public async Task ResetAsync(CancellationToken cancellationToken)
+    {
+        _peers.Clear();
+        await repository.ClearAsync(cancellationToken);
+        await repository.UpsertAsync(identity.Address, isSelf: true, cancellationToken);
+    }
+}
+
+/// <summary>Makes the client for a remote node (ZeroMQ in production).</summary>
+internal interface IRemoteNodeFactory
+{
+    INodeClient For(string address);
+}

@@ -1,0 +1,10 @@
+using Motey.Host.Orchestration;
+using Motey.Host.Peers;
+
+namespace Motey.Host.Membership;
+
+/// <summary>Remote nodes are reached over ZeroMQ.</summary>
+internal sealed class ZeroMqRemoteNodes(ZeroMqPeers peers) : IRemoteNodeFactory
+{
+    public INodeClient For(string address) => peers.For(address);
+}

@@ -1,0 +1,160 @@
+using System.Globalization;
+using Motey.Abstractions;
+using Motey.Host.Cluster;
+using Motey.Host.Configuration;
+using Motey.Host.Orchestration;
+
+namespace Motey.Host.Peers;
+
+/// <summary>
+/// The four endpoints other nodes call (the original's ZeroMQ repliers), bound on tcp://&lt;this node's address&gt;:&lt;port&gt;.
+/// Replies keep the original's contract: capabilities as a JSON list; deploy the instance id or "" on failure;
+/// status the ImageState number, "5" when unknown; terminate "" when done, <c>error: reason</c> when not (our extension).
+/// Each endpoint answers on its own, so a slow deploy holds up neither the other endpoints nor other deploys.
+/// </summary>
+internal sealed class PeerRepliers : IHostedService, IDisposable
+{
+    /// <summary>Label that makes a deploy without a service id and image index unique, so it never adopts another instance.</summary>
+    public const string RequestIdLabel = "motey.request.id";
+
+    public const string ErrorPrefix = "error: ";
+    private static readonly string UnknownState = ((int)ImageState.Error).ToString(CultureInfo.InvariantCulture);
+
+    private readonly List<Replier> _repliers = [];
+    private readonly MoteySettings _settings;
+    private readonly NodeIdentity _identity;
+    private readonly INodeClient _local;
+    private readonly ILogger<PeerRepliers> _log;
+
+    /// <summary>The repliers in front of this node's <see cref="LocalNode"/> (the constructor dependency injection sees).</summary>
+    public PeerRepliers(MoteySettings settings, NodeIdentity identity, LocalNode local, ILogger<PeerRepliers> log)
+        : this(settings, identity, (INodeClient)local, log)
+    {
+    }
+
+    /// <summary>The repliers in front of any node client: tests put one that can hold requests in front of the local node.</summary>
+    internal PeerRepliers(MoteySettings settings, NodeIdentity identity, INodeClient local, ILogger<PeerRepliers> log)
+    {
+        _settings = settings;
+        _identity = identity;
+        _local = local;
+        _log = log;
+    }
+
+    /// <summary>Binds all four endpoints, or none: a bind failure throws <see cref="PeerBindException"/> naming the endpoint and fails the start.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var ports = _settings.ZeroMq;
+        try
+        {
+            Start("capabilities replier", ports.CapabilitiesReplier, AnswerCapabilitiesAsync, reason => ErrorPrefix + reason);
+            Start("deploy image replier", ports.DeployImageReplier, AnswerDeployAsync, _ => "");
+            Start("image status replier", ports.ImageStatusReplier, AnswerStatusAsync, _ => UnknownState);
+            Start("image terminate replier", ports.ImageTerminateReplier, AnswerTerminateAsync, reason => ErrorPrefix + reason);
+        }
+        catch (PeerBindException e)
+        {
+            _log.LogCritical("{Error}; other nodes could not reach this node. Check [GENERAL] address and the [ZEROMQ] ports", e.Message);
+            await StopAsync(CancellationToken.None);
+            throw;
+        }
+        _log.LogInformation("Answering peers on {Address}: capabilities {Capabilities}, deploy {Deploy}, status {Status}, terminate {Terminate}",
+            _identity.Address, ports.CapabilitiesReplier, ports.DeployImageReplier, ports.ImageStatusReplier, ports.ImageTerminateReplier);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await Task.WhenAll(_repliers.Select(r => r.StopAsync()));
+        _repliers.Clear();
+    }
+
+    public void Dispose() => StopAsync(CancellationToken.None).GetAwaiter().GetResult();
+
+    private void Start(string name, int port, Func<PeerRequest, CancellationToken, Task<string>> handle, Func<string, string> failureReply)
+    {
+        var replier = new Replier(name, PeerSockets.Tcp(_identity.Address, port), handle, failureReply, _log);
+        replier.Start();
+        _repliers.Add(replier);
+    }
+
+    /// <summary>Any request: the original sends an empty string, and nothing in it matters.</summary>
+    private async Task<string> AnswerCapabilitiesAsync(PeerRequest request, CancellationToken cancellationToken)
+    {
+        if (request.Problem is not null) _log.LogDebug("Capabilities request with {Problem}; answering anyway", request.Problem);
+        return CapabilityReply.Write(await _local.GetCapabilitiesAsync(cancellationToken));
+    }
+
+    private async Task<string> AnswerDeployAsync(PeerRequest request, CancellationToken cancellationToken)
+    {
+        if (Read(request, requireId: false, "deploy") is not { } parsed) return "";
+        var image = parsed.Image;
+        try
+        {
+            var id = await _local.DeployImageAsync(image, DeployLabels(parsed.Labels), cancellationToken);
+            _log.LogInformation("Deployed image {Image} ({Engine}) for a peer as instance {InstanceId}", image.Name, image.Engine, id);
+            return id;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // The original's reply has no room for a reason: it goes to this node's log, and the peer says to look here.
+            _log.LogWarning("Could not deploy image {Image} ({Engine}) for a peer: {Error}", image.Name, image.Engine, e.Message);
+            return "";
+        }
+    }
+
+    private async Task<string> AnswerStatusAsync(PeerRequest request, CancellationToken cancellationToken)
+    {
+        if (Read(request, requireId: true, "status") is not { } parsed) return UnknownState;
+        try
+        {
+            var state = await _local.GetImageStateAsync(parsed.Image, cancellationToken);
+            return ((int)state).ToString(CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            _log.LogWarning("Could not tell a peer the state of instance {InstanceId} ({Engine}): {Error}", parsed.Image.Id, parsed.Image.Engine, e.Message);
+            return UnknownState;
+        }
+    }
+
+    private async Task<string> AnswerTerminateAsync(PeerRequest request, CancellationToken cancellationToken)
+    {
+        if (Read(request, requireId: true, "terminate", out var problem) is not { } parsed) return ErrorPrefix + problem;
+        try
+        {
+            await _local.TerminateImageAsync(parsed.Image, cancellationToken);
+            _log.LogInformation("Terminated instance {InstanceId} ({Engine}) for a peer", parsed.Image.Id, parsed.Image.Engine);
+            return "";
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            _log.LogWarning("Could not terminate instance {InstanceId} ({Engine}) for a peer: {Error}", parsed.Image.Id, parsed.Image.Engine, e.Message);
+            return ErrorPrefix + e.Message;
+        }
+    }
+
+    private ImageRequest? Read(PeerRequest request, bool requireId, string what) => Read(request, requireId, what, out _);
+
+    private ImageRequest? Read(PeerRequest request, bool requireId, string what, out string? problem)
+    {
+        problem = request.Problem;
+        var parsed = request.Text is null ? null : ImageMessage.Read(request.Text, requireId, out problem);
+        if (parsed is null)
+            _log.LogWarning("Refused a {Request} request: {Problem}; request: {Text}", what, problem, Frames.Preview(request.Text ?? ""));
+        return parsed;
+    }
+
+    /// <summary>
+    /// The peer's labels (our nodes send service id, image index and node), with this node as <c>motey.node</c>.
+    /// The local node adopts a running instance whose labels all match, so a request that does not name its
+    /// service and image (an original node sends no labels) gets a unique request label and always a new instance.
+    /// </summary>
+    private Dictionary<string, string> DeployLabels(IReadOnlyDictionary<string, string>? given)
+    {
+        var labels = given is null ? new Dictionary<string, string>(StringComparer.Ordinal) : new Dictionary<string, string>(given, StringComparer.Ordinal);
+        labels[InstanceLabels.Node] = _identity.Address;
+        if (!labels.ContainsKey(InstanceLabels.ServiceId) || !labels.ContainsKey(InstanceLabels.ImageIndex))
+            labels[RequestIdLabel] = Guid.NewGuid().ToString("N");
+        return labels;
+    }
+}

@@ -1,0 +1,72 @@
+using System.Globalization;
+using Motey.Abstractions;
+using Motey.Host.Configuration;
+using Motey.Host.Orchestration;
+
+namespace Motey.Host.Peers;
+
+/// <summary>
+/// A remote node reached over its four ZeroMQ repliers (the seed's ZeroMQServer client half). Every request is
+/// bounded by [ZEROMQ] request_timeout, a deploy by deploy_timeout (image pulls take long); failures and timeouts
+/// throw a <see cref="PeerException"/> that names the node.
+/// </summary>
+internal sealed class ZeroMqNodeClient(string address, ZeroMqSettings settings, PeerRequester requester) : INodeClient
+{
+    public string Address => address;
+
+    public async Task<IReadOnlyList<Capability>> GetCapabilitiesAsync(CancellationToken cancellationToken)
+    {
+        var reply = await RequestAsync(settings.CapabilitiesReplier, "", settings.RequestTimeout, cancellationToken);
+        if (ErrorReason(reply) is { } reason) throw new PeerException($"node {address} could not list its capabilities: {reason}");
+        return CapabilityReply.Read(reply)
+            ?? throw new PeerException($"node {address} answered the capabilities request with '{Frames.Preview(reply)}', not a capability list");
+    }
+
+    /// <summary>Sends the image with the labels as the <c>labels</c> extension; an empty answer is the original's "failed".</summary>
+    public async Task<string> DeployImageAsync(Image image, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
+    {
+        var reply = await RequestAsync(settings.DeployImageReplier, ImageMessage.Write(image, labels), settings.DeployTimeout, cancellationToken);
+        if (reply.Length == 0) throw new PeerException($"node {address} could not deploy image {image.Name} (see its log)");
+        if (ErrorReason(reply) is { } reason) throw new PeerException($"node {address} could not deploy image {image.Name}: {reason}");
+        return reply;
+    }
+
+    public async Task<ImageState> GetImageStateAsync(Image image, CancellationToken cancellationToken)
+    {
+        var reply = await RequestAsync(settings.ImageStatusReplier, ImageMessage.Write(image, null), settings.RequestTimeout, cancellationToken);
+        if (int.TryParse(reply, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && Enum.IsDefined((ImageState)number))
+            return (ImageState)number;
+        throw new PeerException($"node {address} answered the status of image {image.Name} with '{Frames.Preview(reply)}'; expected a state number from 0 to 5");
+    }
+
+    /// <summary>The protocol carries no exit codes.</summary>
+    public Task<int?> GetExitCodeAsync(Image image, CancellationToken cancellationToken) => Task.FromResult<int?>(null);
+
+    public async Task TerminateImageAsync(Image image, CancellationToken cancellationToken)
+    {
+        var reply = await RequestAsync(settings.ImageTerminateReplier, ImageMessage.Write(image, null), settings.RequestTimeout, cancellationToken);
+        if (reply.Length == 0) return;
+        var reason = ErrorReason(reply) ?? $"unexpected answer '{Frames.Preview(reply)}'";
+        throw new PeerException($"node {address} could not terminate image {image.Name}: {reason}");
+    }
+
+    private async Task<string> RequestAsync(int port, string request, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var endpoint = PeerSockets.Tcp(address, port);
+        try
+        {
+            return await requester.RequestAsync(endpoint, request, timeout, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            throw new PeerTimeoutException($"node {address} did not answer on {endpoint} within {timeout.TotalSeconds:0.###} s");
+        }
+        catch (PeerException e)
+        {
+            throw new PeerException($"node {address}: {e.Message}", e);
+        }
+    }
+
+    private static string? ErrorReason(string reply) =>
+        reply.StartsWith(PeerRepliers.ErrorPrefix, StringComparison.Ordinal) ? reply[PeerRepliers.ErrorPrefix.Length..] : null;
+}

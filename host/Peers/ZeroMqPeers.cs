@@ -1,0 +1,20 @@
+using Motey.Host.Cluster;
+using Motey.Host.Configuration;
+using Motey.Host.Orchestration;
+
+namespace Motey.Host.Peers;
+
+/// <summary>
+/// The seed's CommunicationManager, per node: the client for a node by address. This node itself is reached
+/// in-process; every other address over ZeroMQ, through one shared <see cref="PeerRequester"/>.
+/// </summary>
+internal sealed class ZeroMqPeers(NodeIdentity identity, LocalNode local, MoteySettings settings) : IDisposable
+{
+    private readonly PeerRequester _requester = new();
+
+    /// <summary>The local node for this node's own address, else a ZeroMQ client for <paramref name="address"/> (cheap: create one per use if you like).</summary>
+    public INodeClient For(string address) =>
+        address == identity.Address ? local : new ZeroMqNodeClient(address, settings.ZeroMq, _requester);
+
+    public void Dispose() => _requester.Dispose();
+}

@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+
+namespace Motey.EndToEnd.Tests;
+
+/// <summary>A mosquitto broker of the test's own on a loopback address, started and killed like a real one.</summary>
+internal sealed class MosquittoBroker : IAsyncDisposable
+{
+    private readonly string _config;
+    private Process? _process;
+
+    public MosquittoBroker(string folder, string ip, int port = 1883, string? passwordFile = null)
+    {
+        Ip = ip;
+        Port = port;
+        _config = Path.Combine(folder, $"mosquitto-{ip}.conf");
+        var auth = passwordFile is null ? "allow_anonymous true" : $"allow_anonymous false\npassword_file {passwordFile}";
+        File.WriteAllText(_config, $"listener {port} {ip}\n{auth}\npersistence false\n");
+    }
+
+    public string Ip { get; }
+    public int Port { get; }
+
+    public static string Binary =>
+        new[] { "/usr/sbin/mosquitto", "/usr/bin/mosquitto" }.FirstOrDefault(File.Exists)
+        ?? throw new FileNotFoundException("mosquitto is not installed: run scripts/test-services.sh (test.sh does)");
+
+    public async Task StartAsync()
+    {
+        var info = new ProcessStartInfo(Binary) { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add(_config);
+        _process = Process.Start(info)!;
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"mosquitto exited with {_process.ExitCode}");
+            try
+            {
+                using var probe = new TcpClient();
+                await probe.ConnectAsync(Ip, Port);
+                return;
+            }
+            catch (SocketException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+
+    public async Task KillAsync()
+    {
+        if (_process is null) return;
+        _process.Kill();
+        await _process.WaitForExitAsync();
+        _process.Dispose();
+        _process = null;
+    }
+
+    public ValueTask DisposeAsync() => new(KillAsync());
+}

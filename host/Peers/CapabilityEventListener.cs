@@ -120,7 +120,8 @@ internal sealed class CapabilityEventListener(
         var capabilityEvent = CapabilityEvent.Parse(frames, out var problem);
         if (capabilityEvent is null)
         {
-            log.LogWarning("Dropped a capability event on {Endpoint}: {Problem}", Endpoint, problem);
+            var preview = frames.Count > 0 ? Frames.Preview(System.Text.Encoding.UTF8.GetString(frames[0])) : "";
+            log.LogWarning("Dropped a capability event on {Endpoint}: {Problem}; event: {Event}", Endpoint, problem, preview);
             return;
         }
         try

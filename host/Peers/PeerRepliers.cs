@@ -65,6 +65,7 @@ internal sealed class PeerRepliers : IHostedService, IDisposable
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await Task.WhenAll(_repliers.Select(r => r.StopAsync()));
+        foreach (var replier in _repliers) replier.Dispose();
         _repliers.Clear();
     }
 

@@ -37,9 +37,6 @@ internal sealed class Replier(
     private int _inFlight;
     private int _closed;
 
-    public string Name => name;
-    public string Endpoint => endpoint;
-
     /// <summary>Binds and starts answering; throws <see cref="PeerBindException"/> naming the endpoint when it cannot bind.</summary>
     public void Start()
     {

@@ -62,7 +62,7 @@ public sealed class AgentTests : IDisposable
             """));
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var id = (await response.Content.ReadFromJsonAsync<Service>())!.Id;
-        var running = await WaitForAsync(agent, id, ServiceState.Running);
+        var running = await agent.WaitForServiceAsync(id, ServiceState.Running);
         var instance = running.Images.Single().Id;
         agent.Kill();
         await agent.WaitForExitAsync(TimeSpan.FromSeconds(10));
@@ -76,12 +76,12 @@ public sealed class AgentTests : IDisposable
         Assert.Equal(instance, survivor.Images.Single().Id);
         // A few reconcile passes later it is still the same single instance, and running.
         await Task.Delay(TimeSpan.FromSeconds(1));
-        var after = await WaitForAsync(restarted, id, ServiceState.Running);
+        var after = await restarted.WaitForServiceAsync(id, ServiceState.Running);
         Assert.Equal(instance, after.Images.Single().Id);
         Assert.Single(SleepProcesses());
 
         Assert.Equal(HttpStatusCode.Accepted, (await restarted.Client.DeleteAsync($"/v1/service/{id}")).StatusCode);
-        await WaitForAsync(restarted, id, ServiceState.Terminated);
+        await restarted.WaitForServiceAsync(id, ServiceState.Terminated);
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (SleepProcesses().Count > 0 && DateTime.UtcNow < deadline) await Task.Delay(100);
         Assert.Empty(SleepProcesses());
@@ -101,7 +101,7 @@ public sealed class AgentTests : IDisposable
             """));
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var id = (await response.Content.ReadFromJsonAsync<Service>())!.Id;
-        var container = (await WaitForAsync(agent, id, ServiceState.Running)).Images.Single().Id;
+        var container = (await agent.WaitForServiceAsync(id, ServiceState.Running)).Images.Single().Id;
 
         agent.Kill();
         await agent.WaitForExitAsync(TimeSpan.FromSeconds(10));
@@ -110,12 +110,12 @@ public sealed class AgentTests : IDisposable
         await restarted.WaitHealthyAsync();
 
         await Task.Delay(TimeSpan.FromSeconds(1));  // several reconcile passes
-        var service = await WaitForAsync(restarted, id, ServiceState.Running);
+        var service = await restarted.WaitForServiceAsync(id, ServiceState.Running);
         Assert.Equal(container, service.Images.Single().Id);
         Assert.Equal([container], await DockerContainersAsync(id));
 
         await restarted.Client.DeleteAsync($"/v1/service/{id}");
-        await WaitForAsync(restarted, id, ServiceState.Terminated);
+        await restarted.WaitForServiceAsync(id, ServiceState.Terminated);
         Assert.Empty(await DockerContainersAsync(id));
     }
 
@@ -160,18 +160,6 @@ public sealed class AgentTests : IDisposable
         return content;
     }
 
-    private static async Task<Service> WaitForAsync(AgentProcess agent, string id, ServiceState state)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            var service = (await agent.Client.GetFromJsonAsync<Service>($"/v1/service/{id}"))!;
-            if (service.State == state) return service;
-            if (DateTime.UtcNow > deadline) Assert.Fail($"service {id} is {service.State} ({service.StateMessage}), not {state}\n{agent.Output}");
-            await Task.Delay(100);
-        }
-    }
-
     /// <summary>Live `sleep 300` processes started by this test's agent (their environment names the agent's folder).</summary>
     private List<int> SleepProcesses()
     {
@@ -182,8 +170,7 @@ public sealed class AgentTests : IDisposable
             try
             {
                 var cmdline = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0');
-                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
-                if (stat[(stat.LastIndexOf(')') + 2)] == 'Z') continue;
+                if (!ProcFs.IsAlive(pid)) continue;
                 if (cmdline.Length >= 2 && cmdline[0].EndsWith("sleep") && cmdline[1] == "300"
                     && File.ReadAllText(Path.Combine(dir, "environ")).Contains(_folder))
                     pids.Add(pid);

@@ -143,7 +143,7 @@ public sealed class ClusterTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var id = (await response.Content.ReadFromJsonAsync<Service>())!.Id;
 
-        var running = await WaitForServiceAsync(a, id, ServiceState.Running);
+        var running = await a.WaitForServiceAsync(id, ServiceState.Running);
         var image = running.Images.Single();
         Assert.Equal(c.Address, image.Node);
         var pid = int.Parse(image.Id.Split('-')[0]);
@@ -152,34 +152,9 @@ public sealed class ClusterTests : IAsyncLifetime
         Assert.StartsWith(c.Folder, new DirectoryInfo($"/proc/{pid}/cwd").ResolveLinkTarget(false)!.FullName);
 
         Assert.Equal(HttpStatusCode.Accepted, (await a.Client.DeleteAsync($"/v1/service/{id}")).StatusCode);
-        await WaitForServiceAsync(a, id, ServiceState.Terminated);
+        await a.WaitForServiceAsync(id, ServiceState.Terminated);
         deadline = DateTime.UtcNow.AddSeconds(20);
-        while (Alive(pid) && DateTime.UtcNow < deadline) await Task.Delay(100);
-        Assert.False(Alive(pid), "the process on node C is gone");
-    }
-
-    private static bool Alive(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[(stat.LastIndexOf(')') + 2)] != 'Z';
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    }
-
-    private static async Task<Service> WaitForServiceAsync(AgentProcess agent, string id, ServiceState state)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            var service = (await agent.Client.GetFromJsonAsync<Service>($"/v1/service/{id}"))!;
-            if (service.State == state) return service;
-            if (DateTime.UtcNow > deadline) Assert.Fail($"service {id} is {service.State} ({service.StateMessage}), not {state}\n{agent.Output}");
-            await Task.Delay(100);
-        }
+        while (ProcFs.IsAlive(pid) && DateTime.UtcNow < deadline) await Task.Delay(100);
+        Assert.False(ProcFs.IsAlive(pid), "the process on node C is gone");
     }
 }

@@ -13,6 +13,7 @@ internal sealed class ClusterNodes(NodeIdentity identity, NodeRepository reposit
     : IPeerDirectory
 {
     private readonly ConcurrentDictionary<string, INodeClient> _peers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _unconfirmed = new(StringComparer.Ordinal);
 
     public IReadOnlyCollection<string> PeerAddresses => _peers.Keys.ToList();
 
@@ -26,6 +27,7 @@ internal sealed class ClusterNodes(NodeIdentity identity, NodeRepository reposit
     public async Task<bool> AddAsync(string address, CancellationToken cancellationToken)
     {
         if (address == identity.Address) return false;
+        _unconfirmed.TryRemove(address, out _);
         var added = _peers.TryAdd(address, remotes.For(address));
         await repository.UpsertAsync(address, isSelf: false, cancellationToken);
         return added;
@@ -39,12 +41,23 @@ internal sealed class ClusterNodes(NodeIdentity identity, NodeRepository reposit
         return removed;
     }
 
-    /// <summary>Forgets every peer (this node stays), e.g. before membership is rebuilt after a reconnect.</summary>
-    public async Task ResetAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts rebuilding membership (after a reconnect): every known peer must announce itself again.
+    /// Until <see cref="EndResyncAsync"/> the peers stay known, so a broker blip does not make the
+    /// orchestrator think their instances are gone.
+    /// </summary>
+    public void BeginResync()
     {
-        _peers.Clear();
-        await repository.ClearAsync(cancellationToken);
-        await repository.UpsertAsync(identity.Address, isSelf: true, cancellationToken);
+        foreach (var address in _peers.Keys) _unconfirmed[address] = true;
+    }
+
+    /// <summary>Forgets the peers that did not announce themselves since <see cref="BeginResync"/>; returns them.</summary>
+    public async Task<IReadOnlyList<string>> EndResyncAsync(CancellationToken cancellationToken)
+    {
+        var gone = _unconfirmed.Keys.ToList();
+        _unconfirmed.Clear();
+        foreach (var address in gone) await RemoveAsync(address, cancellationToken);
+        return gone;
     }
 }
 

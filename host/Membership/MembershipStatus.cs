@@ -28,7 +28,9 @@ internal sealed class MembershipStatus : IHealthCheck
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var (state, problem) = _current;
+        MembershipState state;
+        string? problem;
+        lock (_gate) (state, problem) = _current;
         return Task.FromResult(state switch
         {
             MembershipState.Connected => HealthCheckResult.Healthy(),

@@ -9,8 +9,9 @@ namespace Motey.Host.Membership;
 
 /// <summary>
 /// Node membership over MQTT, wire-compatible with the original Motey (topics below, QoS 0, payload = the
-/// node's address as plain text). After every (re)connect the node forgets its peers, announces itself on
-/// <c>register</c> and asks on <c>nodes_request</c>, so membership is rebuilt from the live nodes' answers.
+/// node's address as plain text). After every (re)connect the node announces itself on <c>register</c> and
+/// asks on <c>nodes_request</c>; peers that do not answer within a few seconds are dropped, so membership is
+/// rebuilt from the live nodes' answers without forgetting live peers in between.
 /// A clean stop says <c>remove</c>; a node that dies is removed through its last will (the broker sends
 /// <c>remove</c> for it when its connection drops or its keepalive runs out). The broker may be down at
 /// start or go away later: the node retries with exponential backoff.
@@ -27,6 +28,8 @@ internal sealed class MqttMembership(
     public const string Remove = "motey/v1/remove";
 
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(250);
+    /// <summary>How long peers have to answer a nodes_request before the ones that did not are dropped.</summary>
+    private static readonly TimeSpan ResyncSettle = TimeSpan.FromSeconds(3);
     private readonly IMqttClient _client = new MqttClientFactory().CreateMqttClient();
     private readonly SemaphoreSlim _disconnected = new(0);
 
@@ -94,14 +97,36 @@ internal sealed class MqttMembership(
             return false;
         }
 
-        await nodes.ResetAsync(stoppingToken);
+        nodes.BeginResync();
         await _client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
             .WithTopicFilter(NodesRequest).WithTopicFilter(Register).WithTopicFilter(Remove).Build(), stoppingToken);
         await PublishAsync(Register, stoppingToken);
         await PublishAsync(NodesRequest, stoppingToken);
         status.Set(MembershipState.Connected, null);
         log.LogInformation("Joined the cluster through the MQTT broker at {Broker} as {Address}", Broker, identity.Address);
+        _ = EndResyncAsync(Interlocked.Increment(ref _connections), stoppingToken);
         return true;
+    }
+
+    private int _connections;
+
+    /// <summary>Peers that did not answer the nodes_request of this connection within the settle time are gone.</summary>
+    private async Task EndResyncAsync(int connection, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await Task.Delay(ResyncSettle, stoppingToken);
+            if (connection != Volatile.Read(ref _connections) || !_client.IsConnected) return;
+            foreach (var address in await nodes.EndResyncAsync(stoppingToken))
+                log.LogInformation("Node {Address} did not answer after the reconnect: it left", address);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            log.LogError(e, "Membership resync failed");
+        }
     }
 
     private async Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs e, CancellationToken stoppingToken)

@@ -106,9 +106,11 @@ public sealed class ClusterTests : IAsyncLifetime
     {
         var (a, b, c, mosquitto) = await StartClusterAsync("mosquitto");
         await mosquitto!.KillAsync();
+        var restarted = DateTimeOffset.UtcNow;
+        Assert.Equal(HttpStatusCode.NoContent, (await a.Client.GetAsync("/v1/heartbeat")).StatusCode);  // degraded, not unhealthy
         await mosquitto.StartAsync();
+        await WaitForReannouncedAsync([a, b, c], restarted);
         await WaitForMembersAsync([a, b, c], [a, b, c]);
-        Assert.Equal(HttpStatusCode.NoContent, (await a.Client.GetAsync("/v1/heartbeat")).StatusCode);
     }
 
     [Fact]
@@ -117,9 +119,33 @@ public sealed class ClusterTests : IAsyncLifetime
         var (a, b, c, _) = await StartClusterAsync("embedded");
         a.Terminate();
         await a.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        var restarted = DateTimeOffset.UtcNow;
         await using var back = a.Restart();
         await back.WaitHealthyAsync();
+        await WaitForReannouncedAsync([back, b, c], restarted);
         await WaitForMembersAsync([back, b, c], [back, b, c]);
+    }
+
+    /// <summary>
+    /// Waits until every node has heard every other node announce itself after <paramref name="since"/>: proof
+    /// that each one reconnected to the broker and asked for the others (membership alone would not show it,
+    /// since a node keeps its peers while it resynchronises).
+    /// </summary>
+    private static async Task WaitForReannouncedAsync(AgentProcess[] agents, DateTimeOffset since)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        foreach (var observer in agents)
+        {
+            while (true)
+            {
+                var nodes = (await observer.Client.GetFromJsonAsync<List<JsonElement>>("/v1/nodes"))!;
+                var fresh = nodes.Where(n => !n.GetProperty("self").GetBoolean() && n.GetProperty("last_seen").GetDateTimeOffset() > since)
+                    .Select(n => n.GetProperty("ip").GetString()).ToHashSet();
+                if (agents.Where(x => x != observer).All(x => fresh.Contains(x.Address))) break;
+                if (DateTime.UtcNow > deadline) Assert.Fail($"{observer.Address} did not hear every node again after the broker restart\n{observer.Output}");
+                await Task.Delay(100);
+            }
+        }
     }
 
     [Fact]

@@ -20,6 +20,8 @@ internal static class RequestBody
         {
             return (null, Problems.UnsupportedMediaType(request.ContentType, mediaTypes));
         }
+        if (contentType.Parameters.Count(p => p.Name.Equals("charset", StringComparison.OrdinalIgnoreCase)) > 1)
+            return (null, Problems.UnsupportedMediaType(request.ContentType, mediaTypes, $"content type '{request.ContentType}' names more than one charset"));
         if (contentType.Charset.HasValue && !contentType.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase))
             return (null, Problems.UnsupportedMediaType(request.ContentType, mediaTypes, $"content type '{request.ContentType}': charset '{contentType.Charset}' is not supported; send UTF-8"));
         if (request.ContentLength > maxBytes) return (null, Problems.TooLarge(maxBytes));
@@ -27,10 +29,18 @@ internal static class RequestBody
         using var buffer = new MemoryStream();
         var chunk = new byte[16 * 1024];
         int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        try
         {
-            if (buffer.Length + read > maxBytes) return (null, Problems.TooLarge(maxBytes));
-            buffer.Write(chunk, 0, read);
+            while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+            {
+                if (buffer.Length + read > maxBytes) return (null, Problems.TooLarge(maxBytes));
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            // A chunked body (no Content-Length) that Kestrel cut at its own limit.
+            return (null, Problems.TooLarge(maxBytes));
         }
         try
         {

@@ -159,7 +159,10 @@ internal sealed class MqttMembership(
         }
     }
 
-    /// <summary>The payload as an IP address in its canonical text, or null when it is anything else.</summary>
+    /// <summary>
+    /// The payload as a node address, or null: it must be an IP address written canonically (no shorthand such
+    /// as "127.1", octal or hex forms, which would name another host than the text seems to) and a unicast one.
+    /// </summary>
     private static string? ReadAddress(MqttApplicationMessage message)
     {
         if (message.Payload.Length is 0 or > 64) return null;
@@ -172,7 +175,13 @@ internal sealed class MqttMembership(
         {
             return null;
         }
-        return IPAddress.TryParse(text, out var ip) ? ip.ToString() : null;
+        if (!IPAddress.TryParse(text, out var ip)) return null;
+        var v4 = ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork;
+        // IPv6 has several honest spellings of one address (listed in canonical form); IPv4 has one.
+        if (v4 && ip.ToString() != text) return null;
+        var unusable = ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any) || ip.Equals(IPAddress.Broadcast)
+            || ip.IsIPv6Multicast || (v4 && ip.GetAddressBytes()[0] >= 224);
+        return unusable ? null : ip.ToString();
     }
 
     private Task PublishAsync(string topic, CancellationToken cancellationToken) =>

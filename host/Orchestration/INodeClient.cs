@@ -21,6 +21,12 @@ internal interface INodeClient
     /// <summary>Exit code of the image's ended instance; null when unknown.</summary>
     Task<int?> GetExitCodeAsync(Image image, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Stops and removes instances carrying these labels: what a deploy cut short (engine gone, agent killed)
+    /// created without the agent learning the id. Nodes reached over a protocol without it do nothing.
+    /// </summary>
+    Task RemoveLeftoversAsync(Image image, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken);
+
     /// <summary>Stops and removes the image's instance.</summary>
     Task TerminateImageAsync(Image image, CancellationToken cancellationToken);
 }

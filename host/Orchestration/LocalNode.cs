@@ -23,9 +23,14 @@ internal sealed class LocalNode(
         var val = Val(image.Engine);
         // An instance with these labels exists when a deploy was cut short (agent killed) after the VAL
         // created it but before its id was stored: adopt it instead of starting a second one.
-        var running = await Call(val, "list running instances", ct => val.GetRunningInstancesAsync(ct), cancellationToken);
-        var existing = running.FirstOrDefault(i => labels.All(l => i.Labels.TryGetValue(l.Key, out var v) && v == l.Value));
-        if (existing is not null) return existing.Id;
+        if (await FindByLabelsAsync(val, labels, cancellationToken) is { } existing)
+        {
+            // Killed between create and start, it may never have been started.
+            var state = await Call(val, "report the instance state", ct => val.GetInstanceStateAsync(existing.Id, ct), cancellationToken);
+            if (state is ImageState.Initial or ImageState.Instantiating)
+                await Call(val, "start the instance", async ct => { await val.StartInstanceAsync(existing.Id, ct); return true; }, cancellationToken);
+            return existing.Id;
+        }
 
         if (!await Call(val, "check the image", ct => val.HasImageAsync(image.Name, ct), cancellationToken))
             await Call(val, "load the image", async ct => { await val.LoadImageAsync(image.Name, ct); return true; }, cancellationToken);
@@ -39,6 +44,22 @@ internal sealed class LocalNode(
     {
         var val = Val(image.Engine);
         return Call(val, "report the instance state", ct => val.GetInstanceStateAsync(image.Id, ct), cancellationToken);
+    }
+
+    public async Task RemoveLeftoversAsync(Image image, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
+    {
+        var val = Val(image.Engine);
+        while (await FindByLabelsAsync(val, labels, cancellationToken) is { } leftover)
+        {
+            await Call(val, "stop the instance", async ct => { await val.StopInstanceAsync(leftover.Id, ct); return true; }, cancellationToken);
+            await Call(val, "remove the instance", async ct => { await val.RemoveInstanceAsync(leftover.Id, ct); return true; }, cancellationToken);
+        }
+    }
+
+    private async Task<ValInstance?> FindByLabelsAsync(IValPlugin val, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
+    {
+        var running = await Call(val, "list running instances", ct => val.GetRunningInstancesAsync(ct), cancellationToken);
+        return running.FirstOrDefault(i => labels.All(l => i.Labels.TryGetValue(l.Key, out var v) && v == l.Value));
     }
 
     public async Task<int?> GetExitCodeAsync(Image image, CancellationToken cancellationToken)

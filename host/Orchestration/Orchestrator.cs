@@ -102,12 +102,7 @@ internal sealed class Orchestrator(
 
         service = await SaveAsync(service, index, image with { Node = target.Node.Address, State = ImageState.Instantiating, StateMessage = "" }, cancellationToken);
         image = service.Images[index];
-        var labels = new Dictionary<string, string>
-        {
-            [InstanceLabels.ServiceId] = service.Id,
-            [InstanceLabels.ImageIndex] = index.ToString(CultureInfo.InvariantCulture),
-            [InstanceLabels.Node] = target.Node.Address,
-        };
+        var labels = Labels(service.Id, index, target.Node.Address);
         try
         {
             var id = await target.Node.DeployImageAsync(image, labels, cancellationToken);
@@ -133,7 +128,19 @@ internal sealed class Orchestrator(
             if (image.State == ImageState.Terminated) continue;
             if (image.Id.Length == 0 || image.Node is null)
             {
-                // Never started: nothing to stop. Its error, if any, stays readable.
+                // No instance id: nothing was started, unless a deploy was cut short after the engine created
+                // something (engine gone, agent killed): that is found by its labels. The error stays readable.
+                if (image.Node is not null && peers.Find(image.Node) is { } owner)
+                {
+                    try
+                    {
+                        await owner.RemoveLeftoversAsync(image, Labels(serviceId, index, image.Node), cancellationToken);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                    {
+                        log.LogWarning("Leftovers of image {Image} of service {ServiceId} on {Node} could not be removed: {Error}", image.Name, serviceId, image.Node, e.Message);
+                    }
+                }
                 service = await SaveAsync(service, index, image with { State = ImageState.Terminated }, cancellationToken);
                 continue;
             }
@@ -280,6 +287,14 @@ internal sealed class Orchestrator(
         service = await SaveAsync(service, index, image with { Id = "", State = ImageState.Initial, Restarts = image.Restarts + 1 }, cancellationToken);
         return await DeployImageAsync(service, index, cancellationToken);
     }
+
+    /// <summary>The labels every instance of this image gets, so the agent can find it without its id.</summary>
+    private static Dictionary<string, string> Labels(string serviceId, int index, string node) => new()
+    {
+        [InstanceLabels.ServiceId] = serviceId,
+        [InstanceLabels.ImageIndex] = index.ToString(CultureInfo.InvariantCulture),
+        [InstanceLabels.Node] = node,
+    };
 
     /// <summary>restart_backoff, doubled for each earlier restart, at most restart_backoff_max.</summary>
     private TimeSpan Backoff(int restarts)

@@ -117,7 +117,17 @@ internal sealed class CapabilityEventListener(
 
     private async Task ApplyAsync(List<byte[]> frames, CancellationToken stoppingToken)
     {
-        var capabilityEvent = CapabilityEvent.Parse(frames, out var problem);
+        CapabilityEvent? capabilityEvent;
+        string? problem;
+        try
+        {
+            capabilityEvent = CapabilityEvent.Parse(frames, out problem);
+        }
+        catch (Exception e)
+        {
+            // Whatever a malformed event does to a parser, it must not stop the listener (and with it the node).
+            (capabilityEvent, problem) = (null, $"unreadable: {e.Message}");
+        }
         if (capabilityEvent is null)
         {
             var preview = frames.Count > 0 ? Frames.Preview(System.Text.Encoding.UTF8.GetString(frames[0])) : "";

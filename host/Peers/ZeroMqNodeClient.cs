@@ -42,6 +42,9 @@ internal sealed class ZeroMqNodeClient(string address, ZeroMqSettings settings, 
     /// <summary>The protocol carries no exit codes.</summary>
     public Task<int?> GetExitCodeAsync(Image image, CancellationToken cancellationToken) => Task.FromResult<int?>(null);
 
+    /// <summary>The protocol has no removal by labels: the remote node's own adoption by labels is what guards against duplicates.</summary>
+    public Task RemoveLeftoversAsync(Image image, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken) => Task.CompletedTask;
+
     public async Task TerminateImageAsync(Image image, CancellationToken cancellationToken)
     {
         var reply = await RequestAsync(settings.ImageTerminateReplier, ImageMessage.Write(image, null), settings.RequestTimeout, cancellationToken);

@@ -55,7 +55,17 @@ internal static class CapabilityItem
             errors.Add(new InputError(path, $"expected a string, found {CapabilityListParser.Describe(value)}"));
             return null;
         }
-        var text = value.GetString()!;
+        string text;
+        try
+        {
+            text = value.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            // An escaped lone surrogate ("\ud800") is valid JSON syntax but no text.
+            errors.Add(new InputError(path, "is not valid Unicode text (a lone surrogate escape)"));
+            return null;
+        }
         if (string.IsNullOrWhiteSpace(text)) errors.Add(new InputError(path, "must not be empty"));
         else if (text.Length > CapabilityListParser.MaxLength)
             errors.Add(new InputError(path, $"is {text.Length} characters long; at most {CapabilityListParser.MaxLength} are allowed"));

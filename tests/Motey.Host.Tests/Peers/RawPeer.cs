@@ -104,5 +104,8 @@ internal sealed class GatedNode(INodeClient inner) : INodeClient
 
     public Task<ImageState> GetImageStateAsync(Image image, CancellationToken cancellationToken) => inner.GetImageStateAsync(image, cancellationToken);
     public Task<int?> GetExitCodeAsync(Image image, CancellationToken cancellationToken) => inner.GetExitCodeAsync(image, cancellationToken);
+
+    public Task RemoveLeftoversAsync(Image image, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken) =>
+        inner.RemoveLeftoversAsync(image, labels, cancellationToken);
     public Task TerminateImageAsync(Image image, CancellationToken cancellationToken) => inner.TerminateImageAsync(image, cancellationToken);
 }

@@ -1,0 +1,161 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Motey.Abstractions;
+
+namespace Motey.EndToEnd.Tests.Reliability;
+
+/// <summary>
+/// A peer killed with SIGKILL while node A places a service whose image only peers can run (they have the capability
+/// "lab", A has not), at three moments: right after the POST (placement asks for capabilities), while the peer deploys
+/// the image (held at its engine), and once the image is INSTANTIATING there. Whatever the moment, the image ends ERROR
+/// or RUNNING on a node still alive, within a bound: never INSTANTIATING forever.
+/// </summary>
+public sealed class PeerFaultTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
+{
+    private const string AfterPost = "right after the POST";
+    private const string Deploying = "while it deploys the image";
+    private const string Instantiating = "while the image is instantiating on it";
+
+    private const string SimulatedBlueprint = "service_name: {0}\nimages:\n- name: web\n  engine: simulated\n  capabilities: [lab]\n";
+    private const string DockerBlueprint = "service_name: {0}\nimages:\n- name: motey/busybox:local\n  engine: docker\n  parameters: {{command: [sleep, \"300\"], network_mode: none}}\n  capabilities: [lab]\n";
+
+    private readonly string _root = Directory.CreateTempSubdirectory("motey-peer-").FullName;
+    private readonly List<IAsyncDisposable> _running = [];
+    private readonly List<string> _services = [];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        for (var i = _running.Count - 1; i >= 0; i--) await _running[i].DisposeAsync();
+        if (_services.Count > 0) await Faults.RemoveContainersAsync(_services);
+        try { Directory.Delete(_root, recursive: true); }
+        catch (IOException) { }
+    }
+
+    public static TheoryData<string> Moments => [AfterPost, Deploying, Instantiating];
+
+    private sealed record Cluster(AgentProcess A, AgentProcess[] Peers, EngineProxy? DoomedEngine);
+
+    /// <summary>
+    /// Node A hosts the broker; the peers join it and get "lab". Peer instances take 2 s to start (simulated), so a
+    /// deploy that reached a peer leaves the image INSTANTIATING there for a while. A remote deploy may take 5 s. For the
+    /// deploy moment the doomed peer (peer 0, the one placement picks first) reaches Docker through a proxy that holds
+    /// the container's creation.
+    /// </summary>
+    private async Task<Cluster> StartClusterAsync(int peers, string moment)
+    {
+        if (moment == Deploying) await Faults.RequireDockerAsync();
+        // Placement picks the first capable peer in address order (ordinal): sort so that peer 0 is the one picked.
+        var addresses = Enumerable.Range(0, peers + 1).Select(_ => AgentProcess.NextAddress()).ToList();
+        var a = Start("a", addresses[0], new Dictionary<string, string> { ["ZEROMQ:deploy_timeout"] = "5" });
+        var peerAddresses = addresses.Skip(1).Order(StringComparer.Ordinal).ToList();
+        EngineProxy? engine = null;
+        if (moment == Deploying)
+        {
+            engine = new EngineProxy(Path.Combine(_root, "doomed-docker.sock"));
+            engine.Start();
+            _running.Add(engine);
+        }
+        await a.WaitHealthyAsync();
+        var started = peerAddresses.Select((address, i) =>
+        {
+            var settings = new Dictionary<string, string>
+            {
+                ["MQTT:broker"] = "external",
+                ["MQTT:ip"] = a.Address,
+                ["SIMULATED:start_delay_ms"] = "2000",
+            };
+            if (i == 0 && engine is not null) settings["DOCKER:url"] = engine.Url;
+            return Start($"peer{i}", address, settings);
+        }).ToArray();
+        foreach (var peer in started)
+        {
+            await peer.WaitHealthyAsync();
+            using var put = await peer.Client.PutAsync("/v1/capabilities",
+                new StringContent("""[{"capability": "lab", "capability_type": "hardware"}]""", Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        }
+        await Faults.WaitUntilAsync(async () => (await a.Client.GetFromJsonAsync<List<JsonElement>>("/v1/nodes"))!.Count == peers + 1,
+            $"node A knows all {peers} peers", agent: a);
+        return new Cluster(a, started, engine);
+    }
+
+    private AgentProcess Start(string name, string address, Dictionary<string, string> settings)
+    {
+        var agent = AgentProcess.Start(Directory.CreateDirectory(Path.Combine(_root, name)).FullName, address, settings);
+        _running.Add(agent);
+        return agent;
+    }
+
+    /// <summary>Posts the service to A and kills the first peer at <paramref name="moment"/>.</summary>
+    private async Task<Service> PostAndKillAsync(Cluster cluster, string name, string moment)
+    {
+        var doomed = cluster.Peers[0];
+        var held = cluster.DoomedEngine?.Hold(new Regex(@"^POST \S*/containers/create", RegexOptions.Multiline), forwardFirst: false);
+        var service = await Faults.PostAsync(cluster.A, string.Format(moment == Deploying ? DockerBlueprint : SimulatedBlueprint, name));
+        _services.Add(service.Id);
+        if (held is not null) await held.WaitAsync(TimeSpan.FromSeconds(30));
+        if (moment == Instantiating)
+        {
+            await Faults.WaitForServiceAsync(cluster.A, service.Id,
+                s => s.Images.Single() is { State: ImageState.Instantiating, Id.Length: > 0 } image && image.Node == doomed.Address,
+                $"the image INSTANTIATING on {doomed.Address}");
+        }
+        doomed.Kill();
+        return service;
+    }
+
+    [Theory]
+    [MemberData(nameof(Moments))]
+    public async Task The_only_capable_peer_killed_during_placement_leaves_the_image_in_error_naming_what_is_missing(string moment)
+    {
+        var cluster = await StartClusterAsync(peers: 1, moment);
+        var service = await PostAndKillAsync(cluster, "remote", moment);
+
+        var failed = await Faults.WaitForServiceAsync(cluster.A, service.Id, s => s.State is not (ServiceState.Initial or ServiceState.Instantiating),
+            "the image leaves INITIAL and INSTANTIATING", seconds: 30);
+        output.WriteLine($"ended {failed.State}: {failed.StateMessage}");
+        Assert.True(failed.State == ServiceState.Error, $"the service is {failed.State}: {failed.StateMessage}");
+        Assert.True(failed.StateMessage.Contains("lab", StringComparison.Ordinal) || failed.StateMessage.Contains(cluster.Peers[0].Address, StringComparison.Ordinal),
+            $"the reason names neither the capability nor the dead peer: {failed.StateMessage}");
+        Assert.Equal(HttpStatusCode.NoContent, (await cluster.A.Client.GetAsync("/v1/heartbeat")).StatusCode);
+        await Faults.WaitUntilAsync(async () => (await cluster.A.Client.GetFromJsonAsync<List<JsonElement>>("/v1/nodes"))!.Count == 1,
+            "node A drops the dead peer", agent: cluster.A);
+    }
+
+    [Theory]
+    [MemberData(nameof(Moments))]
+    public async Task A_capable_peer_killed_during_placement_leaves_the_image_running_on_the_other_or_in_error_never_instantiating(string moment)
+    {
+        var cluster = await StartClusterAsync(peers: 2, moment);
+        var (a, doomed, survivor) = (cluster.A, cluster.Peers[0], cluster.Peers[1]);
+        var service = await PostAndKillAsync(cluster, "remote", moment);
+
+        var settled = await Faults.WaitForServiceAsync(a, service.Id,
+            s => s.State == ServiceState.Error || (s.State == ServiceState.Running && s.Images.Single().Node == survivor.Address),
+            $"the image ends ERROR or RUNNING on the surviving peer {survivor.Address}", seconds: 30);
+        output.WriteLine($"ended {settled.State} on {settled.Images.Single().Node} after {settled.Images.Single().Restarts} restarts: {settled.StateMessage}");
+        if (settled.State == ServiceState.Error)
+            Assert.Contains(doomed.Address, settled.StateMessage);
+        // Once the image ran on the dead peer, its restart policy (on-failure) places it again, on the survivor.
+        if (moment == Instantiating)
+            Assert.True(settled.State == ServiceState.Running && settled.Images.Single().Restarts == 1, $"the image was not placed again: {settled.State}, {settled.StateMessage}");
+        // Either way it stays so: no second copy is placed, nothing goes back to INSTANTIATING.
+        await Faults.HoldsForAsync(async () =>
+        {
+            var now = (await a.Client.GetFromJsonAsync<Service>($"/v1/service/{service.Id}"))!;
+            return now.State == settled.State && now.Images.Single().Id == settled.Images.Single().Id
+                ? null
+                : $"the service moved on from {settled.State} ({settled.Images.Single().Id}) to {now.State} ({now.Images.Single().Id}): {now.StateMessage}";
+        }, TimeSpan.FromSeconds(2));
+
+        // The cluster still places: a new service goes to the survivor.
+        var next = await Faults.PostAsync(a, string.Format(SimulatedBlueprint, "next"));
+        var running = await Faults.WaitForServiceAsync(a, next.Id, s => s.State == ServiceState.Running, "a new service RUNNING on the survivor");
+        Assert.Equal(survivor.Address, running.Images.Single().Node);
+    }
+}

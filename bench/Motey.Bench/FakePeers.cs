@@ -1,0 +1,75 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using NetMQ;
+using NetMQ.Sockets;
+
+namespace Motey.Bench;
+
+/// <summary>
+/// <c>motey-bench fake-peers --prefix 127.78.1 --first 100 --count 100</c>: many lightweight peers in one process.
+/// Peer k (address prefix.(first+k)) binds ROUTER sockets on ports 5091–5094 and answers like a node: capabilities
+/// <c>[{"capability": "fanout-(k+1)", ...}, {"capability": "simulated", "capability_type": "plugin"}]</c>, deploy an
+/// instance id, status "2" (RUNNING), terminate "" (done). So an image needing <c>fanout-N</c> can run only on the
+/// N-th peer: the last of the first N. Prints "ready" once every socket is bound; stops on SIGTERM or SIGINT.
+/// </summary>
+internal static class FakePeers
+{
+    public const int CapabilitiesPort = 5091;
+    public const int DeployPort = 5092;
+    public const int StatusPort = 5093;
+    public const int TerminatePort = 5094;
+
+    public static string Capability(int n) => $"fanout-{n}";
+
+    public static int Run(string prefix, int first, int count)
+    {
+        using var poller = new NetMQPoller();
+        var sockets = new List<RouterSocket>();
+        var deployed = 0;
+        for (var k = 0; k < count; k++)
+        {
+            var address = $"{prefix}.{first + k}";
+            var capabilities = $"[{{\"capability\":\"{Capability(k + 1)}\",\"capability_type\":\"hardware\"}},{{\"capability\":\"simulated\",\"capability_type\":\"plugin\"}}]";
+            Bind(poller, sockets, address, CapabilitiesPort, _ => capabilities);
+            Bind(poller, sockets, address, DeployPort, _ => $"fake-{address}-{Interlocked.Increment(ref deployed)}");
+            Bind(poller, sockets, address, StatusPort, _ => "2");
+            Bind(poller, sockets, address, TerminatePort, _ => "");
+        }
+        using var stop = new ManualResetEventSlim();
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Set(); });
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Set(); });
+        poller.RunAsync("fake-peers", isBackgroundThread: true);
+        Console.WriteLine($"ready: {count} peers, {sockets.Count} sockets");
+        stop.Wait();
+        poller.Stop();
+        foreach (var socket in sockets) socket.Dispose();
+        Console.WriteLine($"stopped after {deployed} deploys");
+        return 0;
+    }
+
+    private static void Bind(NetMQPoller poller, List<RouterSocket> sockets, string address, int port, Func<string, string> answer)
+    {
+        var socket = new RouterSocket();
+        socket.Options.Linger = TimeSpan.Zero;
+        socket.Bind($"tcp://{address}:{port}");
+        socket.ReceiveReady += (_, e) =>
+        {
+            NetMQMessage? message = null;
+            while (e.Socket.TryReceiveMultipartMessage(ref message))
+            {
+                // [identity][empty][request] from a REQ peer: the reply goes back behind the same envelope.
+                var reply = new NetMQMessage();
+                var frames = message.ToList();
+                var delimiter = frames.FindIndex(1, f => f.IsEmpty);
+                var envelope = delimiter >= 0 ? delimiter + 1 : 1;
+                foreach (var frame in frames.Take(envelope)) reply.Append(frame.ToByteArray());
+                var request = string.Join("", frames.Skip(envelope).Select(f => Encoding.UTF8.GetString(f.ToByteArray())));
+                reply.Append(Encoding.UTF8.GetBytes(answer(request)));
+                e.Socket.TrySendMultipartMessage(reply);
+                message = null;
+            }
+        };
+        poller.Add(socket);
+        sockets.Add(socket);
+    }
+}

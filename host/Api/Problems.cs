@@ -5,11 +5,26 @@ namespace Motey.Host.Api;
 /// <summary>Problem-details answers (RFC 9457) that say what is wrong and where.</summary>
 internal static class Problems
 {
-    public static IResult Invalid(string title, IReadOnlyList<InputError> errors) => Results.Problem(
-        title: title,
-        detail: string.Join("; ", errors.Select(e => $"{e.Where}: {e.Message}")),
-        statusCode: StatusCodes.Status400BadRequest,
-        extensions: new Dictionary<string, object?> { ["errors"] = errors.Select(e => new { where = e.Where, message = e.Message }).ToList() });
+    /// <summary>At most this many errors are listed: a body full of mistakes must not get an answer larger than itself.</summary>
+    public const int MaxListedErrors = 20;
+
+    public static IResult Invalid(string title, IReadOnlyList<InputError> errors)
+    {
+        var listed = errors.Take(MaxListedErrors).ToList();
+        var more = errors.Count - listed.Count;
+        var detail = string.Join("; ", listed.Select(e => $"{e.Where}: {Shorten(e.Message)}")) + (more > 0 ? $"; ... and {more} more" : "");
+        return Results.Problem(
+            title: title,
+            detail: detail,
+            statusCode: StatusCodes.Status400BadRequest,
+            extensions: new Dictionary<string, object?>
+            {
+                ["errors"] = listed.Select(e => new { where = Shorten(e.Where), message = Shorten(e.Message) }).ToList(),
+                ["error_count"] = errors.Count,
+            });
+    }
+
+    private static string Shorten(string text) => text.Length <= 300 ? text : text[..300] + "...";
 
     public static IResult NotFound(string detail) =>
         Results.Problem(title: "Not found", detail: detail, statusCode: StatusCodes.Status404NotFound);

@@ -91,6 +91,11 @@ internal static class ImageMessage
             errors.Add($"{key}: expected a non-empty string, found {Found(value)}");
             return null;
         }
+        if (Motey.Host.Api.Parsing.InputText.ControlCharacter(value.GetString()!) is { } bad)
+        {
+            errors.Add($"{key}: contains control character {bad}");
+            return null;
+        }
         return value.GetString();
     }
 

@@ -66,7 +66,8 @@ internal static class CapabilityItem
             errors.Add(new InputError(path, "is not valid Unicode text (a lone surrogate escape)"));
             return null;
         }
-        if (string.IsNullOrWhiteSpace(text)) errors.Add(new InputError(path, "must not be empty"));
+        if (InputText.ControlCharacter(text) is { } bad) errors.Add(new InputError(path, $"contains control character {bad}"));
+        else if (string.IsNullOrWhiteSpace(text)) errors.Add(new InputError(path, "must not be empty"));
         else if (text.Length > CapabilityListParser.MaxLength)
             errors.Add(new InputError(path, $"is {text.Length} characters long; at most {CapabilityListParser.MaxLength} are allowed"));
         else return text;

@@ -45,7 +45,14 @@ internal sealed class YamlSchemaCheck(YamlTree tree)
     public string? String(JsonNode parent, string slot, string path)
     {
         var node = Get(parent, slot);
-        if (node is JsonValue value && value.GetValueKind() == JsonValueKind.String) return value.GetValue<string>();
+        if (node is JsonValue value && value.GetValueKind() == JsonValueKind.String)
+        {
+            var text = value.GetValue<string>();
+            if (InputText.ControlCharacter(text) is not { } bad) return text;
+            // Names end up in logs and tables: an escaped newline or ESC could forge lines there.
+            Report(path, $"contains control character {bad}", tree.PositionOf(parent, slot));
+            return null;
+        }
         Report(path, $"expected a string, found {Describe(node)}", tree.PositionOf(parent, slot));
         return null;
     }

@@ -140,6 +140,9 @@ internal static class Faults
         return found;
     }
 
+    /// <summary>SIGSTOP: the process stops where it is, every thread at once.</summary>
+    public static void Freeze(int pid) => Signal(pid, 19);
+
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Signal(int pid, int signal);
 

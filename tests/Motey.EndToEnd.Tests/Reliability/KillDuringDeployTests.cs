@@ -9,7 +9,7 @@ namespace Motey.EndToEnd.Tests.Reliability;
 /// there exactly once and reaches RUNNING with exactly one instance per image, counted where instances really run
 /// (OS processes by their environment, containers by their labels at the engine).
 /// </summary>
-public sealed class KillDuringDeployTests : IAsyncLifetime
+public sealed class KillDuringDeployTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     private const string TagVariable = "MOTEY_RELIABILITY_TAG";
 
@@ -75,6 +75,56 @@ public sealed class KillDuringDeployTests : IAsyncLifetime
                     return $"image {index} of service {serviceId} names instance {image.Id}, but its process is pid {processes[0].Pid}";
             }
             return null;
+        }, TimeSpan.FromSeconds(2));
+    }
+
+    [Fact]
+    public async Task Kill_9_the_moment_the_process_val_launches_an_instance_then_restart_runs_it_exactly_once()
+    {
+        var agent = AgentProcess.Start(_folder);
+        await agent.WaitHealthyAsync();
+        // The launcher's first act is to open its log in the VAL's logs folder; the agent records the instance only once
+        // the launcher holds itself before its program, a few milliseconds later. Freeze the agent the moment the log
+        // appears, then kill it: most often it dies before the record is written, the narrowest window there is.
+        var logs = Path.Combine(_folder, "data", "plugins", "process", "logs");
+        var pid = agent.Pid;
+        var frozen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var fired = 0;
+        using var watcher = new FileSystemWatcher(logs, "pending-*");
+        watcher.Created += (_, _) =>
+        {
+            // Once only: later the pid may belong to another process.
+            if (Interlocked.Exchange(ref fired, 1) != 0) return;
+            Faults.Freeze(pid);
+            frozen.TrySetResult();
+        };
+        watcher.EnableRaisingEvents = true;
+        var tag = $"{_run}-launch";
+        var service = await Faults.PostAsync(agent, $"service_name: launch\nimages:\n- name: sleep\n  engine: process\n  parameters: {{args: [300], env: {{{TagVariable}: {tag}}}}}\n");
+        _services.Add(service.Id);
+        await frozen.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        watcher.EnableRaisingEvents = false;
+        agent.Kill();
+        await agent.WaitForExitAsync(TimeSpan.FromSeconds(10));
+        await agent.DisposeAsync();
+        var left = Faults.ProcessesWithEnvironment(TagVariable, v => v == tag);
+        output.WriteLine("killed while launching: " + string.Join(", ", left.Select(p => $"pid {p.Pid} state {p.State} {(HasRecord(p.Pid) ? "with" : "without")} an instance record")));
+
+        var restarted = agent.Restart();
+        _running.Add(restarted);
+        await restarted.WaitHealthyAsync();
+        var running = await Faults.WaitForServiceAsync(restarted, service.Id, s => s.State == ServiceState.Running,
+            "the service RUNNING after the restart", seconds: 20);
+        await Faults.HoldsForAsync(() =>
+        {
+            var processes = Faults.ProcessesWithEnvironment(TagVariable, v => v == tag);
+            string? problem = processes switch
+            {
+                [{ State: not 'T' } only] when running.Images.Single().Id.StartsWith($"{only.Pid}-", StringComparison.Ordinal) => null,
+                _ => $"the image (instance {running.Images.Single().Id}) has {processes.Count} processes: "
+                    + string.Join(", ", processes.Select(p => $"pid {p.Pid} state {p.State} {(HasRecord(p.Pid) ? "with" : "without")} an instance record")),
+            };
+            return Task.FromResult(problem);
         }, TimeSpan.FromSeconds(2));
     }
 

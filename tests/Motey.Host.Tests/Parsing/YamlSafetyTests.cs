@@ -190,12 +190,21 @@ public class YamlSafetyTests
     }
 
     [Fact]
-    public void Tabs_line_breaks_and_characters_beyond_the_basic_plane_are_fine()
+    public void Crlf_line_breaks_and_characters_beyond_the_basic_plane_are_fine()
     {
-        var result = BlueprintParser.Parse("service_name: \"s\t\U0001F680\"\r\nimages: [{name: a, engine: docker}]\r\n");
+        var result = BlueprintParser.Parse("service_name: \"s \U0001F680\"\r\nimages: [{name: a, engine: docker}]\r\n");
 
         Assert.True(result.Ok, string.Join("\n", result.Errors));
-        Assert.Equal("s\t\U0001F680", result.Value.ServiceName);
+        Assert.Equal("s \U0001F680", result.Value.ServiceName);
+    }
+
+    [Fact]
+    public void A_name_with_a_control_character_is_refused_so_it_cannot_forge_log_lines()
+    {
+        var error = Assert.Single(BlueprintParser.Parse("service_name: \"x\\n[02:30:00 FTL] forged\"\nimages: [{name: a, engine: docker}]\n").Errors);
+
+        Assert.Equal("service_name", error.Where);
+        Assert.StartsWith("contains control character U+000A", error.Message);
     }
 
     [Fact]

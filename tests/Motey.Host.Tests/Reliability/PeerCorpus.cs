@@ -49,6 +49,7 @@ internal static class PeerCorpus
             ("a label has no name", """{"id": "a", "name": "x", "engine": "simulated", "labels": {"": "v"}}"""),
             ("the engine has no plugin here", """{"id": "a", "name": "x", "engine": "warpdrive"}"""),
             ("the engine is not an engine name", """{"id": "a", "name": "x", "engine": "../../etc"}"""),
+            ("name holds an escaped newline", """{"id": "a", "name": "x\n[ERR] forged", "engine": "simulated"}"""),
             ("name holds an escaped lone surrogate", """{"id": "a", "name": "x\ud800", "engine": "simulated"}"""),
             ("a label holds an escaped lone surrogate", """{"id": "a", "name": "x", "engine": "simulated", "labels": {"k": "\udc00"}}"""),
         })
@@ -113,6 +114,7 @@ internal static class PeerCorpus
         yield return Event("lists nested 10,000 deep", "add_capability#" + new string('[', 10_000) + new string(']', 10_000));
         yield return Event("a capability of 300 characters", "add_capability#" + List().Replace("ev-", "ev-" + new string('x', 300)));
         yield return Event("1 MB of capability", "add_capability#[{\"capability\": \"ev-" + ++n + new string('x', 1 << 20) + "\", \"capability_type\": \"hardware\"}]");
+        yield return Event("an escaped newline in a capability", "add_capability#[{\"capability\": \"ev-" + ++n + "\\n[ERR] forged\", \"capability_type\": \"hardware\"}]");
         yield return Event("a raw control character in a string", "add_capability#[{\"capability\": \"ev-\u0001" + ++n + "\", \"capability_type\": \"hardware\"}]");
         yield return new PeerCase("an empty frame", [[]]);
         yield return new PeerCase("the command and the list in two frames", [Utf8("add_capability#"), Utf8(List())]);

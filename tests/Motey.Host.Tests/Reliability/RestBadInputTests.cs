@@ -31,6 +31,9 @@ public sealed class CorpusNode : IAsyncLifetime
 /// </summary>
 public sealed class RestBadInputTests(CorpusNode fixture) : IClassFixture<CorpusNode>
 {
+    /// <summary>A clear error is a short one: no bad request may make the node answer more than this.</summary>
+    private const int MaxAnswerBytes = 64 * 1024;
+
     private readonly HttpClient _client = fixture.Node.Client;
 
     [Fact]
@@ -92,6 +95,8 @@ public sealed class RestBadInputTests(CorpusNode fixture) : IClassFixture<Corpus
             var body = await response.Content.ReadAsStringAsync();
             if (response.StatusCode != @case.Status)
                 return $"expected {(int)@case.Status}, got {(int)response.StatusCode}: {Preview(body)}";
+            if (body.Length > MaxAnswerBytes)
+                return $"the answer is {body.Length} characters long (a request of {@case.Body?.Length ?? 0} bytes); at most {MaxAnswerBytes} make a clear error";
             if (@case.Fragment.Length == 0) return null;
             if (response.Content.Headers.ContentType?.MediaType != "application/problem+json")
                 return $"expected a problem (application/problem+json), got {response.Content.Headers.ContentType}: {Preview(body)}";

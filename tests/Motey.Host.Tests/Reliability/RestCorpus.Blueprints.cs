@@ -80,6 +80,7 @@ internal static partial class RestCorpus
         yield return Case("duplicate image", Blueprint("images", "[{name: web, engine: simulated}, {name: web, engine: simulated}]"), "images[1]");
         yield return Case("duplicate capability", Blueprint("images[0].capabilities", "[gpu, gpu]"), "images[0].capabilities[1]");
         yield return Case("second image not a mapping", Blueprint("images", "[{name: web, engine: simulated}, 5]"), "images[1]");
+        yield return Case("with 4,000 unknown keys", Blueprint() + string.Concat(Enumerable.Range(0, 4000).Select(i => $"k{i}: 1\n")), "unknown key 'k0'");
         yield return Case("merge key", "base: &base {name: web, engine: simulated}\nservice_name: corpus\nimages:\n- <<: *base\n", "merge keys");
         foreach (var (parameter, yaml) in new[]
         {
@@ -211,6 +212,12 @@ internal static partial class RestCorpus
         yield return RestCase.PostYaml("blueprint starting with NUL", "\0" + Blueprint(), "not allowed in YAML");
         yield return RestCase.PostYaml("blueprint followed by NUL and more", Blueprint() + "\0images: []\n", "not allowed in YAML");
         yield return RestCase.PostYaml("blueprint with a raw NUL in a quoted string", Blueprint("service_name", "'corp\0us'"), "not allowed in YAML");
+        // Escapes are YAML, but a name holding a control character is not a name: a newline in one forges log lines.
+        foreach (var (kind, escape) in new[] { ("newline", "\\n"), ("NUL", "\\0"), ("escape", "\\e"), ("bell", "\\a"), ("next-line", "\\N") })
+            yield return RestCase.PostYaml($"blueprint with an escaped {kind} in service_name", Blueprint("service_name", $"\"corp{escape}us\""), "service_name");
+        yield return RestCase.PostYaml("blueprint with an escaped newline in node_type", Blueprint("node_type", "\"edge\\n[ERR] forged\""), "node_type");
+        yield return RestCase.PostYaml("blueprint with an escaped newline in an image name", Blueprint("images[0].name", "\"web\\n[ERR] forged\""), "images[0].name");
+        yield return RestCase.PostYaml("blueprint with an escaped escape in a capability", Blueprint("images[0].capabilities[0]", "\"gpu\\e[31m\""), "images[0].capabilities[0]");
         // A lone surrogate is not text, escaped or not: no string holding one could be stored or answered as JSON.
         yield return RestCase.PostYaml("blueprint with an escaped lone surrogate in service_name", Blueprint("service_name", "\"corp\\ud800us\""), "surrogate");
         yield return RestCase.PostYaml("blueprint with an escaped lone surrogate in a parameter key", Blueprint("images[0].parameters", "{\"a\\udc00\": 1}"), "surrogate");

@@ -45,7 +45,7 @@ internal static partial class RestCorpus
         yield return Text("a capability nested 50 deep", Item(new string('[', 50) + new string(']', 50), "\"hardware\""), "depth");
         yield return Text("a capability of 10,000 characters", Item($"\"{new string('c', 10_000)}\"", "\"hardware\""), "at most 256");
         yield return Text("a capability_type of 60,000 characters", Item("\"corpus-new\"", $"\"{new string('t', 60_000)}\""), "at most 256");
-        yield return Text("ten thousand bad items", "[" + string.Join(",", Enumerable.Repeat("5", 10_000)) + "]", "$[9999]");
+        yield return Text("ten thousand bad items", "[" + string.Join(",", Enumerable.Repeat("5", 10_000)) + "]", "$[0]");
         yield return Text("a comment", "[/* hi */" + ValidList[1..], "line");
         yield return Text("a trailing comma", ValidList[..^1] + ",]", "line");
         yield return Text("single quotes", "[{'capability': 'corpus-new', 'capability_type': 'hardware'}]", "line");
@@ -55,6 +55,10 @@ internal static partial class RestCorpus
         yield return Text("two lists", ValidList + ValidList, "line");
         yield return Text("a raw NUL in a string", Item("\"corpus\0new\"", "\"hardware\""), "line");
         yield return Text("a raw control character in a string", Item("\"corpus\u001fnew\"", "\"hardware\""), "line");
+        yield return Text("an escaped NUL in the capability", Item("\"gpu\\u0000x\"", "\"hardware\""), "$[0].capability");
+        yield return Text("an escaped newline in the capability", Item("\"gpu\\n[ERR] forged\"", "\"hardware\""), "$[0].capability");
+        yield return Text("an escaped escape in the capability type", Item("\"corpus-new\"", "\"hard\\u001b[31mware\""), "$[0].capability_type");
+        yield return Text("an escaped C1 control in the capability", Item("\"gpu\\u009b\"", "\"hardware\""), "$[0].capability");
         yield return Text("an escaped lone surrogate", Item("\"corpus\\ud800\"", "\"hardware\""), "$[0].capability");
         yield return Text("YAML instead of JSON", "- capability: corpus-new\n  capability_type: hardware\n", "line");
         yield return ("bytes that are not UTF-8", [.. Encoding.UTF8.GetBytes("[{\"capability\": \"corpus"), 0xff, 0xfe, .. Encoding.UTF8.GetBytes("\", \"capability_type\": \"hardware\"}]")], "UTF-8");

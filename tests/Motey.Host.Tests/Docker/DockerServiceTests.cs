@@ -17,7 +17,7 @@ public sealed class DockerServiceTests : IAsyncLifetime
     private const string Image = "motey/busybox:local";
     private readonly TestFolder _folder = new();
     private readonly DockerClient _docker = new DockerClientConfiguration(new Uri("unix:///var/run/docker.sock")).CreateClient();
-    private UnixSocketProxy _proxy = null!;
+    private EngineProxy _proxy = null!;
 
     public async Task InitializeAsync()
     {
@@ -29,7 +29,7 @@ public sealed class DockerServiceTests : IAsyncLifetime
         {
             throw new InvalidOperationException("the Docker engine does not answer on /var/run/docker.sock: run scripts/test-services.sh (test.sh does)", e);
         }
-        _proxy = new UnixSocketProxy(Path.Combine(_folder.Path, "docker.sock"));
+        _proxy = new EngineProxy(Path.Combine(_folder.Path, "docker.sock"));
         _proxy.Start();
     }
 

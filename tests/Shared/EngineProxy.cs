@@ -2,7 +2,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Motey.EndToEnd.Tests.Reliability;
+namespace Motey.Tests.Shared;
 
 /// <summary>
 /// Stands between an agent and the Docker engine on a Unix socket of its own ([DOCKER] url = <see cref="Url"/>), so a

@@ -28,6 +28,12 @@ internal sealed class Orchestrator(
     MoteySettings settings,
     ILogger<Orchestrator> log)
 {
+    /// <summary>Nodes one deploy of an image tries before the image ends ERROR: a broken image fails everywhere, fast or not.</summary>
+    public const int MaxDeployAttempts = 3;
+
+    /// <summary>How often a deploy in progress checks that its node is still in the cluster.</summary>
+    private static readonly TimeSpan MembershipCheckInterval = TimeSpan.FromMilliseconds(250);
+
     private readonly ConcurrentDictionary<(string ServiceId, int Index), DateTime> _restartsDue = new();
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new();
     private readonly ConcurrentDictionary<string, bool> _terminationRequested = new();
@@ -93,27 +99,87 @@ internal sealed class Orchestrator(
         }
     }
 
+    /// <summary>
+    /// Places the image and deploys it. When the deploy fails on the chosen node (an error, a timeout, or the node
+    /// leaving the cluster meanwhile), leftovers there are removed and the next node that can run the image is
+    /// tried, up to <see cref="MaxDeployAttempts"/> nodes; the image ends ERROR, naming every failure, when none is left.
+    /// </summary>
     private async Task<Service> DeployImageAsync(Service service, int index, CancellationToken cancellationToken)
     {
-        var image = service.Images[index];
-        var target = await placement.FindNodeAsync(image, cancellationToken);
-        if (target.Node is null)
-            return await SaveAsync(service, index, image with { State = ImageState.Error, StateMessage = target.Problem! }, cancellationToken);
+        var failed = new HashSet<string>(StringComparer.Ordinal);
+        var failures = new List<string>();
+        while (true)
+        {
+            var image = service.Images[index];
+            var target = failures.Count < MaxDeployAttempts ? await placement.FindNodeAsync(image, failed, cancellationToken) : null;
+            if (target?.Node is null)
+            {
+                var why = target?.Problem ?? $"gave up after {failures.Count} nodes";
+                if (failures.Count > 0) why = $"{string.Join("; ", failures)}; {(target is null ? why : $"no other node can run it ({why})")}";
+                return await SaveAsync(service, index, image with { State = ImageState.Error, StateMessage = why }, cancellationToken);
+            }
 
-        service = await SaveAsync(service, index, image with { Node = target.Node.Address, State = ImageState.Instantiating, StateMessage = "" }, cancellationToken);
-        image = service.Images[index];
-        var labels = Labels(service.Id, index, target.Node.Address);
+            var node = target.Node;
+            service = await SaveAsync(service, index, image with { Node = node.Address, State = ImageState.Instantiating, StateMessage = "" }, cancellationToken);
+            image = service.Images[index];
+            var labels = Labels(service.Id, index, node.Address);
+            try
+            {
+                var id = await DeployOnAsync(node, image, labels, cancellationToken);
+                service = await SaveAsync(service, index, image with { Id = id }, cancellationToken);
+                log.LogInformation("Image {Image} of service {ServiceId} runs on {Node} as {InstanceId}", image.Name, service.Id, node.Address, id);
+                return await RefreshAsync(service, index, node, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                log.LogWarning("Image {Image} of service {ServiceId} failed to deploy on {Node}: {Error}", image.Name, service.Id, node.Address, e.Message);
+                failed.Add(node.Address);
+                failures.Add($"deploy on {node.Address} failed: {e.Message}");
+                if (peers.Find(node.Address) is not null) await RemoveLeftoversAsync(node, image, labels, cancellationToken);
+                if (_terminationRequested.ContainsKey(service.Id))
+                    return await SaveAsync(service, index, image with { State = ImageState.Error, StateMessage = string.Join("; ", failures) }, cancellationToken);
+                service = await SaveAsync(service, index, image with { StateMessage = $"{string.Join("; ", failures)}; trying another node" }, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Deploys on <paramref name="node"/>; gives up at once when the node leaves the cluster meanwhile (its peers heard
+    /// it go), instead of waiting out the deploy timeout for an answer that cannot come.
+    /// </summary>
+    private async Task<string> DeployOnAsync(INodeClient node, Image image, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
+    {
+        using var abandon = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var deploy = node.DeployImageAsync(image, labels, abandon.Token);
+        while (await Task.WhenAny(deploy, Task.Delay(MembershipCheckInterval, cancellationToken)) != deploy)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (peers.Find(node.Address) is not null) continue;
+            abandon.Cancel();
+            try
+            {
+                await deploy;
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // abandoned: the node is gone, whatever the request says now
+            }
+            throw new NodeLeftException($"node {node.Address} left the cluster during the deploy");
+        }
+        return await deploy;
+    }
+
+    /// <summary>Best effort after a failed deploy: what the node created under the image's labels goes (nodes without removal by labels do nothing).</summary>
+    private async Task RemoveLeftoversAsync(INodeClient node, Image image, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
+    {
         try
         {
-            var id = await target.Node.DeployImageAsync(image, labels, cancellationToken);
-            service = await SaveAsync(service, index, image with { Id = id }, cancellationToken);
-            log.LogInformation("Image {Image} of service {ServiceId} runs on {Node} as {InstanceId}", image.Name, service.Id, target.Node.Address, id);
-            return await RefreshAsync(service, index, target.Node, cancellationToken);
+            await node.RemoveLeftoversAsync(image, labels, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            log.LogWarning("Image {Image} of service {ServiceId} failed to deploy on {Node}: {Error}", image.Name, service.Id, target.Node.Address, e.Message);
-            return await SaveAsync(service, index, image with { State = ImageState.Error, StateMessage = $"deploy on {target.Node.Address} failed: {e.Message}" }, cancellationToken);
+            log.LogWarning("Leftovers of image {Image} of service {ServiceId} on {Node} could not be removed: {Error}",
+                image.Name, labels[InstanceLabels.ServiceId], node.Address, e.Message);
         }
     }
 
@@ -131,16 +197,7 @@ internal sealed class Orchestrator(
                 // No instance id: nothing was started, unless a deploy was cut short after the engine created
                 // something (engine gone, agent killed): that is found by its labels. The error stays readable.
                 if (image.Node is not null && peers.Find(image.Node) is { } owner)
-                {
-                    try
-                    {
-                        await owner.RemoveLeftoversAsync(image, Labels(serviceId, index, image.Node), cancellationToken);
-                    }
-                    catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-                    {
-                        log.LogWarning("Leftovers of image {Image} of service {ServiceId} on {Node} could not be removed: {Error}", image.Name, serviceId, image.Node, e.Message);
-                    }
-                }
+                    await RemoveLeftoversAsync(owner, image, Labels(serviceId, index, image.Node), cancellationToken);
                 service = await SaveAsync(service, index, image with { State = ImageState.Terminated }, cancellationToken);
                 continue;
             }
@@ -341,3 +398,6 @@ internal sealed class Orchestrator(
         public void Dispose() => gate.Release();
     }
 }
+
+/// <summary>The node a request was waiting for left the cluster.</summary>
+internal sealed class NodeLeftException(string message) : Exception(message);

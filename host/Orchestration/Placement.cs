@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using Motey.Abstractions;
+using Motey.Host.Configuration;
 
 namespace Motey.Host.Orchestration;
 
@@ -7,35 +9,119 @@ internal sealed record PlacementResult(INodeClient? Node, string? Problem);
 
 /// <summary>
 /// The seed's find_node and compare_capabilities: the local node when it has every capability the image
-/// lists and an active VAL for its engine; else the first known peer that has them, asked in parallel.
+/// lists and an active VAL for its engine; else the first known peer, in the directory's order, that has them.
 /// </summary>
-internal sealed class Placement(LocalNode local, IPeerDirectory peers, ILogger<Placement> log)
+/// <remarks>
+/// Peers are asked in parallel and the choice does not wait for peers that cannot answer: a peer that failed
+/// its last capability request (dead but still registered, say) is still asked, but no later peer waits for
+/// its answer; and once some peer answered that it can run the image, earlier peers get at most
+/// <see cref="PreferenceWait"/> to answer too. So the order decides between live peers, and one dead peer costs
+/// a placement at most that wait once, not a request timeout every time. Only when no live peer can run the
+/// image does the placement wait for every answer (a peer back from the dead may be the one).
+/// </remarks>
+internal sealed class Placement(LocalNode local, IPeerDirectory peers, MoteySettings settings, ILogger<Placement> log)
 {
-    public async Task<PlacementResult> FindNodeAsync(Image image, CancellationToken cancellationToken)
+    private static readonly IReadOnlySet<string> Nobody = new HashSet<string>();
+
+    /// <summary>Peers whose last capability request failed, with why; asked again every time, waited for by nobody.</summary>
+    private readonly ConcurrentDictionary<string, string> _silent = new(StringComparer.Ordinal);
+
+    /// <summary>How long a capable answer waits for earlier peers in the order: 1 s, or the request timeout when shorter.</summary>
+    public TimeSpan PreferenceWait => settings.ZeroMq.RequestTimeout < TimeSpan.FromSeconds(1) ? settings.ZeroMq.RequestTimeout : TimeSpan.FromSeconds(1);
+
+    public Task<PlacementResult> FindNodeAsync(Image image, CancellationToken cancellationToken) =>
+        FindNodeAsync(image, Nobody, cancellationToken);
+
+    /// <summary>As <see cref="FindNodeAsync(Image, CancellationToken)"/>, never choosing a node in <paramref name="excluded"/> (nodes where a deploy of this image just failed).</summary>
+    public async Task<PlacementResult> FindNodeAsync(Image image, IReadOnlySet<string> excluded, CancellationToken cancellationToken)
     {
-        var localMissing = Missing(image, await local.GetCapabilitiesAsync(cancellationToken));
-        if (localMissing.Count == 0) return new PlacementResult(local, null);
-
-        var candidates = await peers.PeersAsync(cancellationToken);
-        // Each peer client bounds its own request, so a dead peer costs one timeout, in parallel with the rest.
-        var answers = await Task.WhenAll(candidates.Select(async peer =>
+        IReadOnlyList<string>? localMissing = null;
+        if (!excluded.Contains(local.Address))
         {
-            try
-            {
-                return (peer, missing: Missing(image, await peer.GetCapabilitiesAsync(cancellationToken)));
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-            {
-                log.LogWarning("Node {Node} did not tell its capabilities: {Error}", peer.Address, e.Message);
-                return (peer, missing: (IReadOnlyList<string>?)null);
-            }
-        }));
-        var chosen = answers.FirstOrDefault(a => a.missing is { Count: 0 }).peer;
-        if (chosen is not null) return new PlacementResult(chosen, null);
+            localMissing = Missing(image, await local.GetCapabilitiesAsync(cancellationToken));
+            if (localMissing.Count == 0) return new PlacementResult(local, null);
+        }
 
-        var problem = $"no node offers what the image needs: node {local.Address} lacks {string.Join(", ", localMissing)}";
+        var known = await peers.PeersAsync(cancellationToken);
+        var addresses = known.Select(p => p.Address).ToHashSet(StringComparer.Ordinal);
+        foreach (var gone in _silent.Keys.Where(a => !addresses.Contains(a))) _silent.TryRemove(gone, out _);
+        var candidates = known.Where(p => !excluded.Contains(p.Address)).ToList();
+        var chosen = await FirstCapableAsync(image, candidates, cancellationToken);
+        if (chosen.Node is not null) return new PlacementResult(chosen.Node, null);
+
+        var problem = localMissing is null
+            ? "no other node offers what the image needs"
+            : $"no node offers what the image needs: node {local.Address} lacks {string.Join(", ", localMissing)}";
         problem += candidates.Count == 0 ? "; no other node is known" : $"; none of the {candidates.Count} other known nodes has all of them";
+        if (chosen.Silent.Count > 0)
+            problem += $" ({chosen.Silent.Count} did not answer: {string.Join(", ", chosen.Silent.Take(5))}{(chosen.Silent.Count > 5 ? ", ..." : "")})";
         return new PlacementResult(null, problem);
+    }
+
+    private async Task<(INodeClient? Node, List<string> Silent)> FirstCapableAsync(
+        Image image, List<INodeClient> candidates, CancellationToken cancellationToken)
+    {
+        // Cancelled once the choice is made: the requests still out are dropped, their sockets closed.
+        using var decided = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var knownSilent = candidates.Select(p => _silent.ContainsKey(p.Address)).ToArray();
+        var asks = candidates.Select(p => AskAsync(p, image, decided.Token)).ToArray();
+        Task? preferenceOver = null;
+        try
+        {
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var waitForEarlier = preferenceOver is not { IsCompleted: true };
+                var blocked = false;
+                int? capable = null;
+                for (var i = 0; i < asks.Length && capable is null; i++)
+                {
+                    if (asks[i].IsCompletedSuccessfully && asks[i].Result == Answer.Capable) capable = i;
+                    else if (!asks[i].IsCompleted && waitForEarlier && !knownSilent[i]) blocked = true;
+                }
+                if (capable is { } found && !blocked) return (candidates[found], []);
+
+                var pending = asks.Where(a => !a.IsCompleted).ToList<Task>();
+                if (pending.Count == 0)
+                {
+                    var silent = candidates.Where((_, i) => asks[i].Result == Answer.Silent).Select(p => p.Address).ToList();
+                    return (null, silent);
+                }
+                if (capable is not null) preferenceOver ??= Task.Delay(PreferenceWait, decided.Token);
+                if (preferenceOver is not null) pending.Add(preferenceOver);
+                await Task.WhenAny(pending);
+            }
+        }
+        finally
+        {
+            decided.Cancel();
+        }
+    }
+
+    private enum Answer { Capable, Lacking, Silent, Dropped }
+
+    /// <summary>Asks one peer; never throws but for the caller's cancellation. Keeps <see cref="_silent"/> and says when a peer falls silent or comes back.</summary>
+    private async Task<Answer> AskAsync(INodeClient peer, Image image, CancellationToken decided)
+    {
+        await Task.Yield();  // every request goes out before any answer is looked at
+        try
+        {
+            var offered = await peer.GetCapabilitiesAsync(decided);
+            if (_silent.TryRemove(peer.Address, out _)) log.LogInformation("Node {Node} answers capability requests again", peer.Address);
+            return Missing(image, offered).Count == 0 ? Answer.Capable : Answer.Lacking;
+        }
+        catch (OperationCanceledException) when (decided.IsCancellationRequested)
+        {
+            return Answer.Dropped;  // the choice was made without this answer (or the caller gave up)
+        }
+        catch (Exception e)
+        {
+            if (_silent.TryAdd(peer.Address, e.Message))
+                log.LogWarning("Node {Node} did not tell its capabilities: {Error}; placements stop waiting for it until it answers", peer.Address, e.Message);
+            else
+                log.LogDebug("Node {Node} still does not tell its capabilities: {Error}", peer.Address, e.Message);
+            return Answer.Silent;
+        }
     }
 
     /// <summary>What a node with these capabilities lacks for the image: listed capabilities by name, the engine as a plugin capability.</summary>

@@ -10,8 +10,8 @@ namespace Motey.EndToEnd.Tests.Reliability;
 /// <summary>
 /// A peer killed with SIGKILL while node A places a service whose image only peers can run (they have the capability
 /// "lab", A has not), at three moments: right after the POST (placement asks for capabilities), while the peer deploys
-/// the image (held at its engine), and once the image is INSTANTIATING there. Whatever the moment, the image ends ERROR
-/// or RUNNING on a node still alive, within a bound: never INSTANTIATING forever.
+/// the image (held at its engine), and once the image is INSTANTIATING there. Whatever the moment, the image ends RUNNING
+/// on a peer still alive when there is one, else ERROR, within a bound: never INSTANTIATING forever.
 /// </summary>
 public sealed class PeerFaultTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
@@ -42,7 +42,8 @@ public sealed class PeerFaultTests(Xunit.Abstractions.ITestOutputHelper output) 
 
     /// <summary>
     /// Node A hosts the broker; the peers join it and get "lab". Peer instances take 2 s to start (simulated), so a
-    /// deploy that reached a peer leaves the image INSTANTIATING there for a while. A remote deploy may take 5 s. For the
+    /// deploy that reached a peer leaves the image INSTANTIATING there for a while. A remote deploy may take 60 s, longer than every wait below: a deploy
+    /// to a dead peer must be given up because the peer left, not because the time ran out. For the
     /// deploy moment the doomed peer (peer 0, the one placement picks first) reaches Docker through a proxy that holds
     /// the container's creation.
     /// </summary>
@@ -51,7 +52,7 @@ public sealed class PeerFaultTests(Xunit.Abstractions.ITestOutputHelper output) 
         if (moment == Deploying) await Faults.RequireDockerAsync();
         // Placement picks the first capable peer in address order (ordinal): sort so that peer 0 is the one picked.
         var addresses = Enumerable.Range(0, peers + 1).Select(_ => AgentProcess.NextAddress()).ToList();
-        var a = Start("a", addresses[0], new Dictionary<string, string> { ["ZEROMQ:deploy_timeout"] = "5" });
+        var a = Start("a", addresses[0], new Dictionary<string, string> { ["ZEROMQ:deploy_timeout"] = "60" });
         var peerAddresses = addresses.Skip(1).Order(StringComparer.Ordinal).ToList();
         EngineProxy? engine = null;
         if (moment == Deploying)
@@ -129,21 +130,19 @@ public sealed class PeerFaultTests(Xunit.Abstractions.ITestOutputHelper output) 
 
     [Theory]
     [MemberData(nameof(Moments))]
-    public async Task A_capable_peer_killed_during_placement_leaves_the_image_running_on_the_other_or_in_error_never_instantiating(string moment)
+    public async Task A_capable_peer_killed_during_placement_leaves_the_image_running_on_the_other_peer(string moment)
     {
         var cluster = await StartClusterAsync(peers: 2, moment);
-        var (a, doomed, survivor) = (cluster.A, cluster.Peers[0], cluster.Peers[1]);
+        var (a, survivor) = (cluster.A, cluster.Peers[1]);
         var service = await PostAndKillAsync(cluster, "remote", moment);
 
         var settled = await Faults.WaitForServiceAsync(a, service.Id,
             s => s.State == ServiceState.Error || (s.State == ServiceState.Running && s.Images.Single().Node == survivor.Address),
             $"the image ends ERROR or RUNNING on the surviving peer {survivor.Address}", seconds: 30);
         output.WriteLine($"ended {settled.State} on {settled.Images.Single().Node} after {settled.Images.Single().Restarts} restarts: {settled.StateMessage}");
-        if (settled.State == ServiceState.Error)
-            Assert.Contains(doomed.Address, settled.StateMessage);
-        // Once the image ran on the dead peer, its restart policy (on-failure) places it again, on the survivor.
-        if (moment == Instantiating)
-            Assert.True(settled.State == ServiceState.Running && settled.Images.Single().Restarts == 1, $"the image was not placed again: {settled.State}, {settled.StateMessage}");
+        Assert.True(settled.State == ServiceState.Running, $"the image was not placed on the survivor: {settled.State}, {settled.StateMessage}");
+        // Once the image ran on the dead peer, its restart policy (on-failure) places it again; a deploy cut short is no restart.
+        Assert.Equal(moment == Instantiating ? 1 : 0, settled.Images.Single().Restarts);
         // Either way it stays so: no second copy is placed, nothing goes back to INSTANTIATING.
         await Faults.HoldsForAsync(async () =>
         {

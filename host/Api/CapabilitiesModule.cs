@@ -1,4 +1,6 @@
 using Carter;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
 using Motey.Abstractions;
 using Motey.Host.Api.Parsing;
 using Motey.Host.Configuration;
@@ -12,7 +14,9 @@ public sealed class CapabilitiesModule : ICarterModule
     public void AddRoutes(IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/capabilities").WithTags("capabilities");
-        group.MapGet("", async (CapabilityRepository capabilities, CancellationToken ct) => Results.Json(await capabilities.AllAsync(ct)));
+        // The JSON Results.Json would write, with its options, serialized once per change of the list.
+        group.MapGet("", async (CapabilityRepository capabilities, IOptions<JsonOptions> json, CancellationToken ct) =>
+            new SerializedJsonResult(await capabilities.AllAsJsonAsync(json.Value.SerializerOptions, ct)));
         group.MapPut("", (HttpRequest request, MoteySettings settings, CapabilityRepository capabilities, CancellationToken ct) =>
             ChangeAsync(request, settings, list => capabilities.AddAsync(list, ct), ct));
         group.MapDelete("", (HttpRequest request, MoteySettings settings, CapabilityRepository capabilities, CancellationToken ct) =>

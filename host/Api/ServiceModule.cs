@@ -1,4 +1,6 @@
 using Carter;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
 using Motey.Abstractions;
 using Motey.Host.Api.Parsing;
 using Motey.Host.Configuration;
@@ -20,8 +22,9 @@ public sealed class ServiceModule : ICarterModule
         group.MapDelete("{id}", DeleteByIdAsync);
     }
 
-    private static async Task<IResult> ListAsync(ServiceRepository services, CancellationToken ct) =>
-        Results.Json(await services.AllAsync(ct));
+    /// <summary>The JSON Results.Json would write, with its options, serialized once per change of the list.</summary>
+    private static async Task<IResult> ListAsync(ServiceRepository services, IOptions<JsonOptions> json, CancellationToken ct) =>
+        new SerializedJsonResult(await services.AllAsJsonAsync(json.Value.SerializerOptions, ct));
 
     private static async Task<IResult> GetAsync(string id, ServiceRepository services, CancellationToken ct) =>
         await services.GetAsync(id, ct) is { } service ? Results.Json(service) : Problems.NotFound($"no service with id '{id}'");

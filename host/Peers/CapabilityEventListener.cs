@@ -8,8 +8,9 @@ namespace Motey.Host.Peers;
 
 /// <summary>
 /// The capability engine's event input: a SUB socket bound on [ZEROMQ] capability_engine_ipc_path,
-/// subscribed to everything. Each event adds or removes capabilities in the store, in the order received.
-/// A malformed event is logged with its reason and dropped; nothing a publisher sends stops the listener.
+/// subscribed to everything. Each event adds or removes capabilities in the store, in the order received; the events
+/// waiting in the queue together are applied in one transaction. A malformed event is logged with its reason and
+/// dropped; nothing a publisher sends stops the listener.
 /// </summary>
 /// <remarks>
 /// Lossless in the normal case: the socket's poller thread only moves messages into a queue, so the socket's
@@ -24,6 +25,9 @@ internal sealed class CapabilityEventListener(
 {
     public const int ReceiveHighWatermark = 100_000;
     public const int QueueCapacity = 100_000;
+
+    /// <summary>At most this many queued events are applied in one transaction.</summary>
+    public const int MaxBatch = 1_000;
 
     private readonly Channel<List<byte[]>> _queue = Channel.CreateBounded<List<byte[]>>(
         new BoundedChannelOptions(QueueCapacity) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
@@ -82,16 +86,22 @@ internal sealed class CapabilityEventListener(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var batch = new List<List<byte[]>>(MaxBatch);
         try
         {
-            await foreach (var frames in _queue.Reader.ReadAllAsync(stoppingToken))
-                await ApplyAsync(frames, stoppingToken);
+            // Whatever waits when the first event arrives is applied with it, in one transaction: a burst costs one commit.
+            while (await _queue.Reader.WaitToReadAsync(stoppingToken))
+            {
+                while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var frames)) batch.Add(frames);
+                await ApplyAsync(batch, stoppingToken);
+                batch.Clear();
+            }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
-        if (_queue.Reader.Count > 0)
-            log.LogWarning("{Count} capability events were not applied: the agent stopped first", _queue.Reader.Count);
+        var lost = batch.Count + _queue.Reader.Count;
+        if (lost > 0) log.LogWarning("{Count} capability events were not applied: the agent stopped first", lost);
     }
 
     /// <summary>Runs on the poller thread: drains the socket into the queue, waiting for room only when it is full.</summary>
@@ -115,7 +125,42 @@ internal sealed class CapabilityEventListener(
         }
     }
 
-    private async Task ApplyAsync(List<byte[]> frames, CancellationToken stoppingToken)
+    /// <summary>
+    /// Applies the valid events of <paramref name="batch"/> in order in one transaction; a malformed event is logged
+    /// and skipped without touching its neighbours. When the store fails, the valid events of the batch are lost: logged, not thrown.
+    /// </summary>
+    internal async Task ApplyAsync(IReadOnlyList<List<byte[]>> batch, CancellationToken stoppingToken)
+    {
+        var events = new List<CapabilityEvent>(batch.Count);
+        foreach (var frames in batch)
+            if (Parse(frames) is { } capabilityEvent) events.Add(capabilityEvent);
+        if (events.Count == 0) return;
+        int[] changed;
+        try
+        {
+            changed = await capabilities.ApplyAsync(events.Select(e => (e.IsAdd, e.Capabilities)).ToList(), stoppingToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+        {
+            // The store failed, not the events: say so and keep listening.
+            log.LogError(e, "Capability events lost: the store could not apply {Count} events: {Error}", events.Count, e.Message);
+            return;
+        }
+        var (added, removed, debug) = (0, 0, log.IsEnabled(LogLevel.Debug));
+        for (var i = 0; i < events.Count; i++)
+        {
+            var list = events[i].Capabilities;
+            if (events[i].IsAdd) added += changed[i];
+            else removed += changed[i];
+            if (debug)
+                log.LogDebug("Capability event {Command}: {Changed} of {Count} changed ({Capabilities})",
+                    events[i].Command, changed[i], list.Count, string.Join(", ", list.Select(c => $"{c.Name} ({c.Type})")));
+        }
+        log.LogInformation("Capability events applied: {Events} events, {Added} capabilities added, {Removed} removed", events.Count, added, removed);
+    }
+
+    /// <summary>The event in <paramref name="frames"/>, or null after logging why it is dropped.</summary>
+    private CapabilityEvent? Parse(List<byte[]> frames)
     {
         CapabilityEvent? capabilityEvent;
         string? problem;
@@ -132,22 +177,8 @@ internal sealed class CapabilityEventListener(
         {
             var preview = frames.Count > 0 ? Frames.Preview(System.Text.Encoding.UTF8.GetString(frames[0])) : "";
             log.LogWarning("Dropped a capability event on {Endpoint}: {Problem}; event: {Event}", Endpoint, problem, preview);
-            return;
         }
-        try
-        {
-            var list = capabilityEvent.Capabilities;
-            var changed = capabilityEvent.IsAdd
-                ? await capabilities.AddAsync(list, stoppingToken)
-                : await capabilities.RemoveAsync(list, stoppingToken);
-            log.LogInformation("Capability event {Command}: {Changed} of {Count} changed ({Capabilities})",
-                capabilityEvent.Command, changed, list.Count, string.Join(", ", list.Select(c => $"{c.Name} ({c.Type})")));
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
-        {
-            // The store failed, not the event: say so and keep listening.
-            log.LogError(e, "Capability event {Command} could not be applied: {Error}", capabilityEvent.Command, e.Message);
-        }
+        return capabilityEvent;
     }
 
     private async Task CloseAsync()

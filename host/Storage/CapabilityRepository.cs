@@ -1,50 +1,84 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
 using Motey.Abstractions;
 
 namespace Motey.Host.Storage;
 
-/// <summary>The node's capabilities. A capability is the pair (name, type).</summary>
+/// <summary>
+/// The node's capabilities. A capability is the pair (name, type). Reads are served from a snapshot that every
+/// write through this repository drops; that assumes this process is the only writer of its database file
+/// (one agent per file) and this repository the only writer of its table.
+/// </summary>
 internal sealed class CapabilityRepository(Database database)
 {
-    public Task<IReadOnlyList<Capability>> AllAsync(CancellationToken cancellationToken = default) =>
-        database.ReadAsync<IReadOnlyList<Capability>>(async connection =>
+    private const string InsertSql = "INSERT OR IGNORE INTO capabilities (name, type) VALUES ($1, $2)";
+    private const string DeleteSql = "DELETE FROM capabilities WHERE name = $1 AND type = $2";
+
+    private readonly ReadCache<ListSnapshot<Capability>> _cache = new();
+
+    /// <summary>All capabilities ordered by type, then name; read-only and shared, so never to be changed.</summary>
+    public async Task<IReadOnlyList<Capability>> AllAsync(CancellationToken cancellationToken = default) =>
+        (await SnapshotAsync(cancellationToken)).Items;
+
+    /// <summary>All capabilities as the JSON array <see cref="JsonSerializer"/> writes with <paramref name="options"/>, serialized once per write.</summary>
+    public async Task<ReadOnlyMemory<byte>> AllAsJsonAsync(JsonSerializerOptions options, CancellationToken cancellationToken = default) =>
+        (await SnapshotAsync(cancellationToken)).ToJson(options);
+
+    /// <summary>Adds the capabilities that are not there yet; returns how many were new.</summary>
+    public Task<int> AddAsync(IEnumerable<Capability> capabilities, CancellationToken cancellationToken = default) =>
+        WriteAsync((connection, transaction) => ExecuteEachAsync(connection, transaction, InsertSql, capabilities, cancellationToken), cancellationToken);
+
+    /// <summary>Removes the capabilities that exist; returns how many were removed.</summary>
+    public Task<int> RemoveAsync(IEnumerable<Capability> capabilities, CancellationToken cancellationToken = default) =>
+        WriteAsync((connection, transaction) => ExecuteEachAsync(connection, transaction, DeleteSql, capabilities, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// Applies the changes in order in one transaction, all or none: each adds (as <see cref="AddAsync"/>) or removes
+    /// (as <see cref="RemoveAsync"/>) its list. Returns how many capabilities each change added or removed.
+    /// </summary>
+    public Task<int[]> ApplyAsync(IReadOnlyList<(bool IsAdd, IReadOnlyList<Capability> List)> changes, CancellationToken cancellationToken = default) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            var changed = new int[changes.Count];
+            for (var i = 0; i < changes.Count; i++)
+                changed[i] = await ExecuteEachAsync(connection, transaction, changes[i].IsAdd ? InsertSql : DeleteSql, changes[i].List, cancellationToken);
+            return changed;
+        }, cancellationToken);
+
+    public Task<int> RemoveAllOfTypeAsync(string type, CancellationToken cancellationToken = default) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            await using var command = connection.Command(transaction, "DELETE FROM capabilities WHERE type = $1", type);
+            return await command.ExecuteNonQueryAsync(cancellationToken);
+        }, cancellationToken);
+
+    /// <summary>Runs <paramref name="sql"/> (parameters $1 name, $2 type) once per capability; returns the rows changed.</summary>
+    private static async Task<int> ExecuteEachAsync(
+        SqliteConnection connection, SqliteTransaction transaction, string sql, IEnumerable<Capability> capabilities, CancellationToken cancellationToken)
+    {
+        await using var command = connection.Command(transaction, sql, "", "");
+        var (name, type) = (command.Parameters[0], command.Parameters[1]);
+        var changed = 0;
+        foreach (var c in capabilities)
+        {
+            (name.Value, type.Value) = (c.Name, c.Type);
+            changed += await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        return changed;
+    }
+
+    private Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> write, CancellationToken cancellationToken) =>
+        _cache.InvalidateAfterAsync(database.WriteAsync(write, cancellationToken));
+
+    private Task<ListSnapshot<Capability>> SnapshotAsync(CancellationToken cancellationToken) => _cache.GetAsync(LoadAsync, cancellationToken);
+
+    private Task<ListSnapshot<Capability>> LoadAsync(CancellationToken cancellationToken) =>
+        database.ReadAsync(async connection =>
         {
             await using var command = connection.Command("SELECT name, type FROM capabilities ORDER BY type, name");
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             var list = new List<Capability>();
             while (await reader.ReadAsync(cancellationToken)) list.Add(new Capability(reader.GetString(0), reader.GetString(1)));
-            return list;
-        }, cancellationToken);
-
-    /// <summary>Adds the capabilities that are not there yet; returns how many were new.</summary>
-    public Task<int> AddAsync(IEnumerable<Capability> capabilities, CancellationToken cancellationToken = default) =>
-        database.WriteAsync(async (connection, transaction) =>
-        {
-            var added = 0;
-            foreach (var c in capabilities)
-            {
-                await using var command = connection.Command(transaction, "INSERT OR IGNORE INTO capabilities (name, type) VALUES ($1, $2)", c.Name, c.Type);
-                added += await command.ExecuteNonQueryAsync(cancellationToken);
-            }
-            return added;
-        }, cancellationToken);
-
-    /// <summary>Removes the capabilities that exist; returns how many were removed.</summary>
-    public Task<int> RemoveAsync(IEnumerable<Capability> capabilities, CancellationToken cancellationToken = default) =>
-        database.WriteAsync(async (connection, transaction) =>
-        {
-            var removed = 0;
-            foreach (var c in capabilities)
-            {
-                await using var command = connection.Command(transaction, "DELETE FROM capabilities WHERE name = $1 AND type = $2", c.Name, c.Type);
-                removed += await command.ExecuteNonQueryAsync(cancellationToken);
-            }
-            return removed;
-        }, cancellationToken);
-
-    public Task<int> RemoveAllOfTypeAsync(string type, CancellationToken cancellationToken = default) =>
-        database.WriteAsync(async (connection, transaction) =>
-        {
-            await using var command = connection.Command(transaction, "DELETE FROM capabilities WHERE type = $1", type);
-            return await command.ExecuteNonQueryAsync(cancellationToken);
+            return new ListSnapshot<Capability>(list);
         }, cancellationToken);
 }

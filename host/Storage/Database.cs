@@ -68,13 +68,19 @@ internal sealed class Database
         return await read(connection).WaitAsync(cancellationToken);
     }
 
-    /// <summary>Runs <paramref name="write"/> in one immediate transaction; it commits only when the delegate returns.</summary>
+    /// <summary>
+    /// Runs <paramref name="write"/> in one immediate transaction; it commits only when the delegate returns,
+    /// and this method returns only after the commit (read caches rely on that).
+    /// </summary>
     public async Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> write, CancellationToken cancellationToken = default)
     {
         await _writer.WaitAsync(cancellationToken);
         try
         {
             await using var connection = Open();
+            // synchronous=NORMAL is durable across a process crash under WAL; only power loss can drop the last commits.
+            // It governs commits only, so readers skip it.
+            Execute(connection, "PRAGMA synchronous=NORMAL;");
             await using var transaction = connection.BeginTransaction(deferred: false);
             var result = await write(connection, transaction);
             await transaction.CommitAsync(CancellationToken.None);
@@ -90,8 +96,6 @@ internal sealed class Database
     {
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
-        // synchronous=NORMAL is durable across a process crash under WAL; only power loss can drop the last commits.
-        Execute(connection, "PRAGMA synchronous=NORMAL;");
         return connection;
     }
 

@@ -1,22 +1,34 @@
 using System.Text.Json;
+using Microsoft.Data.Sqlite;
 using Motey.Abstractions;
 
 namespace Motey.Host.Storage;
 
-/// <summary>Services with their images, one JSON document per service, in the order they were accepted.</summary>
+/// <summary>
+/// Services with their images, one JSON document per service, in the order they were accepted. Reads are served
+/// from a snapshot of all services that every write through this repository drops; that assumes this process is
+/// the only writer of its database file (one agent per file) and this repository the only writer of its table.
+/// </summary>
 internal sealed class ServiceRepository(Database database)
 {
-    public Task<IReadOnlyList<Service>> AllAsync(CancellationToken cancellationToken = default) =>
-        QueryAsync("SELECT document FROM services ORDER BY seq", [], cancellationToken);
+    private readonly ReadCache<Snapshot> _cache = new();
+
+    /// <summary>All services in the order they were accepted; read-only and shared, so never to be changed.</summary>
+    public async Task<IReadOnlyList<Service>> AllAsync(CancellationToken cancellationToken = default) =>
+        (await SnapshotAsync(cancellationToken)).List.Items;
+
+    /// <summary>All services as the JSON array <see cref="JsonSerializer"/> writes with <paramref name="options"/>, serialized once per write.</summary>
+    public async Task<ReadOnlyMemory<byte>> AllAsJsonAsync(JsonSerializerOptions options, CancellationToken cancellationToken = default) =>
+        (await SnapshotAsync(cancellationToken)).List.ToJson(options);
 
     public async Task<Service?> GetAsync(string id, CancellationToken cancellationToken = default) =>
-        (await QueryAsync("SELECT document FROM services WHERE id = $1", [id], cancellationToken)).SingleOrDefault();
+        (await SnapshotAsync(cancellationToken)).ById.GetValueOrDefault(id);
 
-    public Task<IReadOnlyList<Service>> FindByNameAsync(string serviceName, CancellationToken cancellationToken = default) =>
-        QueryAsync("SELECT document FROM services WHERE service_name = $1 ORDER BY seq", [serviceName], cancellationToken);
+    public async Task<IReadOnlyList<Service>> FindByNameAsync(string serviceName, CancellationToken cancellationToken = default) =>
+        Array.AsReadOnly((await SnapshotAsync(cancellationToken)).List.Items.Where(s => s.ServiceName == serviceName).ToArray());
 
     public Task AddAsync(Service service, CancellationToken cancellationToken = default) =>
-        database.WriteAsync(async (connection, transaction) =>
+        WriteAsync(async (connection, transaction) =>
         {
             await using var command = connection.Command(transaction,
                 "INSERT INTO services (id, service_name, state, document, updated_at) VALUES ($1, $2, $3, $4, $5)",
@@ -26,7 +38,7 @@ internal sealed class ServiceRepository(Database database)
 
     /// <summary>Stores the new version of a service; false when it does not exist.</summary>
     public Task<bool> UpdateAsync(Service service, CancellationToken cancellationToken = default) =>
-        database.WriteAsync(async (connection, transaction) =>
+        WriteAsync(async (connection, transaction) =>
         {
             await using var command = connection.Command(transaction,
                 "UPDATE services SET state = $2, document = $3, updated_at = $4 WHERE id = $1",
@@ -34,16 +46,23 @@ internal sealed class ServiceRepository(Database database)
             return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
         }, cancellationToken);
 
-    private Task<IReadOnlyList<Service>> QueryAsync(string sql, object?[] values, CancellationToken cancellationToken) =>
-        database.ReadAsync<IReadOnlyList<Service>>(async connection =>
+    private Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> write, CancellationToken cancellationToken) =>
+        _cache.InvalidateAfterAsync(database.WriteAsync(write, cancellationToken));
+
+    private Task<Snapshot> SnapshotAsync(CancellationToken cancellationToken) => _cache.GetAsync(LoadAsync, cancellationToken);
+
+    private Task<Snapshot> LoadAsync(CancellationToken cancellationToken) =>
+        database.ReadAsync(async connection =>
         {
-            await using var command = connection.Command(sql, values);
+            await using var command = connection.Command("SELECT document FROM services ORDER BY seq");
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             var list = new List<Service>();
             while (await reader.ReadAsync(cancellationToken))
                 list.Add(JsonSerializer.Deserialize<Service>(reader.GetString(0)) ?? throw new InvalidDataException("a stored service is null"));
-            return list;
+            return new Snapshot(new ListSnapshot<Service>(list), list.ToDictionary(s => s.Id));
         }, cancellationToken);
 
     private static string Now() => DateTimeOffset.UtcNow.ToString("O");
+
+    private sealed record Snapshot(ListSnapshot<Service> List, IReadOnlyDictionary<string, Service> ById);
 }

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Motey.Abstractions;
+using Motey.Host.Storage;
 using Motey.Host.Tests.Infrastructure;
 
 namespace Motey.Host.Tests.Api;
@@ -87,5 +89,35 @@ public sealed class CapabilitiesApiTests : NodeTest
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await Put(Gpu, "text/plain")).StatusCode);
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await Delete(Gpu, "application/x-yaml")).StatusCode);
         Assert.DoesNotContain(new Capability("gpu", "hardware"), await ListAsync());
+    }
+
+    [Fact]
+    public async Task Get_answers_the_bytes_and_content_type_Results_Json_writes_for_the_same_capabilities()
+    {
+        await Put("""[{"capability": "café <b>&'\"", "capability_type": "边缘"}, {"capability": "grüß 👋", "capability_type": "hardware"}]""");
+        var capabilities = Node.Services.GetRequiredService<CapabilityRepository>();
+
+        var (expected, contentType) = await Node.ResultsJsonAsync((await capabilities.AllAsync()).ToList());
+        var response = await Node.Client.GetAsync("/v1/capabilities");
+
+        Assert.Equal(contentType, response.Content.Headers.ContentType!.ToString());
+        Assert.Equal("application/json; charset=utf-8", contentType);
+        var body = await response.Content.ReadAsByteArrayAsync();
+        Assert.Equal(System.Text.Encoding.UTF8.GetString(expected), System.Text.Encoding.UTF8.GetString(body));
+        Assert.Equal(expected, body);
+    }
+
+    [Fact]
+    public async Task Every_put_and_delete_is_visible_to_the_very_next_get()
+    {
+        var camera = new Capability("camera", "hardware");
+        Assert.DoesNotContain(camera, await ListAsync());  // cached without it
+        for (var round = 0; round < 5; round++)
+        {
+            await Put("""[{"capability": "camera", "capability_type": "hardware"}]""");
+            Assert.Contains(camera, await ListAsync());
+            await Delete("""[{"capability": "camera", "capability_type": "hardware"}]""");
+            Assert.DoesNotContain(camera, await ListAsync());
+        }
     }
 }

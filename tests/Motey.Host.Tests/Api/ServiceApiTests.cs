@@ -1,7 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Motey.Abstractions;
+using Motey.Host.Storage;
 using Motey.Host.Tests.Infrastructure;
 
 namespace Motey.Host.Tests.Api;
@@ -181,6 +184,43 @@ public sealed class ServiceApiTests : NodeTest
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var wrongType = await Node.SendAsync(HttpMethod.Delete, "/v1/service", "service_name: demo", "application/json");
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, wrongType.StatusCode);
+    }
+
+    [Fact]
+    public async Task Get_list_answers_the_bytes_and_content_type_Results_Json_writes_for_the_same_services()
+    {
+        // Non-ASCII and HTML-sensitive characters, parameters: whatever the encoder escapes must come out the same.
+        var first = await CreateAsync("service_name: café <b>&'\"\nnode_type: 边缘\nimages:\n- name: grüß-👋\n  engine: simulated\n  parameters: {start_delay_ms: 20, fail: false}\n");
+        var second = await CreateAsync(Simulated);
+        foreach (var id in new[] { first.Id, second.Id }) await Node.WaitForServiceAsync(id, s => s.State == ServiceState.Running);
+        var services = Node.Services.GetRequiredService<ServiceRepository>();
+
+        var (expected, _) = await Node.ResultsJsonAsync((await services.AllAsync()).ToList());
+        var response = await Node.Client.GetAsync("/v1/service");
+
+        Assert.Equal("application/json; charset=utf-8", response.Content.Headers.ContentType!.ToString());
+        var body = await response.Content.ReadAsByteArrayAsync();
+        Assert.Equal(Encoding.UTF8.GetString(expected), Encoding.UTF8.GetString(body));
+        Assert.Equal(expected, body);
+        var singles = new List<string>();
+        foreach (var id in new[] { first.Id, second.Id }) singles.Add(await Node.Client.GetStringAsync($"/v1/service/{id}"));
+        Assert.Equal($"[{string.Join(",", singles)}]", Encoding.UTF8.GetString(body));
+    }
+
+    [Fact]
+    public async Task A_posted_service_is_listed_by_the_very_next_get_and_its_state_changes_show_up_in_the_list()
+    {
+        Assert.Empty((await Node.Client.GetFromJsonAsync<List<Service>>("/v1/service"))!);  // a cached empty list
+        var created = await CreateAsync(Simulated);
+
+        var listed = Assert.Single((await Node.Client.GetFromJsonAsync<List<Service>>("/v1/service"))!);
+        Assert.Equal(created.Id, listed.Id);
+        Assert.Equal(created.Id, (await Node.GetServiceAsync(created.Id)).Id);
+        await Wait.UntilAsync(async () => (await Node.Client.GetFromJsonAsync<List<Service>>("/v1/service"))!.Single().State == ServiceState.Running,
+            "the list shows the state the orchestrator wrote");
+        await Node.Client.DeleteAsync($"/v1/service/{created.Id}");
+        await Wait.UntilAsync(async () => (await Node.Client.GetFromJsonAsync<List<Service>>("/v1/service"))!.Single().State == ServiceState.Terminated,
+            "the list shows the termination the orchestrator wrote");
     }
 
     private async Task<Service> CreateAsync(string yaml)

@@ -118,6 +118,16 @@ internal sealed class TestNode : IAsyncDisposable
         }
     }
 
+    /// <summary>The body and content type <c>Results.Json(value)</c> writes in this node (its JSON options from DI).</summary>
+    public async Task<(byte[] Body, string? ContentType)> ResultsJsonAsync<T>(T value)
+    {
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext { RequestServices = Services };
+        using var body = new MemoryStream();
+        context.Response.Body = body;
+        await Microsoft.AspNetCore.Http.Results.Json(value).ExecuteAsync(context);
+        return (body.ToArray(), context.Response.ContentType);
+    }
+
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();

@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+using Microsoft.Data.Sqlite;
 using Motey.Abstractions;
 using Motey.Host.Peers;
 using Motey.Host.Tests.Infrastructure;
@@ -84,13 +86,115 @@ public sealed class CapabilityEventListenerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_burst_of_5000_events_reaches_the_store_without_loss()
+    public async Task A_burst_of_5000_events_reaches_the_store_without_loss_in_batches_of_at_most_1000()
     {
         const int Count = 5000;
         using var sender = EventSender.Connect(_node.EventEndpoint);
         for (var i = 0; i < Count; i++) sender.Send($$"""add_capability#[{"capability": "c{{i}}", "capability_type": "burst"}]""");
 
         await _node.WaitForCapabilitiesAsync(c => c.Count == Count, $"all {Count} capabilities are stored");
+        await Wait.UntilAsync(() => AppliedBatches().Sum(b => b.Events) == Count, $"the batches logged add up to {Count} events");
+        Assert.All(AppliedBatches(), b => Assert.InRange(b.Events, 1, CapabilityEventListener.MaxBatch));
+        Assert.Equal(Count, AppliedBatches().Sum(b => b.Added));
+    }
+
+    [Fact]
+    public async Task A_batch_applies_its_events_in_order_so_add_remove_add_ends_as_the_last_event_says()
+    {
+        var listener = _node.CreateListener();
+
+        await listener.ApplyAsync([Event("add_capability", "x"), Event("remove_capability", "x"), Event("add_capability", "y"),
+            Event("remove_capability", "y"), Event("add_capability", "y"), Event("add_capability", "x"), Event("remove_capability", "x")], CancellationToken.None);
+
+        Assert.Equal([new Capability("y", "hardware")], await _node.Capabilities.AllAsync());
+        Assert.Equal([(7, 4, 3)], AppliedBatches());  // one batch: x added and removed twice, y added twice and removed once
+        Assert.Equal(7, _node.Logs.Lines.Count(l => l.StartsWith("Debug") && l.Contains("Capability event ")));
+    }
+
+    [Fact]
+    public async Task A_burst_over_the_socket_keeps_its_order_for_the_same_name()
+    {
+        using var sender = EventSender.Connect(_node.EventEndpoint);
+        sender.Send(Text("add_capability", "x"));
+        sender.Send(Text("remove_capability", "x"));
+        sender.Send(Text("add_capability", "y"));
+
+        var stored = await _node.WaitForCapabilitiesAsync(c => c.Any(x => x.Name == "y"), "y, added after x was removed, is stored");
+        Assert.Equal([new Capability("y", "hardware")], stored);
+    }
+
+    [Fact]
+    public async Task Malformed_events_in_the_middle_of_a_batch_are_dropped_and_their_neighbours_apply()
+    {
+        var listener = _node.CreateListener();
+
+        await listener.ApplyAsync([
+            Event("add_capability", "a"),
+            [RawPeer.Utf8("""add_capability[{"capability": "bad", "capability_type": "hardware"}]""")],
+            Event("add_capability", "b"),
+            [RawPeer.Utf8("add_capability#"), RawPeer.Utf8("""[{"capability": "bad", "capability_type": "hardware"}]""")],
+            [[0xff, 0xfe]],
+            Event("remove_capability", "a"),
+            [RawPeer.Utf8("""remove_capability#[{"capability": "b"}]""")],
+        ], CancellationToken.None);
+
+        Assert.Equal([new Capability("b", "hardware")], await _node.Capabilities.AllAsync());
+        Assert.Equal(4, _node.Logs.Lines.Count(l => l.StartsWith("Warning") && l.Contains("Dropped a capability event")));
+        Assert.Equal([(3, 2, 1)], AppliedBatches());
+    }
+
+    [Fact]
+    public async Task Plugin_capabilities_stay_out_of_reach_of_events_in_a_batch()
+    {
+        var docker = new Capability("docker", Capability.PluginType);
+        await _node.Capabilities.AddAsync([docker]);
+        var listener = _node.CreateListener();
+
+        await listener.ApplyAsync([
+            [RawPeer.Utf8("""remove_capability#[{"capability": "docker", "capability_type": "plugin"}]""")],
+            [RawPeer.Utf8("""add_capability#[{"capability": "ok", "capability_type": "hardware"}, {"capability": "fake", "capability_type": "plugin"}]""")],
+            Event("add_capability", "kept"),
+        ], CancellationToken.None);
+
+        Assert.Equal([new Capability("kept", "hardware"), docker], await _node.Capabilities.AllAsync());  // the mixed event is refused whole
+        Assert.Equal(2, _node.Logs.Lines.Count(l => l.Contains("managed by the plugin catalog, not by events")));
+    }
+
+    [Fact]
+    public async Task When_the_store_fails_the_batch_is_lost_with_an_error_naming_its_size_and_the_listener_keeps_going()
+    {
+        await PoisonAsync();
+        var listener = _node.CreateListener();
+
+        await listener.ApplyAsync([Event("add_capability", "a"), Event("add_capability", "poison"), Event("add_capability", "b")], CancellationToken.None);
+
+        Assert.Empty(await _node.Capabilities.AllAsync());  // one transaction: a is lost with the poison
+        Assert.Contains(_node.Logs.Lines, l => l.StartsWith("Error") && l.Contains("could not apply 3 events") && l.Contains("poisoned"));
+
+        using var sender = EventSender.Connect(_node.EventEndpoint);
+        sender.Send(Text("add_capability", "poison"));
+        await Wait.UntilAsync(() => _node.Logs.Lines.Any(l => l.Contains("could not apply 1 events")), "the running listener reports its lost event");
+        sender.Send(Text("add_capability", "after"));
+        await _node.WaitForCapabilitiesAsync(c => c.Count == 1, "the event after the failure is stored");
+    }
+
+    private static string Text(string command, string name) => $$"""{{command}}#[{"capability": "{{name}}", "capability_type": "hardware"}]""";
+
+    private static List<byte[]> Event(string command, string name) => [RawPeer.Utf8(Text(command, name))];
+
+    /// <summary>(events, added, removed) of each batch the listener logged as applied.</summary>
+    private List<(int Events, int Added, int Removed)> AppliedBatches() =>
+        _node.Logs.Lines.Select(l => Regex.Match(l, @"Capability events applied: (\d+) events, (\d+) capabilities added, (\d+) removed"))
+            .Where(m => m.Success).Select(m => (int.Parse(m.Groups[1].Value), int.Parse(m.Groups[2].Value), int.Parse(m.Groups[3].Value))).ToList();
+
+    /// <summary>Makes every insert of a capability named 'poison' abort its transaction.</summary>
+    private async Task PoisonAsync()
+    {
+        await using var connection = new SqliteConnection($"Data Source={_node.Settings.Database.Path}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "CREATE TRIGGER poison BEFORE INSERT ON capabilities WHEN NEW.name = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned'); END;";
+        await command.ExecuteNonQueryAsync();
     }
 
     [Fact]

@@ -83,10 +83,14 @@ internal sealed class PeerNode : IAsyncDisposable
 
     public async Task<CapabilityEventListener> StartListenerAsync()
     {
-        var listener = new CapabilityEventListener(Settings, Capabilities, _loggers.CreateLogger<CapabilityEventListener>());
+        var listener = CreateListener();
         await listener.StartAsync(CancellationToken.None);
         return Listener = listener;
     }
+
+    /// <summary>A listener on this node's store and log, not started (no socket): for calling its batch step directly.</summary>
+    public CapabilityEventListener CreateListener() =>
+        new(Settings, Capabilities, _loggers.CreateLogger<CapabilityEventListener>());
 
     /// <summary>Starts the repliers in front of <paramref name="local"/> (this node's <see cref="LocalNode"/> when null).</summary>
     public async Task<PeerRepliers> StartRepliersAsync(INodeClient? local = null)

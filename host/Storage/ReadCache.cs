@@ -27,6 +27,9 @@ internal sealed class ReadCache<T> where T : class
         return value;
     }
 
+    /// <summary>The cached value when no write committed since it was read; null when a read would have to go to the store.</summary>
+    public T? Current => Volatile.Read(ref _entry) is { } entry && entry.Version == Interlocked.Read(ref _version) ? entry.Value : null;
+
     /// <summary>Awaits <paramref name="write"/>, then drops the cached value: after the commit, and after a failure too (a spurious reload is harmless).</summary>
     public async Task<TResult> InvalidateAfterAsync<TResult>(Task<TResult> write)
     {

@@ -21,8 +21,14 @@ internal sealed class ServiceRepository(Database database)
     public async Task<ReadOnlyMemory<byte>> AllAsJsonAsync(JsonSerializerOptions options, CancellationToken cancellationToken = default) =>
         (await SnapshotAsync(cancellationToken)).List.ToJson(options);
 
+    /// <summary>
+    /// One service: from the snapshot while it is current, else one row from the store. The orchestrator reads a
+    /// service after each of its writes; reloading every service for that would cost O(services) per write.
+    /// </summary>
     public async Task<Service?> GetAsync(string id, CancellationToken cancellationToken = default) =>
-        (await SnapshotAsync(cancellationToken)).ById.GetValueOrDefault(id);
+        _cache.Current is { } snapshot
+            ? snapshot.ById.GetValueOrDefault(id)
+            : (await ReadAsync("SELECT document FROM services WHERE id = $1", [id], cancellationToken)).SingleOrDefault();
 
     public async Task<IReadOnlyList<Service>> FindByNameAsync(string serviceName, CancellationToken cancellationToken = default) =>
         Array.AsReadOnly((await SnapshotAsync(cancellationToken)).List.Items.Where(s => s.ServiceName == serviceName).ToArray());
@@ -51,15 +57,21 @@ internal sealed class ServiceRepository(Database database)
 
     private Task<Snapshot> SnapshotAsync(CancellationToken cancellationToken) => _cache.GetAsync(LoadAsync, cancellationToken);
 
-    private Task<Snapshot> LoadAsync(CancellationToken cancellationToken) =>
+    private async Task<Snapshot> LoadAsync(CancellationToken cancellationToken)
+    {
+        var list = await ReadAsync("SELECT document FROM services ORDER BY seq", [], cancellationToken);
+        return new Snapshot(new ListSnapshot<Service>(list), list.ToDictionary(s => s.Id));
+    }
+
+    private Task<List<Service>> ReadAsync(string sql, object?[] values, CancellationToken cancellationToken) =>
         database.ReadAsync(async connection =>
         {
-            await using var command = connection.Command("SELECT document FROM services ORDER BY seq");
+            await using var command = connection.Command(sql, values);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             var list = new List<Service>();
             while (await reader.ReadAsync(cancellationToken))
                 list.Add(JsonSerializer.Deserialize<Service>(reader.GetString(0)) ?? throw new InvalidDataException("a stored service is null"));
-            return new Snapshot(new ListSnapshot<Service>(list), list.ToDictionary(s => s.Id));
+            return list;
         }, cancellationToken);
 
     private static string Now() => DateTimeOffset.UtcNow.ToString("O");

@@ -10,15 +10,18 @@ namespace Motey.Host.Peers;
 /// the ZMTP handshake cost several round trips, a request on a connected socket one. Each request carries its own
 /// id in front of the REQ envelope (<c>[id][empty][request]</c>, as libzmq's REQ_CORRELATE does); a REP socket or a
 /// ROUTER replier sends the envelope back with the answer, so many requests share the connection and each gets its
-/// own answer, and an answer that comes after its request gave up matches nothing and is dropped. A timeout, or the
-/// peer closing the connection, retires it: later requests get a fresh one, and the old one is closed once nothing
-/// waits on it. Connections unused for <see cref="IdleTimeout"/> are closed, so peers that left cost nothing.
+/// own answer, and an answer that comes after its request gave up matches nothing and is dropped. A timeout retires
+/// the connection: later requests get a fresh one, and the old one is closed once nothing waits on it. A peer that
+/// restarts is reached again by the socket's own reconnect. Connections unused for <see cref="IdleTimeout"/> are
+/// closed, and at most <see cref="MaxIdleConnections"/> unused ones are kept (NetMQ allows 1024 sockets per process),
+/// so peers that left cost nothing and a large cluster does not run out of sockets.
 /// One poller thread owns every socket (NetMQ sockets are not thread-safe); callers only wait on a task, so a
 /// thousand requests to dead nodes cost no thread-pool thread while they wait out their timeouts.
 /// </summary>
 internal sealed class PeerRequester : IDisposable
 {
     public static readonly TimeSpan DefaultIdleTimeout = TimeSpan.FromSeconds(60);
+    public const int DefaultMaxIdleConnections = 256;
 
     private readonly NetMQPoller _poller = new();
     private readonly NetMQTimer _sweep;
@@ -27,14 +30,15 @@ internal sealed class PeerRequester : IDisposable
     private readonly ConcurrentDictionary<Exchange, byte> _live = new();  // every request not yet ended, so Dispose can fail it
     private int _disposed;
 
-    public PeerRequester() : this(DefaultIdleTimeout)
+    public PeerRequester() : this(DefaultIdleTimeout, DefaultMaxIdleConnections)
     {
     }
 
-    /// <summary>A requester that closes connections unused for <paramref name="idleTimeout"/> (tests use a short one).</summary>
-    internal PeerRequester(TimeSpan idleTimeout)
+    /// <summary>A requester that closes connections unused for <paramref name="idleTimeout"/> and keeps at most <paramref name="maxIdleConnections"/> unused ones (tests use small values).</summary>
+    internal PeerRequester(TimeSpan idleTimeout, int maxIdleConnections)
     {
         IdleTimeout = idleTimeout;
+        MaxIdleConnections = maxIdleConnections;
         _sweep = new NetMQTimer(TimeSpan.FromTicks(Math.Max(idleTimeout.Ticks / 2, TimeSpan.TicksPerMillisecond)));
         _sweep.Elapsed += (_, _) => CloseIdle();
         _poller.Add(_sweep);
@@ -42,6 +46,7 @@ internal sealed class PeerRequester : IDisposable
     }
 
     public TimeSpan IdleTimeout { get; }
+    public int MaxIdleConnections { get; }
 
     /// <summary>Open connections, retired ones included (poller thread; for tests).</summary>
     internal Task<int> CountConnectionsAsync() => OnPollerAsync(() => _current.Count + _retired.Count);
@@ -133,14 +138,14 @@ internal sealed class PeerRequester : IDisposable
     private Connection CurrentConnection(string endpoint)
     {
         if (_current.TryGetValue(endpoint, out var connection)) return connection;
-        connection = new Connection(endpoint, OnReply, Retire);
+        CloseLeastRecentlyUsed();
+        connection = new Connection(endpoint, OnReply);
         _poller.Add(connection.Socket);
-        _poller.Add(connection.Monitor);
         _current[endpoint] = connection;
         return connection;
     }
 
-    /// <summary>The caller stopped waiting. After a timeout the connection is suspect (a peer that froze, or restarted while the request was on the wire): it is retired.</summary>
+    /// <summary>The caller stopped waiting. After a timeout the connection is suspect (a peer that froze, or went away while the request was on the wire): it is retired.</summary>
     private void Abandon(Exchange exchange, bool timedOut)
     {
         if (exchange.Connection is not { } connection) return;  // never sent
@@ -182,53 +187,42 @@ internal sealed class PeerRequester : IDisposable
         }
     }
 
+    /// <summary>Makes room for one more connection: the unused ones beyond <see cref="MaxIdleConnections"/> go, the least recently used first.</summary>
+    private void CloseLeastRecentlyUsed()
+    {
+        var idle = _current.Values.Where(c => c.Waiting == 0).ToList();
+        foreach (var connection in idle.OrderBy(c => c.LastUsed).Take(idle.Count - MaxIdleConnections + 1))
+        {
+            _current.Remove(connection.Endpoint);
+            Close(connection);
+        }
+    }
+
     private void Close(Connection connection)
     {
-        if (_poller.IsRunning)
-        {
-            _poller.Remove(connection.Monitor);
-            _poller.Remove(connection.Socket);
-        }
+        if (_poller.IsRunning) _poller.Remove(connection.Socket);
         connection.Close(new PeerException($"the connection to {connection.Endpoint} was closed"));
     }
 
-    /// <summary>
-    /// One kept connection: a DEALER socket, the requests on it that still wait for their answer, and a monitor that
-    /// tells when the peer went away (it closed or restarted): the connection is then retired, so requests from then
-    /// on go to a fresh socket that waits for the peer to be back, not into a connection the peer no longer knows.
-    /// </summary>
+    /// <summary>One kept connection: a DEALER socket and the requests on it that still wait for their answer.</summary>
     private sealed class Connection
     {
-        private static long _monitors;
-
         private readonly Dictionary<uint, Exchange> _waiting = [];
         private uint _lastId;
 
-        public Connection(string endpoint, Action<Connection> onReply, Action<Connection> onDisconnected)
+        public Connection(string endpoint, Action<Connection> onReply)
         {
             Endpoint = endpoint;
             Socket = new DealerSocket();
-            Monitor = new PairSocket();
             try
             {
                 Socket.Options.Linger = TimeSpan.Zero;
                 Socket.Options.SendHighWatermark = 0;  // no limit: what queues is bounded by the callers waiting
                 Socket.ReceiveReady += (_, _) => onReply(this);
-                var monitor = $"inproc://motey-peer-connection-{Interlocked.Increment(ref _monitors)}";
-                Socket.Monitor(monitor, SocketEvents.Disconnected);
-                Monitor.Options.Linger = TimeSpan.Zero;
-                Monitor.Connect(monitor);
-                Monitor.ReceiveReady += (_, _) =>
-                {
-                    var events = new List<byte[]>();
-                    while (Monitor.TryReceiveMultipartBytes(ref events)) events = [];  // only Disconnected is subscribed
-                    onDisconnected(this);
-                };
                 Socket.Connect(endpoint);
             }
             catch
             {
-                Monitor.Dispose();
                 Socket.Dispose();
                 throw;
             }
@@ -237,7 +231,6 @@ internal sealed class PeerRequester : IDisposable
 
         public string Endpoint { get; }
         public DealerSocket Socket { get; }
-        public PairSocket Monitor { get; }
         public bool Retired { get; set; }
         public long LastUsed { get; private set; }
         public int Waiting => _waiting.Count;
@@ -287,7 +280,6 @@ internal sealed class PeerRequester : IDisposable
             foreach (var exchange in _waiting.Values) exchange.Reply.TrySetException(reason);
             _waiting.Clear();
             Socket.Dispose();
-            Monitor.Dispose();
         }
     }
 

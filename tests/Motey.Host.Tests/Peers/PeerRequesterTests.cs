@@ -106,31 +106,25 @@ public sealed class PeerRequesterTests : IDisposable
 
         await peer.DisposeAsync();
         await using var restarted = new ScriptedPeer(address);
-        await Wait.UntilAsync(async () => await _requester.CountConnectionsAsync() == 0, "the requester saw the peer go");
+        await Wait.UntilAsync(() => restarted.Accepted > 0, "the kept connection reconnects to the restarted peer");
         var after = AskAsync(restarted.Endpoint, "after");
         var held = await restarted.NextAsync();
         restarted.Answer(held, "answer from the second run");
 
         Assert.Equal("after", held.Text);
         Assert.Equal("answer from the second run", await after);
+        Assert.Equal(1, await _requester.CountConnectionsAsync());
     }
 
     [Fact]
-    public async Task A_request_sent_while_the_peer_is_away_is_answered_once_it_is_back()
+    public async Task A_request_to_a_peer_that_is_not_listening_yet_is_answered_once_it_listens()
     {
         var address = Loopback.NewAddress();
-        var peer = new ScriptedPeer(address);
-        var before = AskAsync(peer.Endpoint, "before");
-        peer.Answer(await peer.NextAsync(), "first run");
-        await before;
-        await peer.DisposeAsync();
-        await Wait.UntilAsync(async () => await _requester.CountConnectionsAsync() == 0, "the requester saw the peer go");
+        var waiting = AskAsync(PeerSockets.Tcp(address, 5091), "early");
+        await using var peer = new ScriptedPeer(address);
+        peer.Answer(await peer.NextAsync(), "late start");
 
-        var waiting = AskAsync(peer.Endpoint, "while away");
-        await using var restarted = new ScriptedPeer(address);
-        restarted.Answer(await restarted.NextAsync(), "second run");
-
-        Assert.Equal("second run", await waiting);
+        Assert.Equal("late start", await waiting);
     }
 
     [Fact]
@@ -160,7 +154,7 @@ public sealed class PeerRequesterTests : IDisposable
     [Fact]
     public async Task A_connection_unused_for_the_idle_timeout_is_closed_and_the_next_request_opens_a_new_one()
     {
-        using var requester = new PeerRequester(TimeSpan.FromMilliseconds(200));
+        using var requester = new PeerRequester(TimeSpan.FromMilliseconds(200), PeerRequester.DefaultMaxIdleConnections);
         await using var peer = new ScriptedPeer();
         var first = requester.RequestAsync(peer.Endpoint, "", Patient, CancellationToken.None);
         peer.Answer(await peer.NextAsync(), "one");
@@ -172,6 +166,36 @@ public sealed class PeerRequesterTests : IDisposable
         var second = requester.RequestAsync(peer.Endpoint, "", Patient, CancellationToken.None);
         peer.Answer(await peer.NextAsync(), "two");
         Assert.Equal("two", await second);
+    }
+
+    [Fact]
+    public async Task Beyond_the_cap_the_least_recently_used_idle_connection_is_closed()
+    {
+        using var requester = new PeerRequester(PeerRequester.DefaultIdleTimeout, maxIdleConnections: 2);
+        var peers = new List<ScriptedPeer>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var peer = new ScriptedPeer();
+                peers.Add(peer);
+                var asked = requester.RequestAsync(peer.Endpoint, "", Patient, CancellationToken.None);
+                peer.Answer(await peer.NextAsync(), $"{i}");
+                await asked;
+                Assert.Equal(Math.Min(i + 1, 2), await requester.CountConnectionsAsync());
+            }
+
+            // The first peer's connection went when the third one was opened: asking it again opens a new one.
+            var again = requester.RequestAsync(peers[0].Endpoint, "", Patient, CancellationToken.None);
+            peers[0].Answer(await peers[0].NextAsync(), "again");
+            Assert.Equal("again", await again);
+            await Wait.UntilAsync(() => peers[0].Accepted == 2, "the first peer accepted a second connection");
+            Assert.Equal(1, peers[2].Accepted);
+        }
+        finally
+        {
+            foreach (var peer in peers) await peer.DisposeAsync();
+        }
     }
 
     [Fact]

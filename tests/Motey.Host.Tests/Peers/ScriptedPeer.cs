@@ -2,6 +2,7 @@ using System.Text;
 using System.Threading.Channels;
 using Motey.Host.Peers;
 using NetMQ;
+using NetMQ.Monitoring;
 using NetMQ.Sockets;
 
 namespace Motey.Host.Tests.Peers;
@@ -18,6 +19,8 @@ internal sealed class ScriptedPeer : IAsyncDisposable
     private readonly Channel<HeldRequest> _requests = Channel.CreateUnbounded<HeldRequest>();
     private readonly RouterSocket _socket = new();
     private readonly NetMQPoller _poller;
+    private readonly NetMQMonitor _monitor;
+    private int _accepted;
 
     public ScriptedPeer(string? address = null)
     {
@@ -37,11 +40,17 @@ internal sealed class ScriptedPeer : IAsyncDisposable
             }
         };
         _poller = new NetMQPoller { _socket };
+        _monitor = new NetMQMonitor(_socket, $"inproc://scripted-peer-{Guid.NewGuid():N}", SocketEvents.Accepted);
+        _monitor.Accepted += (_, _) => Interlocked.Increment(ref _accepted);
+        _monitor.AttachToPoller(_poller);
         _poller.RunAsync("scripted-peer", isBackgroundThread: true);
     }
 
     public string Address { get; }
     public string Endpoint { get; }
+
+    /// <summary>Connections this peer accepted, a requester's reconnect included.</summary>
+    public int Accepted => Volatile.Read(ref _accepted);
 
     /// <summary>The next request that arrived; fails the test when none comes within the deadline.</summary>
     public async Task<HeldRequest> NextAsync()
@@ -70,6 +79,8 @@ internal sealed class ScriptedPeer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _poller.Stop();
+        _monitor.Dispose();
         _poller.Dispose();
         _socket.Dispose();
         await PeerSockets.WaitUntilReleasedAsync(Endpoint);

@@ -26,7 +26,10 @@ internal static class MoteyApp
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(System.Net.IPAddress.Parse(settings.WebServer.Ip), settings.WebServer.Port);
-            kestrel.Limits.MaxRequestBodySize = settings.WebServer.MaxBodyBytes;
+            // Not max_body_bytes (RequestBody enforces that): Kestrel drains a body the app refused unread only up to
+            // this limit (5 s at most) and resets the connection beyond it, so a client that sends a body over
+            // max_body_bytes without asking to continue would see a broken pipe instead of its 413.
+            kestrel.Limits.MaxRequestBodySize = settings.WebServer.MaxBodyBytes * RequestBody.DrainFactor;
             kestrel.AddServerHeader = false;
         });
 

@@ -1,12 +1,21 @@
 using System.Text;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 using Motey.Host.Api.Parsing;
 
 namespace Motey.Host.Api;
 
-/// <summary>Reads a request body as text, refusing wrong content types, oversized bodies and bytes that are not UTF-8.</summary>
+/// <summary>
+/// Reads a request body as text, refusing wrong content types, oversized bodies and bytes that are not UTF-8.
+/// A refused body is left unread: Kestrel, whose limit is <see cref="DrainFactor"/> × max_body_bytes, reads and
+/// discards it after the answer (for at most 5 s), so a client that sends it all before reading still gets the answer
+/// and keeps its connection. A body declared longer than that is not read at all and the connection is closed.
+/// </summary>
 internal static class RequestBody
 {
+    /// <summary>How many times max_body_bytes Kestrel reads and discards of a refused body before it closes the connection.</summary>
+    public const int DrainFactor = 16;
+
     public static readonly string[] Yaml = ["application/x-yaml", "application/yaml", "text/yaml", "text/x-yaml"];
     public static readonly string[] Json = ["application/json"];
 
@@ -24,7 +33,13 @@ internal static class RequestBody
             return (null, Problems.UnsupportedMediaType(request.ContentType, mediaTypes, $"content type '{request.ContentType}' names more than one charset"));
         if (contentType.Charset.HasValue && !contentType.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase))
             return (null, Problems.UnsupportedMediaType(request.ContentType, mediaTypes, $"content type '{request.ContentType}': charset '{contentType.Charset}' is not supported; send UTF-8"));
-        if (request.ContentLength > maxBytes) return (null, Problems.TooLarge(maxBytes));
+        if (request.ContentLength > maxBytes)
+        {
+            // Kestrel will not drain a body it knows to be over its limit: say that the connection ends here.
+            if (request.ContentLength > request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize)
+                request.HttpContext.Response.Headers.Connection = "close";
+            return (null, Problems.TooLarge(maxBytes));
+        }
 
         using var buffer = new MemoryStream();
         var chunk = new byte[16 * 1024];

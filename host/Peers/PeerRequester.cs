@@ -1,21 +1,55 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using NetMQ;
 using NetMQ.Sockets;
 
 namespace Motey.Host.Peers;
 
 /// <summary>
-/// Sends requests to other nodes. Each request gets a fresh REQ socket (Linger 0) that is closed when the
-/// request ends, answered or not, so a socket that timed out is never reused. One poller thread owns every
-/// socket (NetMQ sockets are not thread-safe); callers only wait on a task, so a thousand requests to dead
-/// nodes cost no thread-pool thread while they wait out their timeouts.
+/// Sends requests to other nodes over one kept connection per endpoint (a DEALER socket, Linger 0): connecting and
+/// the ZMTP handshake cost several round trips, a request on a connected socket one. Each request carries its own
+/// id in front of the REQ envelope (<c>[id][empty][request]</c>, as libzmq's REQ_CORRELATE does); a REP socket or a
+/// ROUTER replier sends the envelope back with the answer, so many requests share the connection and each gets its
+/// own answer, and an answer that comes after its request gave up matches nothing and is dropped. A timeout retires
+/// the connection: later requests get a fresh one, and the old one is closed once nothing waits on it. A peer that
+/// restarts is reached again by the socket's own reconnect. Connections unused for <see cref="IdleTimeout"/> are
+/// closed, and at most <see cref="MaxIdleConnections"/> unused ones are kept (NetMQ allows 1024 sockets per process),
+/// so peers that left cost nothing and a large cluster does not run out of sockets.
+/// One poller thread owns every socket (NetMQ sockets are not thread-safe); callers only wait on a task, so a
+/// thousand requests to dead nodes cost no thread-pool thread while they wait out their timeouts.
 /// </summary>
 internal sealed class PeerRequester : IDisposable
 {
+    public static readonly TimeSpan DefaultIdleTimeout = TimeSpan.FromSeconds(60);
+    public const int DefaultMaxIdleConnections = 256;
+
     private readonly NetMQPoller _poller = new();
-    private readonly HashSet<Exchange> _open = [];  // poller thread only
+    private readonly NetMQTimer _sweep;
+    private readonly Dictionary<string, Connection> _current = new(StringComparer.Ordinal);  // poller thread only
+    private readonly HashSet<Connection> _retired = [];  // poller thread only: closed when their last request ends
+    private readonly ConcurrentDictionary<Exchange, byte> _live = new();  // every request not yet ended, so Dispose can fail it
     private int _disposed;
 
-    public PeerRequester() => _poller.RunAsync("motey-peer-requests", isBackgroundThread: true);
+    public PeerRequester() : this(DefaultIdleTimeout, DefaultMaxIdleConnections)
+    {
+    }
+
+    /// <summary>A requester that closes connections unused for <paramref name="idleTimeout"/> and keeps at most <paramref name="maxIdleConnections"/> unused ones (tests use small values).</summary>
+    internal PeerRequester(TimeSpan idleTimeout, int maxIdleConnections)
+    {
+        IdleTimeout = idleTimeout;
+        MaxIdleConnections = maxIdleConnections;
+        _sweep = new NetMQTimer(TimeSpan.FromTicks(Math.Max(idleTimeout.Ticks / 2, TimeSpan.TicksPerMillisecond)));
+        _sweep.Elapsed += (_, _) => CloseIdle();
+        _poller.Add(_sweep);
+        _poller.RunAsync("motey-peer-requests", isBackgroundThread: true);
+    }
+
+    public TimeSpan IdleTimeout { get; }
+    public int MaxIdleConnections { get; }
+
+    /// <summary>Open connections, retired ones included (poller thread; for tests).</summary>
+    internal Task<int> CountConnectionsAsync() => OnPollerAsync(() => _current.Count + _retired.Count);
 
     /// <summary>
     /// Sends <paramref name="request"/> as one frame to <paramref name="endpoint"/> and returns the one-frame reply.
@@ -26,15 +60,26 @@ internal sealed class PeerRequester : IDisposable
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var exchange = new Exchange(endpoint, request);
+        var timedOut = false;
+        _live[exchange] = 0;
         try
         {
-            if (!Post(() => Open(exchange))) throw new ObjectDisposedException(nameof(PeerRequester), "the agent is stopping");
+            // Checked again once registered: Dispose fails what it finds, and must not miss this one.
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            if (!Post(() => Send(exchange))) throw new ObjectDisposedException(nameof(PeerRequester), "the agent is stopping");
             return await exchange.Reply.Task.WaitAsync(timeout, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            timedOut = true;
+            throw;
         }
         finally
         {
-            exchange.Reply.TrySetCanceled();  // no-op when answered; else an Open still queued skips the socket
-            Post(() => Close(exchange));
+            // Answered or failed on the poller: nothing left to do. Else a Send still queued skips the request,
+            // and one already sent is forgotten, so its late answer matches nothing.
+            _live.TryRemove(exchange, out _);
+            if (exchange.Reply.TrySetCanceled()) Post(() => Abandon(exchange, timedOut));
         }
     }
 
@@ -42,12 +87,11 @@ internal sealed class PeerRequester : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _poller.Dispose();  // stops the poller thread and waits for it; the sockets are ours to close now
-        foreach (var exchange in _open)
-        {
-            exchange.Reply.TrySetException(new ObjectDisposedException(nameof(PeerRequester), "the agent is stopping"));
-            exchange.Socket?.Dispose();
-        }
-        _open.Clear();
+        var stopping = new ObjectDisposedException(nameof(PeerRequester), "the agent is stopping");
+        foreach (var exchange in _live.Keys) exchange.Reply.TrySetException(stopping);  // sent or still queued for the poller
+        foreach (var connection in _current.Values.Concat(_retired)) connection.Close(stopping);
+        _current.Clear();
+        _retired.Clear();
     }
 
     /// <summary>Runs <paramref name="action"/> on the poller thread; false when the requester is stopping (Dispose fails whatever is still open).</summary>
@@ -64,56 +108,179 @@ internal sealed class PeerRequester : IDisposable
         }
     }
 
-    private void Open(Exchange exchange)
+    private Task<T> OnPollerAsync<T>(Func<T> read)
+    {
+        var result = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!Post(() => result.TrySetResult(read()))) result.TrySetException(new ObjectDisposedException(nameof(PeerRequester)));
+        return result.Task;
+    }
+
+    private void Send(Exchange exchange)
     {
         if (exchange.Reply.Task.IsCompleted) return;  // timed out or cancelled before its turn came
-        var socket = new RequestSocket();
-        exchange.Socket = socket;
-        _open.Add(exchange);
+        Connection connection;
         try
         {
-            socket.Options.Linger = TimeSpan.Zero;
-            socket.ReceiveReady += (_, e) => OnReply(exchange, e.Socket);
-            socket.Connect(exchange.Endpoint);
-            _poller.Add(socket);
-            // The pipe exists from Connect on, so the request is queued even before the peer answers the connection.
-            if (!socket.TrySendFrame(exchange.Request))
-                throw new PeerException($"could not queue the request to {exchange.Endpoint}");
+            connection = CurrentConnection(exchange.Endpoint);
         }
-        catch (Exception e)
+        catch (Exception e) when (e is NetMQException or ArgumentException or System.Net.Sockets.SocketException)
         {
-            exchange.Reply.TrySetException(e is PeerException ? e : new PeerException($"cannot reach {exchange.Endpoint}: {e.Message}", e));
-            Close(exchange);
+            exchange.Reply.TrySetException(new PeerException($"cannot reach {exchange.Endpoint}: {e.Message}", e));
+            return;
+        }
+        if (!connection.TrySend(exchange))
+        {
+            exchange.Reply.TrySetException(new PeerException($"could not queue the request to {exchange.Endpoint}"));
+            Retire(connection);
         }
     }
 
-    private void OnReply(Exchange exchange, NetMQSocket socket)
+    private Connection CurrentConnection(string endpoint)
     {
-        var frames = new List<byte[]>();
-        if (!socket.TryReceiveMultipartBytes(ref frames)) return;
-        var text = Frames.ReadText(frames, out var problem);
-        if (text is not null) exchange.Reply.TrySetResult(text);
-        else exchange.Reply.TrySetException(new PeerException($"the answer from {exchange.Endpoint} is malformed: {problem}"));
-        Close(exchange);
+        if (_current.TryGetValue(endpoint, out var connection)) return connection;
+        CloseLeastRecentlyUsed();
+        connection = new Connection(endpoint, OnReply);
+        _poller.Add(connection.Socket);
+        _current[endpoint] = connection;
+        return connection;
     }
 
-    private void Close(Exchange exchange)
+    /// <summary>The caller stopped waiting. After a timeout the connection is suspect (a peer that froze, or went away while the request was on the wire): it is retired.</summary>
+    private void Abandon(Exchange exchange, bool timedOut)
     {
-        if (exchange.Socket is not { } socket) return;
-        exchange.Socket = null;
-        _open.Remove(exchange);
-        if (_poller.IsRunning && !socket.IsDisposed)
+        if (exchange.Connection is not { } connection) return;  // never sent
+        connection.Forget(exchange);
+        if (timedOut) Retire(connection);
+        else if (connection.Retired) CloseIfDone(connection);
+    }
+
+    private void OnReply(Connection connection)
+    {
+        connection.ReceiveAll();
+        if (connection.Retired) CloseIfDone(connection);
+    }
+
+    private void Retire(Connection connection)
+    {
+        if (connection.Retired) return;
+        connection.Retired = true;
+        if (_current.TryGetValue(connection.Endpoint, out var current) && current == connection) _current.Remove(connection.Endpoint);
+        _retired.Add(connection);
+        CloseIfDone(connection);
+    }
+
+    private void CloseIfDone(Connection connection)
+    {
+        if (connection.Waiting > 0) return;
+        _retired.Remove(connection);
+        Close(connection);
+    }
+
+    private void CloseIdle()
+    {
+        var now = Environment.TickCount64;
+        var idle = _current.Values.Where(c => c.Waiting == 0 && now - c.LastUsed >= (long)IdleTimeout.TotalMilliseconds).ToList();
+        foreach (var connection in idle)
         {
+            _current.Remove(connection.Endpoint);
+            Close(connection);
+        }
+    }
+
+    /// <summary>Makes room for one more connection: the unused ones beyond <see cref="MaxIdleConnections"/> go, the least recently used first.</summary>
+    private void CloseLeastRecentlyUsed()
+    {
+        var idle = _current.Values.Where(c => c.Waiting == 0).ToList();
+        foreach (var connection in idle.OrderBy(c => c.LastUsed).Take(idle.Count - MaxIdleConnections + 1))
+        {
+            _current.Remove(connection.Endpoint);
+            Close(connection);
+        }
+    }
+
+    private void Close(Connection connection)
+    {
+        if (_poller.IsRunning) _poller.Remove(connection.Socket);
+        connection.Close(new PeerException($"the connection to {connection.Endpoint} was closed"));
+    }
+
+    /// <summary>One kept connection: a DEALER socket and the requests on it that still wait for their answer.</summary>
+    private sealed class Connection
+    {
+        private readonly Dictionary<uint, Exchange> _waiting = [];
+        private uint _lastId;
+
+        public Connection(string endpoint, Action<Connection> onReply)
+        {
+            Endpoint = endpoint;
+            Socket = new DealerSocket();
             try
             {
-                _poller.Remove(socket);
+                Socket.Options.Linger = TimeSpan.Zero;
+                Socket.Options.SendHighWatermark = 0;  // no limit: what queues is bounded by the callers waiting
+                Socket.ReceiveReady += (_, _) => onReply(this);
+                Socket.Connect(endpoint);
             }
-            catch (ArgumentException)
+            catch
             {
-                // never added: Connect failed
+                Socket.Dispose();
+                throw;
+            }
+            LastUsed = Environment.TickCount64;
+        }
+
+        public string Endpoint { get; }
+        public DealerSocket Socket { get; }
+        public bool Retired { get; set; }
+        public long LastUsed { get; private set; }
+        public int Waiting => _waiting.Count;
+
+        /// <summary>Queues <c>[id][empty][request]</c>: the pipe exists from Connect on, so this works before the peer answers the connection.</summary>
+        public bool TrySend(Exchange exchange)
+        {
+            var id = unchecked(++_lastId);
+            var message = new NetMQMessage(3);
+            var idFrame = new byte[4];
+            BinaryPrimitives.WriteUInt32BigEndian(idFrame, id);
+            message.Append(idFrame);
+            message.AppendEmptyFrame();
+            message.Append(Frames.Encode(exchange.Request));
+            if (!Socket.TrySendMultipartMessage(message)) return false;
+            _waiting[id] = exchange;
+            (exchange.Connection, exchange.Id) = (this, id);
+            LastUsed = Environment.TickCount64;
+            return true;
+        }
+
+        public void Forget(Exchange exchange) => _waiting.Remove(exchange.Id);
+
+        /// <summary>
+        /// Hands each answer to its request. An answer without our envelope (no id, no delimiter), as a REQ socket
+        /// would, and one whose request gave up, are dropped: the request they might belong to times out.
+        /// </summary>
+        public void ReceiveAll()
+        {
+            var frames = new List<byte[]>();
+            while (Socket.TryReceiveMultipartBytes(ref frames))
+            {
+                LastUsed = Environment.TickCount64;
+                if (frames is [{ Length: 4 } idFrame, { Length: 0 }, ..]
+                    && _waiting.Remove(BinaryPrimitives.ReadUInt32BigEndian(idFrame), out var exchange))
+                {
+                    var text = Frames.ReadText(frames[2..], out var problem);
+                    if (text is not null) exchange.Reply.TrySetResult(text);
+                    else exchange.Reply.TrySetException(new PeerException($"the answer from {Endpoint} is malformed: {problem}"));
+                }
+                frames = [];
             }
         }
-        socket.Dispose();
+
+        public void Close(Exception reason)
+        {
+            foreach (var exchange in _waiting.Values) exchange.Reply.TrySetException(reason);
+            _waiting.Clear();
+            Socket.Dispose();
+        }
     }
 
     private sealed class Exchange(string endpoint, string request)
@@ -121,6 +288,7 @@ internal sealed class PeerRequester : IDisposable
         public string Endpoint { get; } = endpoint;
         public string Request { get; } = request;
         public TaskCompletionSource<string> Reply { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public RequestSocket? Socket { get; set; }
+        public Connection? Connection { get; set; }
+        public uint Id { get; set; }
     }
 }

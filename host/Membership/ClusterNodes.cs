@@ -18,7 +18,9 @@ internal sealed class ClusterNodes(NodeIdentity identity, NodeRepository reposit
     public IReadOnlyCollection<string> PeerAddresses => _peers.Keys.ToList();
 
     public Task<IReadOnlyList<INodeClient>> PeersAsync(CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<INodeClient>>(_peers.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Value).ToList());
+        // ToArray is the dictionary's own atomic snapshot. LINQ straight on the dictionary sizes its buffer by Count and
+        // then copies: a peer leaving in between left a default entry, a null client, in the list (found by PeerFaultTests).
+        Task.FromResult<IReadOnlyList<INodeClient>>(_peers.ToArray().OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Value).ToList());
 
     public INodeClient? Find(string address) =>
         address == identity.Address ? local : _peers.GetValueOrDefault(address);

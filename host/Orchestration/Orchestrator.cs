@@ -95,7 +95,21 @@ internal sealed class Orchestrator(
         for (var index = 0; service is not null && index < service.Images.Count; index++)
         {
             if (_terminationRequested.ContainsKey(serviceId)) return;
-            if (NeedsDeployment(service.Images[index])) service = await DeployImageAsync(service, index, cancellationToken);
+            if (!NeedsDeployment(service.Images[index])) continue;
+            try
+            {
+                service = await DeployImageAsync(service, index, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // A fault of the agent itself, not of a node (those are handled inside): the image must not stay INITIAL.
+                log.LogError(e, "Deploying image {Index} of service {ServiceId} failed unexpectedly", index, serviceId);
+                service = await services.GetAsync(serviceId, cancellationToken) ?? service;
+                service = await SaveAsync(service, index, service.Images[index] with
+                {
+                    State = ImageState.Error, StateMessage = $"the deploy failed unexpectedly: {e.Message} (see the agent's log)",
+                }, cancellationToken);
+            }
         }
     }
 

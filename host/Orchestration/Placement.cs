@@ -61,16 +61,20 @@ internal sealed class Placement(LocalNode local, IPeerDirectory peers, MoteySett
     private async Task<(INodeClient? Node, List<string> Silent)> FirstCapableAsync(
         Image image, List<INodeClient> candidates, CancellationToken cancellationToken)
     {
-        // Cancelled once the choice is made: the requests still out are dropped, their sockets closed.
+        // The requests still out when the choice is made run on to their answer or timeout, unawaited: that is how a
+        // dead peer becomes known as silent even though no placement waits for it. Only the wait below is cancelled.
         using var decided = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var knownSilent = candidates.Select(p => _silent.ContainsKey(p.Address)).ToArray();
-        var asks = candidates.Select(p => AskAsync(p, image, decided.Token)).ToArray();
+        var asks = candidates.Select(p => AskAsync(p, image, cancellationToken)).ToArray();
         Task? preferenceOver = null;
         try
         {
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                // Taken before the scan: answers keep arriving meanwhile, and "all answered, none capable" may only
+                // be concluded from a scan that saw every answer.
+                var allAnswered = asks.All(a => a.IsCompleted);
                 var waitForEarlier = preferenceOver is not { IsCompleted: true };
                 var blocked = false;
                 int? capable = null;
@@ -81,12 +85,13 @@ internal sealed class Placement(LocalNode local, IPeerDirectory peers, MoteySett
                 }
                 if (capable is { } found && !blocked) return (candidates[found], []);
 
-                var pending = asks.Where(a => !a.IsCompleted).ToList<Task>();
-                if (pending.Count == 0)
+                if (allAnswered)
                 {
                     var silent = candidates.Where((_, i) => asks[i].Result == Answer.Silent).Select(p => p.Address).ToList();
                     return (null, silent);
                 }
+                var pending = asks.Where(a => !a.IsCompleted).ToList<Task>();
+                if (pending.Count == 0) continue;  // the last answers came in during the scan: look again
                 if (capable is not null) preferenceOver ??= Task.Delay(PreferenceWait, decided.Token);
                 if (preferenceOver is not null) pending.Add(preferenceOver);
                 await Task.WhenAny(pending);
@@ -101,18 +106,18 @@ internal sealed class Placement(LocalNode local, IPeerDirectory peers, MoteySett
     private enum Answer { Capable, Lacking, Silent, Dropped }
 
     /// <summary>Asks one peer; never throws but for the caller's cancellation. Keeps <see cref="_silent"/> and says when a peer falls silent or comes back.</summary>
-    private async Task<Answer> AskAsync(INodeClient peer, Image image, CancellationToken decided)
+    private async Task<Answer> AskAsync(INodeClient peer, Image image, CancellationToken cancellationToken)
     {
         await Task.Yield();  // every request goes out before any answer is looked at
         try
         {
-            var offered = await peer.GetCapabilitiesAsync(decided);
+            var offered = await peer.GetCapabilitiesAsync(cancellationToken);
             if (_silent.TryRemove(peer.Address, out _)) log.LogInformation("Node {Node} answers capability requests again", peer.Address);
             return Missing(image, offered).Count == 0 ? Answer.Capable : Answer.Lacking;
         }
-        catch (OperationCanceledException) when (decided.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            return Answer.Dropped;  // the choice was made without this answer (or the caller gave up)
+            return Answer.Dropped;  // the caller gave up
         }
         catch (Exception e)
         {

@@ -23,7 +23,9 @@ internal sealed class Placement(LocalNode local, IPeerDirectory peers, MoteySett
 {
     private static readonly IReadOnlySet<string> Nobody = new HashSet<string>();
 
-    /// <summary>Peers whose last capability request failed, with why; asked again every time, waited for by nobody.</summary>
+    private const string NoAnswerInTime = "no answer within the preference wait";
+
+    /// <summary>Peers whose last capability request failed or was too slow, with why; asked again every time, waited for by nobody.</summary>
     private readonly ConcurrentDictionary<string, string> _silent = new(StringComparer.Ordinal);
 
     /// <summary>How long a capable answer waits for earlier peers in the order: 1 s, or the request timeout when shorter.</summary>
@@ -83,7 +85,17 @@ internal sealed class Placement(LocalNode local, IPeerDirectory peers, MoteySett
                     if (asks[i].IsCompletedSuccessfully && asks[i].Result == Answer.Capable) capable = i;
                     else if (!asks[i].IsCompleted && waitForEarlier && !knownSilent[i]) blocked = true;
                 }
-                if (capable is { } found && !blocked) return (candidates[found], []);
+                if (capable is { } found && !blocked)
+                {
+                    // Earlier peers that let the preference wait run out are not waited for by the next placements
+                    // either, until they answer (their requests run on).
+                    if (!waitForEarlier)
+                    {
+                        for (var i = 0; i < found; i++)
+                            if (!asks[i].IsCompleted) _silent.TryAdd(candidates[i].Address, NoAnswerInTime);
+                    }
+                    return (candidates[found], []);
+                }
 
                 if (allAnswered)
                 {
@@ -112,7 +124,11 @@ internal sealed class Placement(LocalNode local, IPeerDirectory peers, MoteySett
         try
         {
             var offered = await peer.GetCapabilitiesAsync(cancellationToken);
-            if (_silent.TryRemove(peer.Address, out _)) log.LogInformation("Node {Node} answers capability requests again", peer.Address);
+            if (_silent.TryRemove(peer.Address, out var before))
+            {
+                if (before == NoAnswerInTime) log.LogDebug("Node {Node} answered, late", peer.Address);
+                else log.LogInformation("Node {Node} answers capability requests again", peer.Address);
+            }
             return Missing(image, offered).Count == 0 ? Answer.Capable : Answer.Lacking;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -121,7 +137,9 @@ internal sealed class Placement(LocalNode local, IPeerDirectory peers, MoteySett
         }
         catch (Exception e)
         {
-            if (_silent.TryAdd(peer.Address, e.Message))
+            var first = true;
+            _silent.AddOrUpdate(peer.Address, e.Message, (_, before) => { first = before == NoAnswerInTime; return e.Message; });
+            if (first)
                 log.LogWarning("Node {Node} did not tell its capabilities: {Error}; placements stop waiting for it until it answers", peer.Address, e.Message);
             else
                 log.LogDebug("Node {Node} still does not tell its capabilities: {Error}", peer.Address, e.Message);

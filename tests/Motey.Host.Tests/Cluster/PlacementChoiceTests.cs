@@ -48,19 +48,31 @@ public sealed class PlacementChoiceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_peer_that_never_answers_is_waited_for_once_then_known_as_silent_and_waited_for_by_nobody()
+    public async Task A_peer_that_never_answers_holds_up_one_placement_for_the_preference_wait_and_the_next_ones_not_at_all()
     {
-        var hung = new FakePeer("127.0.97.1", capable: false, delayMs: Timeout.Infinite, failAfter: TimeSpan.FromSeconds(2));
+        var hung = new FakePeer("127.0.97.1", capable: false, delayMs: Timeout.Infinite, failAfter: TimeSpan.FromSeconds(5));
         var capable = new FakePeer("127.0.97.2", capable: true, delayMs: 0);
         var placement = PlacementWith([hung, capable]);
 
         Assert.Equal(capable.Address, (await placement.FindNodeAsync(Needs, CancellationToken.None)).Node!.Address);
-        await Wait.UntilAsync(() => hung.Failures == 1, "the hung peer's request fails on its own after the choice");
-        // From now on the hung peer is still asked, but the capable answer is taken before the hung one fails.
-        var second = placement.FindNodeAsync(Needs, CancellationToken.None);
-        Assert.Equal(capable.Address, (await second).Node!.Address);
-        Assert.Equal(2, hung.Asked);
-        Assert.Equal(1, hung.Failures);
+        // The hung peer is still asked each time, but nobody waits for it: all eight end before its first request fails
+        // 5 s after it was sent (waiting the 1 s preference wait each, they would take 8 s).
+        for (var round = 0; round < 8; round++)
+            Assert.Equal(capable.Address, (await placement.FindNodeAsync(Needs, CancellationToken.None)).Node!.Address);
+        Assert.Equal(0, hung.Failures);
+        await Wait.UntilAsync(() => hung.Asked == 9, "the hung peer was asked by every placement");
+    }
+
+    [Fact]
+    public async Task A_silent_peer_that_answers_again_is_preferred_again_by_its_place_in_the_order()
+    {
+        var slow = new FakePeer("127.0.97.1", capable: true, delayMs: 0) { FailNext = 1 };
+        var other = new FakePeer("127.0.97.2", capable: true, delayMs: 0);
+        var placement = PlacementWith([slow, other]);
+
+        Assert.Equal(other.Address, (await placement.FindNodeAsync(Needs, CancellationToken.None)).Node!.Address);
+        await Wait.UntilAsync(async () => (await placement.FindNodeAsync(Needs, CancellationToken.None)).Node!.Address == slow.Address,
+            "the first peer in the order is chosen again once it answers");
     }
 
     private sealed class Peers(IReadOnlyList<INodeClient> peers) : IPeerDirectory
@@ -79,9 +91,13 @@ public sealed class PlacementChoiceTests : IAsyncLifetime
         public int Asked => Volatile.Read(ref _asked);
         public int Failures => Volatile.Read(ref _failures);
 
+        /// <summary>How many of the next requests fail at once.</summary>
+        public int FailNext;
+
         public async Task<IReadOnlyList<Capability>> GetCapabilitiesAsync(CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _asked);
+            if (Interlocked.Decrement(ref FailNext) >= 0) throw new TimeoutException($"node {address} did not answer");
             if (delayMs == Timeout.Infinite)
             {
                 await Task.Delay(failAfter!.Value, cancellationToken);

@@ -10,17 +10,11 @@ namespace Motey.EndToEnd.Tests;
 /// <summary>Three agents as real processes forming one cluster, through the embedded broker or mosquitto.</summary>
 public sealed class ClusterTests : IAsyncLifetime
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("motey-cluster-").FullName;
-    private readonly List<IAsyncDisposable> _running = [];
+    private readonly TestScope _scope = new("motey-cluster-");
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        for (var i = _running.Count - 1; i >= 0; i--) await _running[i].DisposeAsync();
-        try { Directory.Delete(_root, recursive: true); }
-        catch (IOException) { }
-    }
+    public Task DisposeAsync() => _scope.StopAsync();
 
     private sealed record Cluster(AgentProcess A, AgentProcess B, AgentProcess C, MosquittoBroker? Mosquitto);
 
@@ -32,9 +26,9 @@ public sealed class ClusterTests : IAsyncLifetime
         string brokerIp;
         if (broker == "mosquitto")
         {
-            mosquitto = new MosquittoBroker(_root, AgentProcess.NextAddress());
+            mosquitto = new MosquittoBroker(_scope.Root, AgentProcess.NextAddress());
             await mosquitto.StartAsync();
-            _running.Add(mosquitto);
+            _scope.Add(mosquitto);
             brokerIp = mosquitto.Ip;
         }
         else
@@ -43,7 +37,7 @@ public sealed class ClusterTests : IAsyncLifetime
         }
         var agents = addresses.Select((address, i) =>
         {
-            var folder = Directory.CreateDirectory(Path.Combine(_root, $"node{i}")).FullName;
+            var folder = _scope.Folder($"node{i}");
             var hostsBroker = broker == "embedded" && i == 0;
             var agent = AgentProcess.Start(folder, address, new Dictionary<string, string>
             {
@@ -51,7 +45,7 @@ public sealed class ClusterTests : IAsyncLifetime
                 ["MQTT:ip"] = brokerIp,
                 ["MQTT:reconnect_max"] = "1",
             });
-            _running.Add(agent);
+            _scope.Add(agent);
             return agent;
         }).ToArray();
         foreach (var agent in agents) await agent.WaitHealthyAsync();

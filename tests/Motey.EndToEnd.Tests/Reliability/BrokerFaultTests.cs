@@ -13,37 +13,31 @@ namespace Motey.EndToEnd.Tests.Reliability;
 /// </summary>
 public sealed class BrokerFaultTests : IAsyncLifetime
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("motey-broker-").FullName;
-    private readonly List<IAsyncDisposable> _running = [];
+    private readonly TestScope _scope = new("motey-broker-");
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        for (var i = _running.Count - 1; i >= 0; i--) await _running[i].DisposeAsync();
-        try { Directory.Delete(_root, recursive: true); }
-        catch (IOException) { }
-    }
+    public Task DisposeAsync() => _scope.StopAsync();
 
     private AgentProcess StartAgent(string name, string brokerIp)
     {
-        var folder = Directory.CreateDirectory(Path.Combine(_root, name)).FullName;
+        var folder = _scope.Folder(name);
         var agent = AgentProcess.Start(folder, settings: new Dictionary<string, string>
         {
             ["MQTT:broker"] = "external",
             ["MQTT:ip"] = brokerIp,
             ["MQTT:reconnect_max"] = "1",
         });
-        _running.Add(agent);
+        _scope.Add(agent);
         return agent;
     }
 
     [Fact]
     public async Task Killing_the_broker_twice_keeps_both_nodes_healthy_and_serving_and_membership_recovers_each_time()
     {
-        var broker = new MosquittoBroker(_root, AgentProcess.NextAddress());
+        var broker = new MosquittoBroker(_scope.Root, AgentProcess.NextAddress());
         await broker.StartAsync();
-        _running.Add(broker);
+        _scope.Add(broker);
         var a = StartAgent("a", broker.Ip);
         var b = StartAgent("b", broker.Ip);
         await Task.WhenAll(a.WaitHealthyAsync(), b.WaitHealthyAsync());
@@ -72,8 +66,8 @@ public sealed class BrokerFaultTests : IAsyncLifetime
     [Fact]
     public async Task An_agent_started_while_the_broker_is_down_is_healthy_and_joins_once_the_broker_comes()
     {
-        var broker = new MosquittoBroker(_root, AgentProcess.NextAddress());
-        _running.Add(broker);
+        var broker = new MosquittoBroker(_scope.Root, AgentProcess.NextAddress());
+        _scope.Add(broker);
         var a = StartAgent("a", broker.Ip);
         await a.WaitHealthyAsync();
         Assert.Equal("Degraded", await HealthAsync(a));

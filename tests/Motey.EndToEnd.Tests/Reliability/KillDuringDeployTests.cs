@@ -13,26 +13,22 @@ public sealed class KillDuringDeployTests(Xunit.Abstractions.ITestOutputHelper o
 {
     private const string TagVariable = "MOTEY_RELIABILITY_TAG";
 
-    private readonly string _folder = Directory.CreateTempSubdirectory("motey-kill-").FullName;
+    private readonly TestScope _scope = new("motey-kill-");
     private readonly string _run = Guid.NewGuid().ToString("N");
-    private readonly List<IAsyncDisposable> _running = [];
     private readonly List<string> _services = [];
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
+    public Task DisposeAsync() => _scope.StopAsync(async () =>
     {
-        for (var i = _running.Count - 1; i >= 0; i--) await _running[i].DisposeAsync();
         Faults.KillAll(Faults.ProcessesWithEnvironment(TagVariable, v => v.StartsWith(_run, StringComparison.Ordinal)));
         await Faults.RemoveContainersAsync(_services);
-        try { Directory.Delete(_folder, recursive: true); }
-        catch (IOException) { }
-    }
+    });
 
     [Fact]
     public async Task Kill_9_right_after_the_201s_of_process_deploys_then_restart_runs_every_image_exactly_once()
     {
-        var agent = AgentProcess.Start(_folder);
+        var agent = AgentProcess.Start(_scope.Root);
         await agent.WaitHealthyAsync();
         // Two images per service, each a `sleep` marked by its own tag; all are posted before the agent dies, so the kill
         // lands while the orchestrator works through them (deploys of different services run in parallel).
@@ -51,7 +47,7 @@ public sealed class KillDuringDeployTests(Xunit.Abstractions.ITestOutputHelper o
         await agent.DisposeAsync();
 
         var restarted = agent.Restart();
-        _running.Add(restarted);
+        _scope.Add(restarted);
         await restarted.WaitHealthyAsync();
         var listed = (await restarted.Client.GetFromJsonAsync<List<Service>>("/v1/service"))!;
         Assert.Equal(_services.Order(), listed.Select(s => s.Id).Order());
@@ -81,12 +77,12 @@ public sealed class KillDuringDeployTests(Xunit.Abstractions.ITestOutputHelper o
     [Fact]
     public async Task Kill_9_the_moment_the_process_val_launches_an_instance_then_restart_runs_it_exactly_once()
     {
-        var agent = AgentProcess.Start(_folder);
+        var agent = AgentProcess.Start(_scope.Root);
         await agent.WaitHealthyAsync();
         // The launcher's first act is to open its log in the VAL's logs folder; the agent records the instance only once
         // the launcher holds itself before its program, a few milliseconds later. Freeze the agent the moment the log
         // appears, then kill it: most often it dies before the record is written, the narrowest window there is.
-        var logs = Path.Combine(_folder, "data", "plugins", "process", "logs");
+        var logs = Path.Combine(_scope.Root, "data", "plugins", "process", "logs");
         var pid = agent.Pid;
         var frozen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var fired = 0;
@@ -111,7 +107,7 @@ public sealed class KillDuringDeployTests(Xunit.Abstractions.ITestOutputHelper o
         output.WriteLine("killed while launching: " + string.Join(", ", left.Select(p => $"pid {p.Pid} state {p.State} {(HasRecord(p.Pid) ? "with" : "without")} an instance record")));
 
         var restarted = agent.Restart();
-        _running.Add(restarted);
+        _scope.Add(restarted);
         await restarted.WaitHealthyAsync();
         var running = await Faults.WaitForServiceAsync(restarted, service.Id, s => s.State == ServiceState.Running,
             "the service RUNNING after the restart", seconds: 20);
@@ -131,7 +127,7 @@ public sealed class KillDuringDeployTests(Xunit.Abstractions.ITestOutputHelper o
     /// <summary>Whether the process VAL keeps a record of an instance with this pid (records are named &lt;pid&gt;-&lt;start time&gt;.json).</summary>
     private bool HasRecord(int pid)
     {
-        var records = Path.Combine(_folder, "data", "plugins", "process", "instances");
+        var records = Path.Combine(_scope.Root, "data", "plugins", "process", "instances");
         return Directory.Exists(records) && Directory.GetFiles(records, $"{pid}-*").Length > 0;
     }
 
@@ -146,9 +142,9 @@ public sealed class KillDuringDeployTests(Xunit.Abstractions.ITestOutputHelper o
     public async Task Kill_9_in_the_middle_of_a_docker_deploy_then_restart_runs_the_container_exactly_once(string moment, bool engineStartedIt)
     {
         await Faults.RequireDockerAsync();
-        await using var proxy = new EngineProxy(Path.Combine(_folder, "docker.sock"));
+        await using var proxy = new EngineProxy(Path.Combine(_scope.Root, "docker.sock"));
         proxy.Start();
-        var agent = AgentProcess.Start(_folder, settings: new Dictionary<string, string>
+        var agent = AgentProcess.Start(_scope.Root, settings: new Dictionary<string, string>
         {
             ["DOCKER:url"] = proxy.Url,
             ["DOCKER:stop_timeout"] = "1",
@@ -168,7 +164,7 @@ public sealed class KillDuringDeployTests(Xunit.Abstractions.ITestOutputHelper o
             $"the engine holds one container of the service, {expected}");
 
         var restarted = agent.Restart();
-        _running.Add(restarted);
+        _scope.Add(restarted);
         await restarted.WaitHealthyAsync();
         var running = await Faults.WaitForServiceAsync(restarted, service.Id, s => s.State == ServiceState.Running,
             $"the service killed at '{moment}' RUNNING after the restart", seconds: 20);

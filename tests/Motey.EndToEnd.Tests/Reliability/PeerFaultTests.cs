@@ -22,19 +22,15 @@ public sealed class PeerFaultTests(Xunit.Abstractions.ITestOutputHelper output) 
     private const string SimulatedBlueprint = "service_name: {0}\nimages:\n- name: web\n  engine: simulated\n  capabilities: [lab]\n";
     private const string DockerBlueprint = "service_name: {0}\nimages:\n- name: motey/busybox:local\n  engine: docker\n  parameters: {{command: [sleep, \"300\"], network_mode: none}}\n  capabilities: [lab]\n";
 
-    private readonly string _root = Directory.CreateTempSubdirectory("motey-peer-").FullName;
-    private readonly List<IAsyncDisposable> _running = [];
+    private readonly TestScope _scope = new("motey-peer-");
     private readonly List<string> _services = [];
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
+    public Task DisposeAsync() => _scope.StopAsync(async () =>
     {
-        for (var i = _running.Count - 1; i >= 0; i--) await _running[i].DisposeAsync();
         if (_services.Count > 0) await Faults.RemoveContainersAsync(_services);
-        try { Directory.Delete(_root, recursive: true); }
-        catch (IOException) { }
-    }
+    });
 
     public static TheoryData<string> Moments => [AfterPost, Deploying, Instantiating];
 
@@ -57,9 +53,9 @@ public sealed class PeerFaultTests(Xunit.Abstractions.ITestOutputHelper output) 
         EngineProxy? engine = null;
         if (moment == Deploying)
         {
-            engine = new EngineProxy(Path.Combine(_root, "doomed-docker.sock"));
+            engine = new EngineProxy(Path.Combine(_scope.Root, "doomed-docker.sock"));
             engine.Start();
-            _running.Add(engine);
+            _scope.Add(engine);
         }
         await a.WaitHealthyAsync();
         var started = peerAddresses.Select((address, i) =>
@@ -87,8 +83,8 @@ public sealed class PeerFaultTests(Xunit.Abstractions.ITestOutputHelper output) 
 
     private AgentProcess Start(string name, string address, Dictionary<string, string> settings)
     {
-        var agent = AgentProcess.Start(Directory.CreateDirectory(Path.Combine(_root, name)).FullName, address, settings);
-        _running.Add(agent);
+        var agent = AgentProcess.Start(_scope.Folder(name), address, settings);
+        _scope.Add(agent);
         return agent;
     }
 

@@ -128,8 +128,9 @@ internal sealed class Orchestrator(
             var target = failures.Count < MaxDeployAttempts ? await placement.FindNodeAsync(image, failed, cancellationToken) : null;
             if (target?.Node is null)
             {
-                var why = target?.Problem ?? $"gave up after {failures.Count} nodes";
-                if (failures.Count > 0) why = $"{string.Join("; ", failures)}; {(target is null ? why : $"no other node can run it ({why})")}";
+                var why = target is null ? $"gave up after {failures.Count} nodes"
+                    : failures.Count == 0 ? target.Problem! : $"no other node can run it ({target.Problem})";
+                if (failures.Count > 0) why = $"{string.Join("; ", failures)}; {why}";
                 return await SaveAsync(service, index, image with { State = ImageState.Error, StateMessage = why }, cancellationToken);
             }
 

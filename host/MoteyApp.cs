@@ -1,11 +1,14 @@
 using Carter;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Motey.Host.Api;
-using Motey.Host.Cluster;
 using Motey.Host.Configuration;
+using Motey.Host.Core.Capabilities;
+using Motey.Host.Core.Membership;
+using Motey.Host.Core.Nodes;
+using Motey.Host.Core.Orchestration;
+using Motey.Host.Core.Placement;
 using Motey.Host.Health;
 using Motey.Host.Membership;
-using Motey.Host.Orchestration;
 using Motey.Host.Peers;
 using Motey.Host.Plugins;
 using Motey.Host.Storage;
@@ -43,19 +46,36 @@ internal static class MoteyApp
         var services = builder.Services;
         services.AddSystemd();  // Type=notify under systemd; nothing otherwise
         services.AddSingleton(settings);
-        services.AddSingleton(NodeIdentity.From(settings));
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(NodeIdentity.From(settings.General.Address, settings.WebServer.Ip));
+        // Storage: SQLite behind the core's ports.
         services.AddSingleton(database);
         services.AddSingleton<CapabilityRepository>();
+        services.AddSingleton<ICapabilityStore>(sp => sp.GetRequiredService<CapabilityRepository>());
         services.AddSingleton<NodeRepository>();
+        services.AddSingleton<INodeStore>(sp => sp.GetRequiredService<NodeRepository>());
         services.AddSingleton<ServiceRepository>();
+        services.AddSingleton<IServiceStore>(sp => sp.GetRequiredService<ServiceRepository>());
+        // The core: capabilities, nodes, placement, orchestration.
+        services.AddSingleton<NodeCapabilities>();
         services.AddSingleton<PluginCatalog>();
+        services.AddSingleton<IEngines>(sp => sp.GetRequiredService<PluginCatalog>());
+        services.AddSingleton(new LocalNodeSettings(settings.Plugins.CallTimeout));
         services.AddSingleton<LocalNode>();
         services.AddSingleton<ZeroMqPeers>();
         services.AddSingleton<IRemoteNodeFactory, ZeroMqRemoteNodes>();
         services.AddSingleton<ClusterNodes>();
         services.AddSingleton<IPeerDirectory>(sp => sp.GetRequiredService<ClusterNodes>());
         services.AddSingleton<MembershipStatus>();
-        services.AddSingleton<Placement>();
+        services.AddSingleton(PlacementSettings.For(settings.ZeroMq.RequestTimeout));
+        services.AddSingleton(sp => new Placer(sp.GetRequiredService<LocalNode>(), sp.GetRequiredService<IPeerDirectory>(),
+            sp.GetRequiredService<PlacementSettings>(), sp.GetRequiredService<ILogger<Placer>>()));
+        services.AddSingleton(settings.Orchestrator);
+        services.AddSingleton<ServiceLocks>();
+        services.AddSingleton<ServiceIntents>();
+        services.AddSingleton<Deployer>();
+        services.AddSingleton<Terminator>();
+        services.AddSingleton<Reconciler>();
         services.AddSingleton<Orchestrator>();
         services.AddSingleton<BlueprintValidator>();
         services.AddSingleton<NodeStatusSampler>();

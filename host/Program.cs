@@ -1,4 +1,5 @@
 using Motey.Host;
+using Motey.Host.CommandLine;
 using Motey.Host.Configuration;
 
 return await Cli.RunAsync(args);

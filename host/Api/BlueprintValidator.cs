@@ -1,5 +1,6 @@
-using Motey.Host.Api.Parsing;
-using Motey.Host.Orchestration;
+using Motey.Host.Core.Model;
+using Motey.Host.Core.Orchestration;
+using Motey.Host.Parsing;
 using Motey.Host.Plugins;
 
 namespace Motey.Host.Api;

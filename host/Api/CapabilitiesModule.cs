@@ -1,9 +1,10 @@
 using Carter;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
-using Motey.Abstractions;
-using Motey.Host.Api.Parsing;
 using Motey.Host.Configuration;
+using Motey.Host.Core.Capabilities;
+using Motey.Host.Core.Model;
+using Motey.Host.Parsing;
 using Motey.Host.Storage;
 
 namespace Motey.Host.Api;
@@ -17,9 +18,9 @@ public sealed class CapabilitiesModule : ICarterModule
         // The JSON Results.Json would write, with its options, serialized once per change of the list.
         group.MapGet("", async (CapabilityRepository capabilities, IOptions<JsonOptions> json, CancellationToken ct) =>
             new SerializedJsonResult(await capabilities.AllAsJsonAsync(json.Value.SerializerOptions, ct)));
-        group.MapPut("", (HttpRequest request, MoteySettings settings, CapabilityRepository capabilities, CancellationToken ct) =>
+        group.MapPut("", (HttpRequest request, MoteySettings settings, NodeCapabilities capabilities, CancellationToken ct) =>
             ChangeAsync(request, settings, list => capabilities.AddAsync(list, ct), ct));
-        group.MapDelete("", (HttpRequest request, MoteySettings settings, CapabilityRepository capabilities, CancellationToken ct) =>
+        group.MapDelete("", (HttpRequest request, MoteySettings settings, NodeCapabilities capabilities, CancellationToken ct) =>
             ChangeAsync(request, settings, list => capabilities.RemoveAsync(list, ct), ct));
     }
 
@@ -32,9 +33,8 @@ public sealed class CapabilitiesModule : ICarterModule
         var parsed = CapabilityListParser.Parse(text!);
         if (!parsed.Ok) return Problems.Invalid("Invalid capability list", parsed.Errors);
         var list = parsed.Value!;
-        // Plugin capabilities mirror which VALs are active; only the plugin catalog may change them.
-        var managed = list.Select((c, i) => (c, i)).Where(x => x.c.Type == Capability.PluginType)
-            .Select(x => new InputError($"$[{x.i}].capability_type", $"capabilities of type '{Capability.PluginType}' are managed by the plugin catalog, not by the API"))
+        var managed = NodeCapabilities.Refusals(list)
+            .Select(r => new InputError($"$[{r.Index}].capability_type", $"{r.Problem}, not by the API"))
             .ToList();
         if (managed.Count > 0) return Problems.Invalid("Invalid capability list", managed);
         return await change(list) > 0 ? Results.StatusCode(StatusCodes.Status201Created) : Results.StatusCode(StatusCodes.Status304NotModified);

@@ -1,4 +1,4 @@
-using Motey.Host.Api.Parsing;
+using Motey.Host.Parsing;
 
 namespace Motey.Host.Api;
 

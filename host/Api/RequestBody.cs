@@ -1,7 +1,7 @@
 using System.Text;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
-using Motey.Host.Api.Parsing;
+using Motey.Host.Parsing;
 
 namespace Motey.Host.Api;
 

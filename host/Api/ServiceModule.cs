@@ -2,9 +2,10 @@ using Carter;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Motey.Abstractions;
-using Motey.Host.Api.Parsing;
 using Motey.Host.Configuration;
-using Motey.Host.Orchestration;
+using Motey.Host.Core.Model;
+using Motey.Host.Core.Orchestration;
+using Motey.Host.Parsing;
 using Motey.Host.Storage;
 
 namespace Motey.Host.Api;

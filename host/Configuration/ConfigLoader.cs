@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Configuration;
+using Motey.Host.Core.Orchestration;
 using Serilog.Events;
 
 namespace Motey.Host.Configuration;

@@ -1,3 +1,5 @@
+using Motey.Host.Core.Orchestration;
+
 namespace Motey.Host.Configuration;
 
 /// <summary>Everything config.ini says, parsed and checked. Paths are absolute.</summary>
@@ -45,5 +47,3 @@ internal sealed record ZeroMqSettings(
     TimeSpan DeployTimeout);
 
 internal sealed record PluginSettings(string Path, TimeSpan ActivationTimeout, TimeSpan CallTimeout, TimeSpan HealthInterval);
-
-internal sealed record OrchestratorSettings(TimeSpan ReconcileInterval, TimeSpan RestartBackoff, TimeSpan RestartBackoffMax);

@@ -2,8 +2,8 @@ using System.Net;
 using System.Text;
 using MQTTnet;
 using MQTTnet.Protocol;
-using Motey.Host.Cluster;
 using Motey.Host.Configuration;
+using Motey.Host.Core.Membership;
 
 namespace Motey.Host.Membership;
 
@@ -34,6 +34,14 @@ internal sealed class MqttMembership(
     private readonly SemaphoreSlim _disconnected = new(0);
 
     private string Broker => $"{settings.Mqtt.Ip}:{settings.Mqtt.Port}";
+
+    /// <summary>The nodes of the last run are forgotten before the first connect: they announce themselves again.</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await nodes.ResetAsync(cancellationToken);
+        log.LogInformation("Node {Address} starting; the nodes of the last run are forgotten until they announce themselves", identity.Address);
+        await base.StartAsync(cancellationToken);
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

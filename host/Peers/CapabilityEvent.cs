@@ -1,5 +1,6 @@
-using Motey.Abstractions;
-using Motey.Host.Api.Parsing;
+using Motey.Host.Core.Capabilities;
+using Motey.Host.Core.Model;
+using Motey.Host.Parsing;
 
 namespace Motey.Host.Peers;
 
@@ -51,10 +52,10 @@ internal sealed record CapabilityEvent(string Command, IReadOnlyList<Capability>
             problem = "invalid capability list: " + string.Join("; ", parsed.Errors.Take(5));
             return null;
         }
-        var managed = parsed.Value.Where(c => c.Type == Capability.PluginType).Select(c => c.Name).ToList();
-        if (managed.Count > 0)
+        var refused = NodeCapabilities.Refusals(parsed.Value);
+        if (refused.Count > 0)
         {
-            problem = $"capabilities of type '{Capability.PluginType}' are managed by the plugin catalog, not by events: {string.Join(", ", managed)}";
+            problem = $"{refused[0].Problem}, not by events: {string.Join(", ", refused.Select(r => parsed.Value[r.Index].Name))}";
             return null;
         }
         return new CapabilityEvent(command, parsed.Value);

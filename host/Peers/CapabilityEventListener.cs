@@ -1,6 +1,6 @@
 using System.Threading.Channels;
 using Motey.Host.Configuration;
-using Motey.Host.Storage;
+using Motey.Host.Core.Capabilities;
 using NetMQ;
 using NetMQ.Sockets;
 
@@ -20,7 +20,7 @@ namespace Motey.Host.Peers;
 /// </remarks>
 internal sealed class CapabilityEventListener(
     MoteySettings settings,
-    CapabilityRepository capabilities,
+    NodeCapabilities capabilities,
     ILogger<CapabilityEventListener> log) : BackgroundService
 {
     public const int ReceiveHighWatermark = 100_000;
@@ -138,7 +138,7 @@ internal sealed class CapabilityEventListener(
         int[] changed;
         try
         {
-            changed = await capabilities.ApplyAsync(events.Select(e => (e.IsAdd, e.Capabilities)).ToList(), stoppingToken);
+            changed = await capabilities.ApplyAsync(events.Select(e => new CapabilityChange(e.IsAdd, e.Capabilities)).ToList(), stoppingToken);
         }
         catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
         {

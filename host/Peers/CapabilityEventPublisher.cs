@@ -1,4 +1,5 @@
 using Motey.Abstractions;
+using Motey.Host.Core.Model;
 using NetMQ;
 using NetMQ.Sockets;
 

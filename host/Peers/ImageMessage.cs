@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Motey.Abstractions;
-using Motey.Host.Api.Parsing;
+using Motey.Host.Core.Model;
+using Motey.Host.Parsing;
 
 namespace Motey.Host.Peers;
 
@@ -91,7 +92,7 @@ internal static class ImageMessage
             errors.Add($"{key}: expected a non-empty string, found {Found(value)}");
             return null;
         }
-        if (Motey.Host.Api.Parsing.InputText.ControlCharacter(value.GetString()!) is { } bad)
+        if (Motey.Host.Parsing.InputText.ControlCharacter(value.GetString()!) is { } bad)
         {
             errors.Add($"{key}: contains control character {bad}");
             return null;

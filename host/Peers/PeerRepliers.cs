@@ -1,8 +1,9 @@
 using System.Globalization;
 using Motey.Abstractions;
-using Motey.Host.Cluster;
 using Motey.Host.Configuration;
-using Motey.Host.Orchestration;
+using Motey.Host.Core.Membership;
+using Motey.Host.Core.Nodes;
+using Motey.Host.Core.Orchestration;
 
 namespace Motey.Host.Peers;
 

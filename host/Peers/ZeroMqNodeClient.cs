@@ -1,7 +1,9 @@
 using System.Globalization;
 using Motey.Abstractions;
 using Motey.Host.Configuration;
-using Motey.Host.Orchestration;
+using Motey.Host.Core.Model;
+using Motey.Host.Core.Nodes;
+using Motey.Host.Core.Orchestration;
 
 namespace Motey.Host.Peers;
 

@@ -1,6 +1,7 @@
-using Motey.Host.Cluster;
 using Motey.Host.Configuration;
-using Motey.Host.Orchestration;
+using Motey.Host.Core.Membership;
+using Motey.Host.Core.Nodes;
+using Motey.Host.Core.Orchestration;
 
 namespace Motey.Host.Peers;
 

@@ -4,9 +4,10 @@ using System.Text.RegularExpressions;
 using McMaster.NETCore.Plugins;
 using Microsoft.Extensions.Configuration;
 using Motey.Abstractions;
-using Motey.Host.Cluster;
 using Motey.Host.Configuration;
-using Motey.Host.Storage;
+using Motey.Host.Core.Capabilities;
+using Motey.Host.Core.Membership;
+using Motey.Host.Core.Nodes;
 
 namespace Motey.Host.Plugins;
 
@@ -18,9 +19,9 @@ namespace Motey.Host.Plugins;
 /// </summary>
 internal sealed partial class PluginCatalog(
     MoteySettings settings,
-    CapabilityRepository capabilities,
+    NodeCapabilities capabilities,
     NodeIdentity identity,
-    ILoggerFactory loggerFactory)
+    ILoggerFactory loggerFactory) : IEngines
 {
     // Only the contract and what its signatures expose are unified with the host. Everything else a plugin
     // ships (another YamlDotNet, another Docker.DotNet) stays its own, so PreferSharedTypes is off.
@@ -161,15 +162,14 @@ internal sealed partial class PluginCatalog(
                 : $"the engine check failed: {Describe(e)}");
         }
         if (!entry.SetEngine(health)) return;
-        var capability = new Capability(entry.Type!, Capability.PluginType);
         if (health.IsAvailable)
         {
-            await capabilities.AddAsync([capability], cancellationToken);
+            await capabilities.RegisterEngineAsync(entry.Type!, cancellationToken);
             _log.LogInformation("Engine {Engine} available: capability registered", entry.Type);
         }
         else
         {
-            await capabilities.RemoveAsync([capability], cancellationToken);
+            await capabilities.WithdrawEngineAsync(entry.Type!, cancellationToken);
             _log.LogWarning("Engine {Engine} unavailable, capability withdrawn: {Problem}", entry.Type, health.Problem);
         }
     }
@@ -183,7 +183,7 @@ internal sealed partial class PluginCatalog(
             entry.Set(PluginState.Deactivated, null);
             try
             {
-                await capabilities.RemoveAsync([new Capability(entry.Type!, Capability.PluginType)], cancellationToken);
+                await capabilities.WithdrawEngineAsync(entry.Type!, cancellationToken);
                 using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 cts.CancelAfter(settings.Plugins.ActivationTimeout);
                 await entry.Plugin!.DeactivateAsync(cts.Token).WaitAsync(settings.Plugins.ActivationTimeout, cancellationToken);

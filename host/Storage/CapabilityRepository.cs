@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
-using Motey.Abstractions;
+using Motey.Host.Core.Capabilities;
+using Motey.Host.Core.Model;
 
 namespace Motey.Host.Storage;
 
@@ -9,7 +10,7 @@ namespace Motey.Host.Storage;
 /// write through this repository drops; that assumes this process is the only writer of its database file
 /// (one agent per file) and this repository the only writer of its table.
 /// </summary>
-internal sealed class CapabilityRepository(Database database)
+internal sealed class CapabilityRepository(Database database) : ICapabilityStore
 {
     private const string InsertSql = "INSERT OR IGNORE INTO capabilities (name, type) VALUES ($1, $2)";
     private const string DeleteSql = "DELETE FROM capabilities WHERE name = $1 AND type = $2";
@@ -36,7 +37,7 @@ internal sealed class CapabilityRepository(Database database)
     /// Applies the changes in order in one transaction, all or none: each adds (as <see cref="AddAsync"/>) or removes
     /// (as <see cref="RemoveAsync"/>) its list. Returns how many capabilities each change added or removed.
     /// </summary>
-    public Task<int[]> ApplyAsync(IReadOnlyList<(bool IsAdd, IReadOnlyList<Capability> List)> changes, CancellationToken cancellationToken = default) =>
+    public Task<int[]> ApplyAsync(IReadOnlyList<CapabilityChange> changes, CancellationToken cancellationToken = default) =>
         WriteAsync(async (connection, transaction) =>
         {
             var changed = new int[changes.Count];

@@ -1,10 +1,9 @@
+using Motey.Host.Core.Membership;
+
 namespace Motey.Host.Storage;
 
-/// <summary>A node of the cluster as this node knows it.</summary>
-internal sealed record NodeRecord(string Address, bool IsSelf, DateTimeOffset LastSeen);
-
 /// <summary>The nodes this node knows, itself included. Rebuilt at every start.</summary>
-internal sealed class NodeRepository(Database database)
+internal sealed class NodeRepository(Database database) : INodeStore
 {
     public Task<IReadOnlyList<NodeRecord>> AllAsync(CancellationToken cancellationToken = default) =>
         database.ReadAsync<IReadOnlyList<NodeRecord>>(async connection =>

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
-using Motey.Abstractions;
+using Motey.Host.Core.Model;
+using Motey.Host.Core.Orchestration;
 
 namespace Motey.Host.Storage;
 
@@ -9,7 +10,7 @@ namespace Motey.Host.Storage;
 /// from a snapshot of all services that every write through this repository drops; that assumes this process is
 /// the only writer of its database file (one agent per file) and this repository the only writer of its table.
 /// </summary>
-internal sealed class ServiceRepository(Database database)
+internal sealed class ServiceRepository(Database database) : IServiceStore
 {
     private readonly ReadCache<Snapshot> _cache = new();
 

@@ -128,12 +128,12 @@ internal sealed class AgentProcess : IAsyncDisposable
     }
 
     /// <summary>Polls GET /v1/service/{id} until the service is in <paramref name="state"/>; fails with what it saw and the agent's output.</summary>
-    public async Task<Motey.Abstractions.Service> WaitForServiceAsync(string id, Motey.Abstractions.ServiceState state)
+    public async Task<Motey.Host.Core.Model.Service> WaitForServiceAsync(string id, Motey.Host.Core.Model.ServiceState state)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
-            var service = (await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<Motey.Abstractions.Service>(Client, $"/v1/service/{id}"))!;
+            var service = (await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<Motey.Host.Core.Model.Service>(Client, $"/v1/service/{id}"))!;
             if (service.State == state) return service;
             if (DateTime.UtcNow > deadline) Assert.Fail($"service {id} is {service.State} ({service.StateMessage}), not {state}\n{Output}");
             await Task.Delay(100);

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Xml.Linq;
 using Motey.Abstractions;
+using Motey.Host.Core.Model;
 
 namespace Motey.Template.Tests;
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Motey.Abstractions;
+using Motey.Host.Core.Model;
 
 namespace Motey.EndToEnd.Tests.Reliability;
 

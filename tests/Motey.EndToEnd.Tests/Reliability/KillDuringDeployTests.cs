@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Motey.Abstractions;
+using Motey.Host.Core.Model;
 
 namespace Motey.EndToEnd.Tests.Reliability;
 

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Motey.Abstractions;
+using Motey.Host.Core.Model;
 
 namespace Motey.EndToEnd.Tests.Reliability;
 

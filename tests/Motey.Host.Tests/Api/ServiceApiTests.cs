@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Motey.Abstractions;
+using Motey.Host.Core.Model;
 using Motey.Host.Storage;
 using Motey.Host.Tests.Infrastructure;
 

@@ -3,11 +3,12 @@ using System.Net.Http.Json;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
 using Motey.Abstractions;
 using Motey.Host;
 using Motey.Host.Configuration;
+using Motey.Host.Core.Model;
 
 namespace Motey.Host.Tests.Infrastructure;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Motey.Abstractions;
+using Motey.Host.Core.Model;
 using Motey.Host.Tests.Infrastructure;
 
 namespace Motey.Host.Tests.Orchestration;

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Motey.Abstractions;
-using Motey.Host.Api.Parsing;
+using Motey.Host.Parsing;
 
 namespace Motey.Host.Tests.Parsing;
 

@@ -1,5 +1,6 @@
 using Motey.Abstractions;
-using Motey.Host.Api.Parsing;
+using Motey.Host.Core.Model;
+using Motey.Host.Parsing;
 
 namespace Motey.Host.Tests.Parsing;
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Motey.Host.Api.Parsing;
+using Motey.Host.Parsing;
 
 namespace Motey.Host.Tests.Parsing;
 

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
 using Motey.Abstractions;
+using Motey.Host.Core.Model;
 using Motey.Host.Peers;
 using Motey.Host.Tests.Infrastructure;
 using NetMQ;

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Motey.Abstractions;
 using Motey.Host.Configuration;
+using Motey.Host.Core.Model;
 using Motey.Host.Peers;
 using Motey.Host.Storage;
 using Motey.Host.Tests.Infrastructure;

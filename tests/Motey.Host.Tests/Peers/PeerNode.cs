@@ -1,9 +1,12 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Motey.Abstractions;
-using Motey.Host.Cluster;
 using Motey.Host.Configuration;
-using Motey.Host.Orchestration;
+using Motey.Host.Core.Capabilities;
+using Motey.Host.Core.Membership;
+using Motey.Host.Core.Model;
+using Motey.Host.Core.Nodes;
+using Motey.Host.Core.Orchestration;
 using Motey.Host.Peers;
 using Motey.Host.Plugins;
 using Motey.Host.Storage;
@@ -32,8 +35,8 @@ internal sealed class PeerNode : IAsyncDisposable
         database.Initialize();
         Capabilities = new CapabilityRepository(database);
         var identity = new NodeIdentity(address);
-        Plugins = new PluginCatalog(settings, Capabilities, identity, _loggers);
-        Local = new LocalNode(identity, Capabilities, Plugins, settings);
+        Plugins = new PluginCatalog(settings, new NodeCapabilities(Capabilities), identity, _loggers);
+        Local = new LocalNode(identity, Capabilities, Plugins, new LocalNodeSettings(settings.Plugins.CallTimeout));
         Peers = new ZeroMqPeers(identity, Local, settings);
     }
 
@@ -90,7 +93,7 @@ internal sealed class PeerNode : IAsyncDisposable
 
     /// <summary>A listener on this node's store and log, not started (no socket): for calling its batch step directly.</summary>
     public CapabilityEventListener CreateListener() =>
-        new(Settings, Capabilities, _loggers.CreateLogger<CapabilityEventListener>());
+        new(Settings, new NodeCapabilities(Capabilities), _loggers.CreateLogger<CapabilityEventListener>());
 
     /// <summary>Starts the repliers in front of <paramref name="local"/> (this node's <see cref="LocalNode"/> when null).</summary>
     public async Task<PeerRepliers> StartRepliersAsync(INodeClient? local = null)

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Motey.Abstractions;
+using Motey.Host.Core.Model;
 using Motey.Host.Peers;
 using Motey.Host.Tests.Infrastructure;
 

@@ -1,6 +1,8 @@
 using System.Text;
 using Motey.Abstractions;
-using Motey.Host.Orchestration;
+using Motey.Host.Core.Model;
+using Motey.Host.Core.Nodes;
+using Motey.Host.Core.Orchestration;
 using NetMQ;
 using NetMQ.Sockets;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Motey.Abstractions;
-using Motey.Host.Orchestration;
+using Motey.Host.Core.Model;
+using Motey.Host.Core.Orchestration;
 using Motey.Host.Peers;
 using Motey.Host.Tests.Infrastructure;
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Motey.Abstractions;
+using Motey.Host.Core.Model;
 using Motey.Host.Storage;
 using Motey.Host.Tests.Infrastructure;
 

@@ -55,7 +55,7 @@ internal sealed record NodeState(string Services, string Capabilities, string No
         var post = await node.PostBlueprintAsync(RestCorpus.Blueprint());
         Assert.Equal(HttpStatusCode.Created, post.StatusCode);
         using var created = JsonDocument.Parse(await post.Content.ReadAsStringAsync());
-        await node.WaitForServiceAsync(created.RootElement.GetProperty("id").GetString()!, s => s.State == Motey.Abstractions.ServiceState.Running);
+        await node.WaitForServiceAsync(created.RootElement.GetProperty("id").GetString()!, s => s.State == Motey.Host.Core.Model.ServiceState.Running);
         return node;
     }
 }

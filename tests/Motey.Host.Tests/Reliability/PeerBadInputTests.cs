@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using Motey.Abstractions;
+using Motey.Host.Core.Model;
 using Motey.Host.Peers;
 using Motey.Host.Tests.Infrastructure;
 using Motey.Host.Tests.Peers;

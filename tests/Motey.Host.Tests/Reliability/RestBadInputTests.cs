@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using Motey.Host.Api.Parsing;
+using Motey.Host.Parsing;
 using Motey.Host.Tests.Infrastructure;
 
 namespace Motey.Host.Tests.Reliability;

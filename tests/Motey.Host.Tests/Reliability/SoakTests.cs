@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Text;
 using Microsoft.Data.Sqlite;
 using Motey.Abstractions;
+using Motey.Host.Core.Model;
 using Motey.Host.Tests.Infrastructure;
 
 namespace Motey.Host.Tests.Reliability;

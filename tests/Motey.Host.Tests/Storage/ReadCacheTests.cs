@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Motey.Abstractions;
+using Motey.Host.Core.Model;
 using Motey.Host.Storage;
 using Motey.Host.Tests.Infrastructure;
 
@@ -62,7 +63,7 @@ public sealed class ReadCacheTests : IDisposable
         await _capabilities.RemoveAsync([gpu]);
         Assert.Equal([docker], await _capabilities.AllAsync());
 
-        await _capabilities.ApplyAsync([(true, [camera, gpu])]);
+        await _capabilities.ApplyAsync([new(true, [camera, gpu])]);
         Assert.Equal([camera, gpu, docker], await _capabilities.AllAsync());
 
         await _capabilities.RemoveAllOfTypeAsync(Capability.PluginType);
@@ -75,7 +76,7 @@ public sealed class ReadCacheTests : IDisposable
     {
         Capability x = new("x", "t"), y = new("y", "t");
 
-        var changed = await _capabilities.ApplyAsync([(true, [x]), (false, [x]), (true, [y]), (true, [y]), (false, [new Capability("never", "t")])]);
+        var changed = await _capabilities.ApplyAsync([new(true, [x]), new(false, [x]), new(true, [y]), new(true, [y]), new(false, [new Capability("never", "t")])]);
 
         Assert.Equal([1, 1, 1, 0, 0], changed);
         Assert.Equal([y], await _capabilities.AllAsync());
@@ -93,7 +94,7 @@ public sealed class ReadCacheTests : IDisposable
         await PoisonAsync();
 
         // The first change is written inside the transaction before the poison aborts it: all of it rolls back.
-        await Assert.ThrowsAsync<SqliteException>(() => _capabilities.ApplyAsync([(true, [new Capability("first", "t")]), (true, [new Capability("poison", "t")])]));
+        await Assert.ThrowsAsync<SqliteException>(() => _capabilities.ApplyAsync([new(true, [new Capability("first", "t")]), new(true, [new Capability("poison", "t")])]));
         await Assert.ThrowsAsync<SqliteException>(() => _services.AddAsync(NewService(service.Id, "duplicate id")));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _capabilities.AddAsync([new Capability("late", "t")], new CancellationToken(canceled: true)));
 
@@ -203,8 +204,8 @@ public sealed class ReadCacheTests : IDisposable
                     switch (i % 4)
                     {
                         case 0: await _capabilities.AddAsync([c]); break;
-                        case 1: await _capabilities.ApplyAsync([(true, [c]), (false, [previous])]); break;
-                        case 2: await _capabilities.ApplyAsync([(true, [c])]); break;
+                        case 1: await _capabilities.ApplyAsync([new(true, [c]), new(false, [previous])]); break;
+                        case 2: await _capabilities.ApplyAsync([new(true, [c])]); break;
                         default: await _capabilities.AddAsync([c]); await _capabilities.RemoveAsync([previous]); break;
                     }
                     present[c] = true;

@@ -1,0 +1,66 @@
+using Motey.Host.Core.Model;
+
+namespace Motey.Host.Core.Capabilities;
+
+/// <summary>
+/// The one owner of this node's capabilities and of their rules. Operators change <em>their</em> capabilities
+/// (REST, capability events, the CLI through events); capabilities of type <c>plugin</c> mirror which VALs are
+/// active and their engines reachable, so only the plugin catalog changes them, through the engine members.
+/// </summary>
+public sealed class NodeCapabilities(ICapabilityStore store)
+{
+    /// <summary>Why an operator may not change <paramref name="capability"/>; null when they may.</summary>
+    public static string? Refusal(Capability capability) =>
+        capability.Type == Capability.PluginType
+            ? $"capabilities of type '{Capability.PluginType}' are managed by the plugin catalog"
+            : null;
+
+    /// <summary>The capabilities of <paramref name="list"/> an operator may not change, with their index and why.</summary>
+    public static IReadOnlyList<(int Index, string Problem)> Refusals(IReadOnlyList<Capability> list) =>
+        list.Select((c, i) => (Index: i, Problem: Refusal(c))).Where(x => x.Problem is not null).Select(x => (x.Index, x.Problem!)).ToList();
+
+    /// <summary>Every capability of the node, engines included.</summary>
+    public Task<IReadOnlyList<Capability>> AllAsync(CancellationToken cancellationToken) => store.AllAsync(cancellationToken);
+
+    /// <summary>An operator adds capabilities; returns how many were new. Throws for a list <see cref="Refusals"/> refuses.</summary>
+    public Task<int> AddAsync(IReadOnlyList<Capability> list, CancellationToken cancellationToken)
+    {
+        EnsureOperatorMay(list);
+        return store.AddAsync(list, cancellationToken);
+    }
+
+    /// <summary>An operator removes capabilities; returns how many existed. Throws for a list <see cref="Refusals"/> refuses.</summary>
+    public Task<int> RemoveAsync(IReadOnlyList<Capability> list, CancellationToken cancellationToken)
+    {
+        EnsureOperatorMay(list);
+        return store.RemoveAsync(list, cancellationToken);
+    }
+
+    /// <summary>Operator changes applied in order in one transaction (a burst of capability events); how many each changed.</summary>
+    public Task<int[]> ApplyAsync(IReadOnlyList<CapabilityChange> changes, CancellationToken cancellationToken)
+    {
+        foreach (var change in changes) EnsureOperatorMay(change.List);
+        return store.ApplyAsync(changes, cancellationToken);
+    }
+
+    /// <summary>The plugin catalog: the engine's VAL is active and its engine answers.</summary>
+    public Task<int> RegisterEngineAsync(string engine, CancellationToken cancellationToken) =>
+        store.AddAsync([Engine(engine)], cancellationToken);
+
+    /// <summary>The plugin catalog: the engine's VAL was deactivated, or its engine stopped answering.</summary>
+    public Task<int> WithdrawEngineAsync(string engine, CancellationToken cancellationToken) =>
+        store.RemoveAsync([Engine(engine)], cancellationToken);
+
+    /// <summary>At start: the engines registered by the last run are withdrawn until their plugins are active again.</summary>
+    public Task<int> WithdrawAllEnginesAsync(CancellationToken cancellationToken) =>
+        store.RemoveAllOfTypeAsync(Capability.PluginType, cancellationToken);
+
+    /// <summary>The capability an active VAL's engine is registered as.</summary>
+    public static Capability Engine(string engine) => new(engine, Capability.PluginType);
+
+    private static void EnsureOperatorMay(IReadOnlyList<Capability> list)
+    {
+        if (Refusals(list) is [var first, ..])
+            throw new ArgumentException($"capability '{list[first.Index].Name}': {first.Problem}", nameof(list));
+    }
+}

@@ -1,0 +1,38 @@
+using Motey.Abstractions;
+using Motey.Host.Core.Model;
+
+namespace Motey.Host.Core.Nodes;
+
+/// <summary>
+/// How the orchestrator reaches one node (the seed's CommunicationManager, per node): the local node
+/// in-process, a remote node over its peer transport. The orchestrator never knows which.
+/// </summary>
+public interface INodeClient
+{
+    /// <summary>Address of the node.</summary>
+    string Address { get; }
+
+    /// <summary>Every capability the node offers, its engines as capabilities of type <c>plugin</c>.</summary>
+    Task<IReadOnlyList<Capability>> GetCapabilitiesAsync(CancellationToken cancellationToken);
+
+    /// <summary>Creates and starts an instance of the image on the node; returns its instance id. Throws with the reason on failure.</summary>
+    Task<string> DeployImageAsync(Image image, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken);
+
+    /// <summary>State of the image's instance; <see cref="ImageState.Terminated"/> when it no longer exists.</summary>
+    Task<ImageState> GetImageStateAsync(Image image, CancellationToken cancellationToken);
+
+    /// <summary>Exit code of the image's ended instance; null when unknown.</summary>
+    Task<int?> GetExitCodeAsync(Image image, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Stops and removes instances carrying these labels: what a deploy cut short (engine gone, agent killed)
+    /// created without the agent learning the id. Nodes reached over a protocol without it do nothing.
+    /// </summary>
+    Task RemoveLeftoversAsync(Image image, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken);
+
+    /// <summary>Stops and removes the image's instance.</summary>
+    Task TerminateImageAsync(Image image, CancellationToken cancellationToken);
+}
+
+/// <summary>The node was asked about something, then left the cluster before it answered.</summary>
+public sealed class NodeLeftException(string message) : Exception(message);

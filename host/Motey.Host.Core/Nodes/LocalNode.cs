@@ -1,0 +1,107 @@
+using Motey.Abstractions;
+using Motey.Host.Core.Capabilities;
+using Motey.Host.Core.Membership;
+using Motey.Host.Core.Model;
+using Motey.Host.Core.Orchestration;
+
+namespace Motey.Host.Core.Nodes;
+
+/// <summary>The active VAL of each engine on this node (the plugin catalog in production).</summary>
+public interface IEngines
+{
+    /// <summary>The active VAL for <paramref name="engine"/>; null when none is active.</summary>
+    IValPlugin? Find(string engine);
+}
+
+/// <param name="CallTimeout">How long any one call into a VAL may take ([PLUGINS] call_timeout).</param>
+public sealed record LocalNodeSettings(TimeSpan CallTimeout);
+
+/// <summary>This node, reached in-process: its capabilities from the store, its instances through the VAL of each engine.</summary>
+public sealed class LocalNode(
+    NodeIdentity identity,
+    ICapabilityStore capabilities,
+    IEngines plugins,
+    LocalNodeSettings settings) : INodeClient
+{
+    public string Address => identity.Address;
+
+    public Task<IReadOnlyList<Capability>> GetCapabilitiesAsync(CancellationToken cancellationToken) =>
+        capabilities.AllAsync(cancellationToken);
+
+    public async Task<string> DeployImageAsync(Image image, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
+    {
+        var val = Val(image.Engine);
+        // An instance with these labels exists when a deploy was cut short (agent killed) after the VAL
+        // created it but before its id was stored: adopt it instead of starting a second one.
+        if (await FindByLabelsAsync(val, labels, cancellationToken) is { } existing)
+        {
+            // Killed between create and start, it may never have been started.
+            var state = await Call(val, "report the instance state", ct => val.GetInstanceStateAsync(existing.Id, ct), cancellationToken);
+            if (state is ImageState.Initial or ImageState.Instantiating)
+                await Call(val, "start the instance", async ct => { await val.StartInstanceAsync(existing.Id, ct); return true; }, cancellationToken);
+            return existing.Id;
+        }
+
+        if (!await Call(val, "check the image", ct => val.HasImageAsync(image.Name, ct), cancellationToken))
+            await Call(val, "load the image", async ct => { await val.LoadImageAsync(image.Name, ct); return true; }, cancellationToken);
+        var id = await Call(val, "create an instance",
+            ct => val.CreateInstanceAsync(new InstanceSpec(image.Name, RestartPolicies.ForVal(image.Parameters), labels), ct), cancellationToken);
+        await Call(val, "start the instance", async ct => { await val.StartInstanceAsync(id, ct); return true; }, cancellationToken);
+        return id;
+    }
+
+    public Task<ImageState> GetImageStateAsync(Image image, CancellationToken cancellationToken)
+    {
+        var val = Val(image.Engine);
+        return Call(val, "report the instance state", ct => val.GetInstanceStateAsync(image.Id, ct), cancellationToken);
+    }
+
+    public async Task RemoveLeftoversAsync(Image image, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
+    {
+        var val = Val(image.Engine);
+        while (await FindByLabelsAsync(val, labels, cancellationToken) is { } leftover)
+        {
+            await Call(val, "stop the instance", async ct => { await val.StopInstanceAsync(leftover.Id, ct); return true; }, cancellationToken);
+            await Call(val, "remove the instance", async ct => { await val.RemoveInstanceAsync(leftover.Id, ct); return true; }, cancellationToken);
+        }
+    }
+
+    private async Task<ValInstance?> FindByLabelsAsync(IValPlugin val, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
+    {
+        var running = await Call(val, "list running instances", ct => val.GetRunningInstancesAsync(ct), cancellationToken);
+        return running.FirstOrDefault(i => labels.All(l => i.Labels.TryGetValue(l.Key, out var v) && v == l.Value));
+    }
+
+    public async Task<int?> GetExitCodeAsync(Image image, CancellationToken cancellationToken)
+    {
+        var val = Val(image.Engine);
+        var stats = await Call(val, "report the instance's exit code", ct => val.GetStatsAsync(image.Id, ct), cancellationToken);
+        return stats?.ExitCode;
+    }
+
+    public async Task TerminateImageAsync(Image image, CancellationToken cancellationToken)
+    {
+        var val = Val(image.Engine);
+        await Call(val, "stop the instance", async ct => { await val.StopInstanceAsync(image.Id, ct); return true; }, cancellationToken);
+        await Call(val, "remove the instance", async ct => { await val.RemoveInstanceAsync(image.Id, ct); return true; }, cancellationToken);
+    }
+
+    private IValPlugin Val(string engine) =>
+        plugins.Find(engine) ?? throw new ValException($"engine '{engine}' has no active plugin on node {Address}");
+
+    /// <summary>Every VAL call is bounded: a plugin that hangs costs one timeout, never the orchestrator.</summary>
+    private async Task<T> Call<T>(IValPlugin val, string what, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    {
+        var timeout = settings.CallTimeout;
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(timeout);
+        try
+        {
+            return await call(cts.Token).WaitAsync(timeout, cancellationToken);
+        }
+        catch (Exception e) when (e is TimeoutException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            throw new ValException($"the {val.PluginType} plugin did not {what} within {timeout.TotalSeconds:0.###} s");
+        }
+    }
+}

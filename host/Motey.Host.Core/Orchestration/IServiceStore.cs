@@ -1,0 +1,50 @@
+using Motey.Host.Core.Model;
+
+namespace Motey.Host.Core.Orchestration;
+
+/// <summary>Where services and their images are kept (SQLite in production); every change is stored at once.</summary>
+public interface IServiceStore
+{
+    /// <summary>All services in the order they were accepted; read-only and shared, never to be changed.</summary>
+    Task<IReadOnlyList<Service>> AllAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>One service; null when there is none with this id.</summary>
+    Task<Service?> GetAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores a new service.</summary>
+    Task AddAsync(Service service, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores the new version of a service; false when it does not exist.</summary>
+    Task<bool> UpdateAsync(Service service, CancellationToken cancellationToken = default);
+}
+
+/// <summary>The one way the orchestrator's parts change a service: one image at a time, the service's state following.</summary>
+public static class ServiceUpdates
+{
+    /// <summary>
+    /// The service with image <paramref name="index"/> replaced: its state derived from its images' states, its
+    /// message from their messages (<c>images[i] (name): message</c>, joined by "; ").
+    /// </summary>
+    public static Service WithImage(this Service service, int index, Image image)
+    {
+        var images = service.Images.ToArray();
+        images[index] = image;
+        return service with
+        {
+            Images = images,
+            State = ServiceStates.FromImages(images.Select(i => i.State)),
+            StateMessage = string.Join("; ", images
+                .Select((i, n) => (i, n))
+                .Where(x => x.i.StateMessage.Length > 0)
+                .Select(x => $"images[{x.n}] ({x.i.Name}): {x.i.StateMessage}")),
+        };
+    }
+
+    /// <summary>Replaces one image (see <see cref="WithImage"/>) and stores the result at once.</summary>
+    public static async Task<Service> SaveImageAsync(this IServiceStore store, Service service, int index, Image image, CancellationToken cancellationToken)
+    {
+        var updated = service.WithImage(index, image);
+        await store.UpdateAsync(updated, cancellationToken);
+        return updated;
+    }
+}

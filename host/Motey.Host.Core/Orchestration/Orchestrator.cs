@@ -1,0 +1,100 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Motey.Abstractions;
+using Motey.Host.Core.Model;
+
+namespace Motey.Host.Core.Orchestration;
+
+/// <summary>
+/// The seed's InterNodeOrchestrator, as the API and the worker see it: accepts services and termination requests as
+/// commands, runs them through its parts — <see cref="Deployer"/> (placement and failover), <see cref="Terminator"/>,
+/// <see cref="Reconciler"/> (states and restart policy) — and resumes what a previous run left unfinished. Every change
+/// is stored at once; work on one service is serialised (<see cref="ServiceLocks"/>), different services proceed in parallel.
+/// </summary>
+public sealed class Orchestrator(
+    IServiceStore services,
+    Reconciler reconciler,
+    Terminator terminator,
+    ServiceLocks locks,
+    ServiceIntents intents,
+    ILogger<Orchestrator> log)
+{
+    private readonly Channel<OrchestrationCommand> _commands = Channel.CreateUnbounded<OrchestrationCommand>();
+
+    /// <summary>The commands waiting for the worker.</summary>
+    public ChannelReader<OrchestrationCommand> Commands => _commands.Reader;
+
+    /// <summary>Stores the blueprint as a new service (INITIAL) and queues its deployment.</summary>
+    public async Task<Service> AcceptAsync(Blueprint blueprint, CancellationToken cancellationToken)
+    {
+        var service = new Service
+        {
+            Id = Guid.NewGuid().ToString("N"),
+            ServiceName = blueprint.ServiceName,
+            NodeType = blueprint.NodeType,
+            Images = blueprint.Images,
+            State = ServiceState.Initial,
+        };
+        await services.AddAsync(service, cancellationToken);
+        log.LogInformation("Service {ServiceId} ({ServiceName}) accepted with {ImageCount} images", service.Id, service.ServiceName, service.Images.Count);
+        Enqueue(new OrchestrationCommand(CommandKind.Deploy, service.Id));
+        return service;
+    }
+
+    /// <summary>Queues the termination of a service; deployment of its remaining images stops.</summary>
+    public void RequestTermination(string serviceId)
+    {
+        intents.RequestTermination(serviceId);
+        Enqueue(new OrchestrationCommand(CommandKind.Terminate, serviceId));
+    }
+
+    private void Enqueue(OrchestrationCommand command) => _commands.Writer.TryWrite(command);
+
+    /// <summary>Work left over from a previous run: undeployed images are deployed, interrupted terminations finished.</summary>
+    public async Task ResumeAsync(CancellationToken cancellationToken)
+    {
+        foreach (var service in await services.AllAsync(cancellationToken))
+        {
+            if (service.Images.Any(i => i.State == ImageState.Stopping))
+                RequestTermination(service.Id);
+            else if (service.Images.Any(Deployer.NeedsDeployment))
+                Enqueue(new OrchestrationCommand(CommandKind.Deploy, service.Id));
+        }
+    }
+
+    /// <summary>Runs one command to its end.</summary>
+    public Task RunAsync(OrchestrationCommand command, CancellationToken cancellationToken) => command.Kind switch
+    {
+        CommandKind.Deploy => DeployAsync(command.ServiceId, cancellationToken),
+        _ => terminator.TerminateAsync(command.ServiceId, cancellationToken),
+    };
+
+    /// <summary>One reconcile pass (see <see cref="Reconciler.ReconcileAsync"/>).</summary>
+    public Task ReconcileAsync(CancellationToken cancellationToken) => reconciler.ReconcileAsync(cancellationToken);
+
+    /// <summary>Deploys every image of the service that needs it, in order, under the service's lock; stops when a termination is asked for.</summary>
+    private async Task DeployAsync(string serviceId, CancellationToken cancellationToken)
+    {
+        using var held = await locks.AcquireAsync(serviceId, cancellationToken);
+        var service = await services.GetAsync(serviceId, cancellationToken);
+        for (var index = 0; service is not null && index < service.Images.Count; index++)
+        {
+            if (intents.TerminationRequested(serviceId)) return;
+            if (!Deployer.NeedsDeployment(service.Images[index])) continue;
+            try
+            {
+                service = await reconciler.DeployAndFollowAsync(service, index, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // A fault of the agent itself, not of a node (those are handled inside): the image must not stay INITIAL.
+                log.LogError(e, "Deploying image {Index} of service {ServiceId} failed unexpectedly", index, serviceId);
+                service = await services.GetAsync(serviceId, cancellationToken) ?? service;
+                service = await services.SaveImageAsync(service, index, service.Images[index] with
+                {
+                    State = ImageState.Error, StateMessage = $"the deploy failed unexpectedly: {e.Message} (see the agent's log)",
+                }, cancellationToken);
+            }
+        }
+    }
+}

@@ -1,0 +1,13 @@
+namespace Motey.Host.Parsing;
+
+/// <summary>One thing wrong with an input: where it is and what is wrong.</summary>
+/// <param name="Where">
+/// <c>line 3, column 5</c> for a syntax error; otherwise the path of the offending value,
+/// e.g. <c>images[0].capabilities[1]</c> (YAML) or <c>$[2].capability_type</c> (JSON).
+/// </param>
+/// <param name="Message">What is wrong, for a human; ends with <c>(line L, column C)</c> when the position is known.</param>
+public sealed record InputError(string Where, string Message)
+{
+    /// <inheritdoc/>
+    public override string ToString() => $"{Where}: {Message}";
+}

@@ -109,6 +109,8 @@ internal sealed partial class PluginCatalog(
         try
         {
             assembly = loader.LoadDefaultAssembly();
+            // Before any of its types loads: an incompatible contract is refused here, not at the plugin's first call.
+            ContractVersion.EnsureCompatible(assembly);
             types = assembly.GetExportedTypes();
         }
         catch (Exception e) when (e is BadImageFormatException or FileLoadException or ReflectionTypeLoadException or FileNotFoundException)

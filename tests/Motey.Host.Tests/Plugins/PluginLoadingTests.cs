@@ -65,6 +65,31 @@ public sealed class PluginLoadingTests
     }
 
     [Fact]
+    public async Task A_plugin_built_against_an_incompatible_contract_fails_at_load_naming_both_versions()
+    {
+        const string otherContract = "Motey.TestVal.OtherContract";  // built against Motey.Abstractions 0.0.1
+        var agent = typeof(IValPlugin).Assembly.GetName().Version!;
+        using var folder = new TestFolder();
+        await using var node = await TestNode.StartAsync(folder, [TestNode.Simulated, TestNode.Process, otherContract]);
+
+        var plugins = await PluginsAsync(node);
+        var refused = plugins[otherContract];
+        Assert.Equal("Failed", refused.GetProperty("state").GetString());
+        var error = refused.GetProperty("error").GetString();
+        Assert.StartsWith($"built against Motey.Abstractions 0.0.1; this agent provides {agent.Major}.{agent.Minor}.{agent.Build} (compatible: ", error);
+        Assert.EndsWith("rebuild the plugin against the agent's contract", error);
+        // Refused before any of its code ran: it never said which engine it runs.
+        Assert.Equal(JsonValueKind.Null, refused.GetProperty("type").ValueKind);
+        Assert.Equal("Active", plugins[TestNode.Simulated].GetProperty("state").GetString());
+        Assert.Equal("Active", plugins[TestNode.Process].GetProperty("state").GetString());
+
+        var capabilities = (await node.Client.GetFromJsonAsync<List<Capability>>("/v1/capabilities"))!;
+        Assert.DoesNotContain(capabilities, c => c.Name == "othercontract");
+        var response = await node.PostBlueprintAsync("service_name: s\nimages:\n- name: x\n  engine: othercontract\n");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
     public async Task A_plugin_gets_its_own_copy_of_a_dependency_the_host_uses_in_another_version()
     {
         using var folder = new TestFolder();

@@ -129,9 +129,11 @@ internal static class DaemonCommands
     /// with stdin, stdout and stderr on /dev/null; the agent then logs to its log file only. sh and setsid
     /// exec, so the process started here is the agent itself.
     /// </summary>
+    private static readonly string[] SetsidPaths = ["/usr/bin/setsid", "/bin/setsid"];
+
     private static ProcessStartInfo DetachedStart(MoteySettings settings)
     {
-        var setsid = new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists)
+        var setsid = SetsidPaths.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("setsid (util-linux) is needed to detach the agent");
         var self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell which executable runs motey");
         var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, WorkingDirectory = "/" };

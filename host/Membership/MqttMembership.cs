@@ -192,7 +192,7 @@ internal sealed class MqttMembership(
         return unusable ? null : ip.ToString();
     }
 
-    private Task PublishAsync(string topic, CancellationToken cancellationToken) =>
+    private Task<MqttClientPublishResult> PublishAsync(string topic, CancellationToken cancellationToken) =>
         _client.PublishAsync(new MqttApplicationMessageBuilder()
             .WithTopic(topic)
             .WithPayload(identity.Address)

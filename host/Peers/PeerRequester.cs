@@ -79,7 +79,7 @@ internal sealed class PeerRequester : IDisposable
             // Answered or failed on the poller: nothing left to do. Else a Send still queued skips the request,
             // and one already sent is forgotten, so its late answer matches nothing.
             _live.TryRemove(exchange, out _);
-            if (exchange.Reply.TrySetCanceled()) Post(() => Abandon(exchange, timedOut));
+            if (exchange.Reply.TrySetCanceled(CancellationToken.None)) Post(() => Abandon(exchange, timedOut));
         }
     }
 

@@ -6,7 +6,7 @@ namespace Motey.Host.Storage;
 /// The node's SQLite file. WAL journal so readers never wait for the writer and a kill -9 loses
 /// nothing committed; one writer at a time in this process so concurrent requests never fight over locks.
 /// </summary>
-internal sealed class Database
+internal sealed class Database : IDisposable
 {
     private const int SchemaVersion = 1;
     private readonly string _connectionString;
@@ -25,6 +25,8 @@ internal sealed class Database
     }
 
     public string Path { get; }
+
+    public void Dispose() => _writer.Dispose();
 
     /// <summary>Creates the file and its tables, or checks an existing one. Throws with the path when the file is unusable.</summary>
     public void Initialize()

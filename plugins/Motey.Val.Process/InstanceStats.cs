@@ -25,7 +25,7 @@ internal static class InstanceStats
         return new ValInstanceStatus
         {
             Name = id.ToString(),
-            ImageName = record?.Image ?? ProcFs.ReadCommandLine(id.Pid).FirstOrDefault() ?? "",
+            ImageName = record?.Image ?? (ProcFs.ReadCommandLine(id.Pid) is [var command, ..] ? command : ""),
             CreatedAt = ProcFs.StartedAt(stat.StartTime),
             Status = view.State,
             ExitCode = view.State == ImageState.Terminated ? ProcessLauncher.ExitCodeOf(id.Pid) : null,

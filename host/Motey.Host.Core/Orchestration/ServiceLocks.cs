@@ -57,14 +57,19 @@ public sealed class ServiceLocks
     {
         lock (_gate)
         {
-            if (--entry.Users == 0) _entries.Remove(serviceId);
+            if (--entry.Users != 0) return;
+            // Nobody holds or waits for it any more: it goes, and the next worker on the service makes a new one.
+            _entries.Remove(serviceId);
+            entry.Dispose();
         }
     }
 
-    private sealed class Entry
+    private sealed class Entry : IDisposable
     {
         public readonly SemaphoreSlim Gate = new(1, 1);
         public int Users;
+
+        public void Dispose() => Gate.Dispose();
     }
 
     private sealed class Held(ServiceLocks owner, string serviceId, Entry entry) : IDisposable

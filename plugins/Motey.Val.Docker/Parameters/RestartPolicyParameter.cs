@@ -12,7 +12,7 @@ namespace Motey.Val.Docker.Parameters;
 /// </summary>
 internal static class RestartPolicyParameter
 {
-    // The agent reads the same names (host/Orchestration/RestartPolicy.cs); unless-stopped and no are docker-py's words.
+    // The agent reads the same names (host/Motey.Host.Core/Orchestration/RestartPolicy.cs); unless-stopped and no are docker-py's words.
     private static readonly string[] Names = ["always", "on-failure", "never", "unless-stopped", "no"];
 
     public static void Check(JsonElement value, List<string> problems)

@@ -53,42 +53,12 @@ public sealed class ProcessVal : IValPlugin
         Directory.CreateDirectory(folders.Instances);
         Directory.CreateDirectory(folders.Logs);
         _folders = folders;
-        EndOrphans(folders);
+        OrphanLaunchers.End(folders, _logger);
         if (!ProcessLauncher.DetachesFromAgent)
         {
             _logger.LogWarning("setsid not found: process instances share the agent's session and end with a Ctrl-C in its terminal");
         }
         return Task.CompletedTask;
-    }
-
-    /// <summary>
-    /// Ends launchers still held before their program (created, never started) that have no instance record:
-    /// an agent killed between launching and recording an instance leaves one, which nothing else could
-    /// ever find, start or stop. Only launchers logging into this VAL's own folder are touched.
-    /// </summary>
-    private void EndOrphans(DataFolders folders)
-    {
-        foreach (var dir in Directory.GetDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid) || !ProcessLauncher.IsHeld(pid)) continue;
-            var argv = ProcFs.ReadCommandLine(pid);
-            if (argv.Count < 5 || !argv[4].StartsWith(folders.Logs + Path.DirectorySeparatorChar, StringComparison.Ordinal)) continue;
-            if (ProcFs.ReadStat(pid) is not { } stat || HasRecord(folders, new ProcessInstanceId(pid, stat.StartTime))) continue;
-            NativeMethods.TrySignal(pid, NativeMethods.SigKill);
-            _logger.LogWarning("Ended orphaned launcher {Pid}: created by an agent that stopped before recording it", pid);
-        }
-    }
-
-    private static bool HasRecord(DataFolders folders, ProcessInstanceId id)
-    {
-        try
-        {
-            return folders.Records.Read(id) is not null;
-        }
-        catch (InvalidDataException)
-        {
-            return true;  // damaged, but ours: leave it to Remove
-        }
     }
 
     /// <inheritdoc />

@@ -78,6 +78,11 @@ internal sealed class Report
             notes = s.Notes,
         });
         File.WriteAllText(Path.Combine(folder, "raw.json"),
-            JsonSerializer.Serialize(raw, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
+            JsonSerializer.Serialize(raw, RawJson));
     }
+
+    private static readonly JsonSerializerOptions RawJson = new()
+    {
+        WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 }

@@ -8,6 +8,7 @@ using Motey.Abstractions;
 namespace Motey.EndToEnd.Tests;
 
 /// <summary>The agent as a user runs it: its own process, its config.ini, its port, kill -9 included.</summary>
+[Trait(Categories.Name, Categories.EndToEnd)]
 public sealed class AgentTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("motey-e2e-").FullName;
@@ -88,6 +89,7 @@ public sealed class AgentTests : IDisposable
     }
 
     [Fact]
+    [Trait(Categories.Name, Categories.Docker)]
     public async Task After_kill_9_the_restarted_agent_adopts_its_docker_container()
     {
         var agent = AgentProcess.Start(_folder);

@@ -8,6 +8,7 @@ using Motey.Abstractions;
 namespace Motey.EndToEnd.Tests;
 
 /// <summary>Three agents as real processes forming one cluster, through the embedded broker or mosquitto.</summary>
+[Trait(Categories.Name, Categories.EndToEnd)]
 public sealed class ClusterTests : IAsyncLifetime
 {
     private readonly TestScope _scope = new("motey-cluster-");
@@ -78,6 +79,7 @@ public sealed class ClusterTests : IAsyncLifetime
     [Theory]
     [InlineData("embedded")]
     [InlineData("mosquitto")]
+    [Trait(Categories.Name, Categories.Broker)]  // for its mosquitto case: a trait marks the whole theory
     public async Task Membership_converges_and_follows_clean_stops_and_kills(string broker)
     {
         var (a, b, c, _) = await StartClusterAsync(broker);
@@ -96,6 +98,7 @@ public sealed class ClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait(Categories.Name, Categories.Broker)]
     public async Task Every_node_rejoins_after_mosquitto_restarts()
     {
         var (a, b, c, mosquitto) = await StartClusterAsync("mosquitto");
@@ -143,6 +146,7 @@ public sealed class ClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait(Categories.Name, Categories.Broker)]
     public async Task An_image_only_node_c_can_run_is_placed_on_c_and_terminated_there_through_node_a()
     {
         var (a, _, c, _) = await StartClusterAsync("mosquitto");

@@ -37,6 +37,7 @@ public sealed class TemplateTests : IDisposable
     private string PluginName => "Motey.Val." + char.ToUpperInvariant(_engine[0]) + _engine[1..];
 
     [Fact]
+    [Trait(Categories.Name, Categories.EndToEnd)]
     public async Task A_generated_plugin_builds_offline_passes_its_tests_and_runs_a_blueprint_in_a_real_agent()
     {
         // The repository's release: Motey.Abstractions packed into a folder feed (built already, with this test run).
@@ -91,6 +92,7 @@ public sealed class TemplateTests : IDisposable
     }
 
     [Fact]
+    [Trait(Categories.Name, Categories.EndToEnd)]
     public async Task Generated_inside_the_repository_a_plugin_builds_against_the_abstractions_project_without_warnings()
     {
         // Under this repository's Directory.Build.props and Directory.Packages.props (central versions, warnings as

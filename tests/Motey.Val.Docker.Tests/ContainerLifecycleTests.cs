@@ -4,6 +4,7 @@ using Motey.Abstractions;
 namespace Motey.Val.Docker.Tests;
 
 /// <summary>Create, start, stats, stop, remove: one container through the VAL, checked with the engine's own eyes.</summary>
+[Trait(Categories.Name, Categories.Docker)]
 public sealed class ContainerLifecycleTests : EngineTest
 {
     [Fact]

@@ -5,6 +5,7 @@ using Motey.Abstractions;
 namespace Motey.Val.Docker.Tests;
 
 /// <summary>Images on the real engine. No registry is reachable here, which makes a failed pull easy to get.</summary>
+[Trait(Categories.Name, Categories.Docker)]
 public sealed class ImageTests : EngineTest
 {
     private const string Missing = "motey-test/definitely-missing:1";

@@ -7,6 +7,7 @@ namespace Motey.Val.Docker.Tests;
 /// How the agent finds its instances again after a restart. Other tests run beside these, so the listing is checked
 /// for this test's containers only (by their ids and labels), never for an exact count.
 /// </summary>
+[Trait(Categories.Name, Categories.Docker)]
 public sealed class RunningInstancesTests : EngineTest
 {
     [Fact]

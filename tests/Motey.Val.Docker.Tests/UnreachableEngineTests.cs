@@ -77,6 +77,7 @@ public sealed class UnreachableEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait(Categories.Name, Categories.Docker)]
     public async Task The_engine_that_runs_here_is_available()
     {
         using var client = await TestEngine.ConnectAsync();

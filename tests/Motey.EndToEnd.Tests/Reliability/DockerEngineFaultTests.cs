@@ -12,6 +12,8 @@ namespace Motey.EndToEnd.Tests.Reliability;
 /// created. The service ends ERROR naming the engine, the agent stays healthy, a new service runs once the engine is
 /// back, and deleting the failed service leaves nothing behind at the engine.
 /// </summary>
+[Trait(Categories.Name, Categories.EndToEnd)]
+[Trait(Categories.Name, Categories.Docker)]
 public sealed class DockerEngineFaultTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Blueprint = "service_name: {0}\nimages:\n- name: motey/busybox:local\n  engine: docker\n  parameters: {{command: [sleep, \"300\"], network_mode: none}}\n";

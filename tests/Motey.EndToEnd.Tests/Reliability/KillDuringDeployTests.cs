@@ -9,6 +9,9 @@ namespace Motey.EndToEnd.Tests.Reliability;
 /// there exactly once and reaches RUNNING with exactly one instance per image, counted where instances really run
 /// (OS processes by their environment, containers by their labels at the engine).
 /// </summary>
+// Docker for every test, the process ones too: the cleanup removes the containers of every service it posted.
+[Trait(Categories.Name, Categories.EndToEnd)]
+[Trait(Categories.Name, Categories.Docker)]
 public sealed class KillDuringDeployTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     private const string TagVariable = "MOTEY_RELIABILITY_TAG";

@@ -13,6 +13,9 @@ namespace Motey.EndToEnd.Tests.Reliability;
 /// the image (held at its engine), and once the image is INSTANTIATING there. Whatever the moment, the image ends RUNNING
 /// on a peer still alive when there is one, else ERROR, within a bound: never INSTANTIATING forever.
 /// </summary>
+// Docker for every moment, not only the deploy one: the cleanup removes the containers of every service it posted.
+[Trait(Categories.Name, Categories.EndToEnd)]
+[Trait(Categories.Name, Categories.Docker)]
 public sealed class PeerFaultTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     private const string AfterPost = "right after the POST";

@@ -12,6 +12,7 @@ namespace Motey.Host.Tests.Docker;
 /// reaches the engine through a socket proxy per test, so a test can take "the engine" away without
 /// disturbing the others.
 /// </summary>
+[Trait(Categories.Name, Categories.Docker)]
 public sealed class DockerServiceTests : IAsyncLifetime
 {
     private const string Image = "motey/busybox:local";

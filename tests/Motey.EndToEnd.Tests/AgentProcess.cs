@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
 
@@ -128,17 +129,10 @@ internal sealed class AgentProcess : IAsyncDisposable
     }
 
     /// <summary>Polls GET /v1/service/{id} until the service is in <paramref name="state"/>; fails with what it saw and the agent's output.</summary>
-    public async Task<Motey.Abstractions.Service> WaitForServiceAsync(string id, Motey.Abstractions.ServiceState state)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            var service = (await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<Motey.Abstractions.Service>(Client, $"/v1/service/{id}"))!;
-            if (service.State == state) return service;
-            if (DateTime.UtcNow > deadline) Assert.Fail($"service {id} is {service.State} ({service.StateMessage}), not {state}\n{Output}");
-            await Task.Delay(100);
-        }
-    }
+    public Task<Motey.Abstractions.Service> WaitForServiceAsync(string id, Motey.Abstractions.ServiceState state) =>
+        Wait.ForAsync(async () => (await Client.GetFromJsonAsync<Motey.Abstractions.Service>($"/v1/service/{id}"))!, service => service.State == state,
+            $"service {id} is {state}", service => $"it is {service.State} ({service.StateMessage})\n{Output}",
+            TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100));
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {

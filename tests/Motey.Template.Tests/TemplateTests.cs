@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
@@ -173,18 +172,9 @@ public sealed class TemplateTests : IDisposable
 
     private static StringContent Yaml(string yaml) => new(yaml, Encoding.UTF8, "application/x-yaml");
 
-    private static async Task WaitForStateAsync(Agent agent, string id, ServiceState state)
-    {
-        var deadline = Stopwatch.StartNew();
-        var last = "";
-        while (deadline.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            last = await agent.Client.GetStringAsync($"/v1/service/{id}");
-            if (JsonSerializer.Deserialize<Service>(last)!.State == state) return;
-            await Task.Delay(100);
-        }
-        Assert.Fail($"service {id} did not reach {state} within 30 s; last seen: {last}\n{agent.Output}");
-    }
+    private static Task WaitForStateAsync(Agent agent, string id, ServiceState state) =>
+        Wait.ForAsync(() => agent.Client.GetStringAsync($"/v1/service/{id}"), last => JsonSerializer.Deserialize<Service>(last)!.State == state,
+            $"service {id} is {state}", last => $"last seen: {last}\n{agent.Output}", TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100));
 
     private static void CopyFolder(string from, string to)
     {

@@ -73,5 +73,5 @@ public abstract class EngineTest : IAsyncLifetime
     protected Task<ContainerInspectResponse> InspectAsync(string id) => Docker.Containers.InspectContainerAsync(id);
 
     protected Task WaitForStateAsync(string id, ImageState state, string what) =>
-        Eventually(async () => await Val.GetInstanceStateAsync(id, default) == state, what);
+        Wait.UntilAsync(async () => await Val.GetInstanceStateAsync(id, default) == state, what, TimeSpan.FromSeconds(15));
 }

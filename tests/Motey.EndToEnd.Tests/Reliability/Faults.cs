@@ -10,6 +10,9 @@ namespace Motey.EndToEnd.Tests.Reliability;
 /// <summary>What the fault tests share: posting, waiting with deadlines, and counting instances where they really run.</summary>
 internal static class Faults
 {
+    /// <summary>The pause between two looks at an agent: another process, on two cores.</summary>
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
+
     public static StringContent Yaml(string text)
     {
         var content = new StringContent(text, Encoding.UTF8);
@@ -25,19 +28,11 @@ internal static class Faults
     }
 
     /// <summary>Polls the service until <paramref name="condition"/> holds; the failure shows the last state and the agent's last output.</summary>
-    public static async Task<Service> WaitForServiceAsync(AgentProcess agent, string id, Func<Service, bool> condition, string what, int seconds = 30)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (true)
-        {
-            var service = (await agent.Client.GetFromJsonAsync<Service>($"/v1/service/{id}"))!;
-            if (condition(service)) return service;
-            if (DateTime.UtcNow > deadline)
-                Assert.Fail($"within {seconds} s, {what} did not happen; service {service.ServiceName} is {service.State}: "
-                    + $"{JsonSerializer.Serialize(service.Images.Select(i => new { i.Id, i.Node, i.State, i.Restarts, i.StateMessage }))}\n{Tail(agent)}");
-            await Task.Delay(100);
-        }
-    }
+    public static Task<Service> WaitForServiceAsync(AgentProcess agent, string id, Func<Service, bool> condition, string what, int seconds = 30) =>
+        Wait.ForAsync(async () => (await agent.Client.GetFromJsonAsync<Service>($"/v1/service/{id}"))!, condition, what,
+            service => $"service {service.ServiceName} is {service.State}: "
+                + $"{JsonSerializer.Serialize(service.Images.Select(i => new { i.Id, i.Node, i.State, i.Restarts, i.StateMessage }))}\n{Tail(agent)}",
+            TimeSpan.FromSeconds(seconds), Poll);
 
     /// <summary>Fails unless <paramref name="condition"/> holds at every look over <paramref name="window"/>: "no duplicate appears later".</summary>
     public static async Task HoldsForAsync(Func<Task<string?>> problem, TimeSpan window)
@@ -51,15 +46,9 @@ internal static class Faults
         while (DateTime.UtcNow < end);
     }
 
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, int seconds = 30, AgentProcess? agent = null)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) Assert.Fail($"timed out after {seconds} s waiting until {what}\n{(agent is null ? "" : Tail(agent))}");
-            await Task.Delay(100);
-        }
-    }
+    /// <summary>Polls until <paramref name="condition"/> holds; the failure shows the last output of <paramref name="agent"/>, when named.</summary>
+    public static Task WaitUntilAsync(Func<Task<bool>> condition, string what, int seconds = 30, AgentProcess? agent = null) =>
+        Wait.UntilAsync(condition, what, TimeSpan.FromSeconds(seconds), Poll, agent is null ? null : () => Tail(agent));
 
     /// <summary>The last lines the agent printed, for failure messages.</summary>
     public static string Tail(AgentProcess agent, int lines = 40) =>

@@ -166,15 +166,14 @@ public sealed class AgentTests : IDisposable
     private List<int> SleepProcesses()
     {
         var pids = new List<int>();
-        foreach (var dir in Directory.GetDirectories("/proc"))
+        foreach (var pid in ProcFsProbe.Pids())
         {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
             try
             {
-                var cmdline = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0');
-                if (!ProcFs.IsAlive(pid)) continue;
-                if (cmdline.Length >= 2 && cmdline[0].EndsWith("sleep") && cmdline[1] == "300"
-                    && File.ReadAllText(Path.Combine(dir, "environ")).Contains(_folder))
+                var cmdline = ProcFsProbe.CommandLine(pid);
+                if (!ProcFsProbe.IsAlive(pid)) continue;
+                if (cmdline.Count >= 2 && cmdline[0].EndsWith("sleep") && cmdline[1] == "300"
+                    && ProcFsProbe.Environment(pid).Any(variable => variable.Contains(_folder)))
                     pids.Add(pid);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)

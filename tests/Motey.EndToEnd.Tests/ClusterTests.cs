@@ -178,7 +178,7 @@ public sealed class ClusterTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Accepted, (await a.Client.DeleteAsync($"/v1/service/{id}")).StatusCode);
         await a.WaitForServiceAsync(id, ServiceState.Terminated);
         deadline = DateTime.UtcNow.AddSeconds(20);
-        while (ProcFs.IsAlive(pid) && DateTime.UtcNow < deadline) await Task.Delay(100);
-        Assert.False(ProcFs.IsAlive(pid), "the process on node C is gone");
+        while (ProcFsProbe.IsAlive(pid) && DateTime.UtcNow < deadline) await Task.Delay(100);
+        Assert.False(ProcFsProbe.IsAlive(pid), "the process on node C is gone");
     }
 }

@@ -110,16 +110,12 @@ internal static class Faults
     public static List<OsProcess> ProcessesWithEnvironment(string name, Func<string, bool> value)
     {
         var found = new List<OsProcess>();
-        foreach (var dir in Directory.GetDirectories("/proc"))
+        foreach (var pid in ProcFsProbe.Pids())
         {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
             try
             {
-                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
-                var state = stat[stat.LastIndexOf(')') + 2];
-                if (state is 'Z' or 'X') continue;
-                var entries = File.ReadAllText(Path.Combine(dir, "environ")).Split('\0');
-                if (entries.Any(e => e.StartsWith(name + "=", StringComparison.Ordinal) && value(e[(name.Length + 1)..])))
+                if (ProcFsProbe.State(pid) is not { } state || state is 'Z' or 'X') continue;
+                if (ProcFsProbe.Environment(pid).Any(e => e.StartsWith(name + "=", StringComparison.Ordinal) && value(e[(name.Length + 1)..])))
                     found.Add(new OsProcess(pid, state));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -65,7 +65,7 @@ public sealed class TemplateTests : IDisposable
         var agentFolder = Directory.CreateDirectory(Path.Combine(_root, "agent")).FullName;
         var plugins = Path.Combine(agentFolder, "plugins");
         CopyFolder(published, Path.Combine(plugins, PluginName));
-        await using var agent = Agent.Start(Build.Repository, agentFolder, plugins,
+        await using var agent = Agent.Start(agentFolder, plugins,
             new Dictionary<string, string> { [_engine.ToUpperInvariant()] = "max_instances = 10" });
         await agent.WaitHealthyAsync(TimeSpan.FromSeconds(60));
 

@@ -125,15 +125,9 @@ internal static class Faults
         return found;
     }
 
-    /// <summary>SIGSTOP: the process stops where it is, every thread at once.</summary>
-    public static void Freeze(int pid) => Signal(pid, 19);
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Signal(int pid, int signal);
-
     /// <summary>SIGKILL to each process named: what a failed test leaves behind must not outlive the run.</summary>
     public static void KillAll(IEnumerable<OsProcess> processes)
     {
-        foreach (var process in processes) Signal(process.Pid, 9);
+        foreach (var process in processes) Signals.Kill(process.Pid);
     }
 }

@@ -94,7 +94,7 @@ public sealed class KillDuringDeployTests(Xunit.Abstractions.ITestOutputHelper o
         {
             // Once only: later the pid may belong to another process.
             if (Interlocked.Exchange(ref fired, 1) != 0) return;
-            Faults.Freeze(pid);
+            Signals.Freeze(pid);
             frozen.TrySetResult();
         };
         watcher.EnableRaisingEvents = true;

@@ -122,21 +122,8 @@ public sealed class AgentTests : IDisposable
     }
 
     /// <summary>Ids of the containers (running or not) labelled with the service id, from the engine itself.</summary>
-    private static async Task<List<string>> DockerContainersAsync(string serviceId)
-    {
-        using var http = new HttpClient(new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, ct) =>
-            {
-                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
-                await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint("/var/run/docker.sock"), ct);
-                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
-            },
-        });
-        var filters = Uri.EscapeDataString($$"""{"label": ["{{InstanceLabels.ServiceId}}={{serviceId}}"]}""");
-        var list = await http.GetFromJsonAsync<List<JsonElement>>($"http://docker/containers/json?all=true&filters={filters}");
-        return list!.Select(c => c.GetProperty("Id").GetString()!).ToList();
-    }
+    private static async Task<List<string>> DockerContainersAsync(string serviceId) =>
+        (await LocalDocker.ContainersAsync($"{InstanceLabels.ServiceId}={serviceId}")).Select(c => c.Id).ToList();
 
     [Fact]
     public async Task An_invalid_config_value_stops_the_start_naming_section_and_key()

@@ -24,7 +24,7 @@ public sealed class RunningInstancesTests : EngineTest
         foreach (var (id, labels) in new[] { (created, createdLabels), (running, runningLabels) })
         {
             var instance = listed.Single(i => i.Id == id);
-            Assert.Equal(TestEngine.Busybox, instance.ImageName);
+            Assert.Equal(LocalDocker.Busybox, instance.ImageName);
             foreach (var (key, value) in labels) Assert.Equal(value, instance.Labels[key]);
             Assert.Equal("true", instance.Labels["motey.managed"]);
         }
@@ -38,7 +38,7 @@ public sealed class RunningInstancesTests : EngineTest
         // A container someone else made on the same engine, carrying this test's label but not motey.managed.
         var foreign = await Docker.Containers.CreateContainerAsync(new CreateContainerParameters
         {
-            Image = TestEngine.Busybox,
+            Image = LocalDocker.Busybox,
             Cmd = ["sleep", "300"],
             Labels = new Dictionary<string, string> { [RunLabel] = Run, [InstanceLabels.ServiceId] = "not-ours" },
             HostConfig = new HostConfig { NetworkMode = "none", Init = true },

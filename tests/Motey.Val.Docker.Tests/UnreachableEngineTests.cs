@@ -40,14 +40,14 @@ public sealed class UnreachableEngineTests : IAsyncLifetime
         await _val.ActivateAsync(Context(new Dictionary<string, string?> { ["url"] = _url }), default);
         var unreachable = $"docker engine at {_url} is not reachable: ";
 
-        var create = await Assert.ThrowsAsync<ValException>(() => _val.CreateInstanceAsync(Spec(TestEngine.Busybox), default));
+        var create = await Assert.ThrowsAsync<ValException>(() => _val.CreateInstanceAsync(Spec(LocalDocker.Busybox), default));
         Assert.StartsWith(unreachable, create.Message);
 
         Func<Task>[] calls =
         [
-            () => _val.HasImageAsync(TestEngine.Busybox, default),
-            () => _val.LoadImageAsync(TestEngine.Busybox, default),
-            () => _val.DeleteImageAsync(TestEngine.Busybox, default),
+            () => _val.HasImageAsync(LocalDocker.Busybox, default),
+            () => _val.LoadImageAsync(LocalDocker.Busybox, default),
+            () => _val.DeleteImageAsync(LocalDocker.Busybox, default),
             () => _val.StartInstanceAsync("abc", default),
             () => _val.StopInstanceAsync("abc", default),
             () => _val.RemoveInstanceAsync("abc", default),

@@ -28,7 +28,7 @@ public sealed class DockerEngineFaultTests(Xunit.Abstractions.ITestOutputHelper 
 
     public async Task InitializeAsync()
     {
-        await Faults.RequireDockerAsync();
+        await LocalDocker.RequireAsync();
         _proxy = new EngineProxy(Path.Combine(_folder, "docker.sock"));
         _proxy.Start();
         _agent = AgentProcess.Start(_folder, settings: new Dictionary<string, string>
@@ -85,7 +85,7 @@ public sealed class DockerEngineFaultTests(Xunit.Abstractions.ITestOutputHelper 
         Assert.Equal(HttpStatusCode.Accepted, (await Agent.Client.DeleteAsync($"/v1/service/{cut.Id}")).StatusCode);
         await Faults.WaitForServiceAsync(Agent, cut.Id, s => s.State == ServiceState.Terminated, "the failed service TERMINATED");
         var deadline = DateTime.UtcNow.AddSeconds(10);
-        List<Faults.Container> left;
+        List<LocalDocker.Container> left;
         while ((left = await Faults.DockerContainersAsync(cut.Id)).Count > 0 && DateTime.UtcNow < deadline) await Task.Delay(100);
         Assert.True(left.Count == 0, "containers of the deleted service are left at the engine: "
             + string.Join(", ", left.Select(c => $"{c.Id[..12]} ({c.State}, labels {string.Join(" ", c.Labels.Where(l => l.Key.StartsWith("motey.", StringComparison.Ordinal)).Select(l => $"{l.Key}={l.Value}"))})")));

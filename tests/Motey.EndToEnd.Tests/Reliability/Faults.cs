@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Motey.Abstractions;
@@ -54,52 +53,17 @@ internal static class Faults
     public static string Tail(AgentProcess agent, int lines = 40) =>
         $"last output of the agent on {agent.Address}:\n" + string.Join("\n", agent.Output.Split('\n').TakeLast(lines));
 
-    public sealed record Container(string Id, string State, IReadOnlyDictionary<string, string> Labels);
-
     /// <summary>Containers (any state) labelled with the service id, asked of the engine itself, not through any proxy.</summary>
-    public static async Task<List<Container>> DockerContainersAsync(string serviceId)
-    {
-        using var http = DockerHttp();
-        var filters = Uri.EscapeDataString($$"""{"label": ["{{InstanceLabels.ServiceId}}={{serviceId}}"]}""");
-        var list = (await http.GetFromJsonAsync<List<JsonElement>>($"http://docker/containers/json?all=true&filters={filters}"))!;
-        return list.Select(c => new Container(
-            c.GetProperty("Id").GetString()!,
-            c.GetProperty("State").GetString()!,
-            c.GetProperty("Labels").Deserialize<Dictionary<string, string>>()!)).ToList();
-    }
+    public static Task<List<LocalDocker.Container>> DockerContainersAsync(string serviceId) =>
+        LocalDocker.ContainersAsync($"{InstanceLabels.ServiceId}={serviceId}");
 
     public static async Task RemoveContainersAsync(IEnumerable<string> serviceIds)
     {
-        using var http = DockerHttp();
         foreach (var serviceId in serviceIds)
         {
-            foreach (var container in await DockerContainersAsync(serviceId))
-                await http.DeleteAsync($"http://docker/containers/{container.Id}?force=true");
+            foreach (var container in await DockerContainersAsync(serviceId)) await LocalDocker.RemoveAsync(container.Id);
         }
     }
-
-    public static async Task RequireDockerAsync()
-    {
-        using var http = DockerHttp();
-        try
-        {
-            await http.GetStringAsync("http://docker/_ping");
-        }
-        catch (HttpRequestException e)
-        {
-            throw new InvalidOperationException("the Docker engine does not answer on /var/run/docker.sock: run scripts/test-services.sh (test.sh does)", e);
-        }
-    }
-
-    private static HttpClient DockerHttp() => new(new SocketsHttpHandler
-    {
-        ConnectCallback = async (_, ct) =>
-        {
-            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint("/var/run/docker.sock"), ct);
-            return new NetworkStream(socket, ownsSocket: true);
-        },
-    }) { Timeout = TimeSpan.FromSeconds(30) };
 
     public sealed record OsProcess(int Pid, char State);
 

@@ -144,7 +144,7 @@ public sealed class KillDuringDeployTests(Xunit.Abstractions.ITestOutputHelper o
     [MemberData(nameof(Moments))]
     public async Task Kill_9_in_the_middle_of_a_docker_deploy_then_restart_runs_the_container_exactly_once(string moment, bool engineStartedIt)
     {
-        await Faults.RequireDockerAsync();
+        await LocalDocker.RequireAsync();
         await using var proxy = new EngineProxy(Path.Combine(_scope.Root, "docker.sock"));
         proxy.Start();
         var agent = AgentProcess.Start(_scope.Root, settings: new Dictionary<string, string>

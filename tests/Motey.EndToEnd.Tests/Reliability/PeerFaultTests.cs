@@ -48,7 +48,7 @@ public sealed class PeerFaultTests(Xunit.Abstractions.ITestOutputHelper output) 
     /// </summary>
     private async Task<Cluster> StartClusterAsync(int peers, string moment)
     {
-        if (moment == Deploying) await Faults.RequireDockerAsync();
+        if (moment == Deploying) await LocalDocker.RequireAsync();
         // Placement picks the first capable peer in address order (ordinal): sort so that peer 0 is the one picked.
         var addresses = Enumerable.Range(0, peers + 1).Select(_ => AgentProcess.NextAddress()).ToList();
         var a = Start("a", addresses[0], new Dictionary<string, string> { ["ZEROMQ:deploy_timeout"] = "60" });

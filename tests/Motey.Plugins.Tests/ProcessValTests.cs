@@ -7,7 +7,7 @@ namespace Motey.Plugins.Tests;
 /// <summary>The process VAL with real processes. Every instance a test creates is removed (so stopped) afterwards.</summary>
 public sealed class ProcessValTests : IAsyncLifetime
 {
-    private readonly TempDirectory _data = new();
+    private readonly TempDirectory _data = new("motey-plugins-tests-");
     private readonly ProcessVal _val = new();
     private readonly List<string> _created = [];
 

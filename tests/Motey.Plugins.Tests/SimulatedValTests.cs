@@ -6,7 +6,7 @@ namespace Motey.Plugins.Tests;
 
 public sealed class SimulatedValTests : IDisposable
 {
-    private readonly TempDirectory _data = new();
+    private readonly TempDirectory _data = new("motey-plugins-tests-");
 
     public void Dispose() => _data.Dispose();
 

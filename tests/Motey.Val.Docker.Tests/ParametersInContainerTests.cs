@@ -7,7 +7,7 @@ namespace Motey.Val.Docker.Tests;
 [Trait(Categories.Name, Categories.Docker)]
 public sealed class ParametersInContainerTests : EngineTest
 {
-    private readonly TempDirectory _data = new();
+    private readonly TempDirectory _data = new("motey-docker-tests-");
 
     public override async Task DisposeAsync()
     {

@@ -6,14 +6,6 @@ using Motey.Abstractions;
 
 namespace Motey.Val.Docker.Tests;
 
-/// <summary>A fresh folder per test, deleted afterwards.</summary>
-public sealed class TempDirectory : IDisposable
-{
-    public string Path { get; } = Directory.CreateTempSubdirectory("motey-docker-tests-").FullName;
-
-    public void Dispose() => Directory.Delete(Path, recursive: true);
-}
-
 internal static class TestSupport
 {
     public static readonly IReadOnlyDictionary<string, string> NoLabels = new Dictionary<string, string>();

@@ -6,7 +6,7 @@ namespace Motey.Val.Docker.Tests;
 /// <summary>An engine that is not there: the agent may start before it, and must learn why it cannot be used.</summary>
 public sealed class UnreachableEngineTests : IAsyncLifetime
 {
-    private readonly TempDirectory _folder = new();
+    private readonly TempDirectory _folder = new("motey-docker-tests-");
     private readonly DockerVal _val = new();
     private string _url = "";
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Motey.Abstractions;
@@ -54,7 +53,7 @@ public sealed class AgentTests : IDisposable
     {
         var agent = AgentProcess.Start(_folder);
         await agent.WaitHealthyAsync();
-        var response = await agent.Client.PostAsync("/v1/service", Yaml("""
+        var response = await agent.Client.PostAsync("/v1/service", YamlBody.Of("""
             service_name: survivor
             images:
             - name: sleep
@@ -94,7 +93,7 @@ public sealed class AgentTests : IDisposable
     {
         var agent = AgentProcess.Start(_folder);
         await agent.WaitHealthyAsync();
-        var response = await agent.Client.PostAsync("/v1/service", Yaml("""
+        var response = await agent.Client.PostAsync("/v1/service", YamlBody.Of("""
             service_name: boxed
             images:
             - name: motey/busybox:local
@@ -140,13 +139,6 @@ public sealed class AgentTests : IDisposable
         await using var agent = AgentProcess.StartRaw(_folder, "127.0.0.1", 0, "frobnicate");
         Assert.Equal(2, await agent.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains("usage: motey", agent.Output);
-    }
-
-    private static StringContent Yaml(string text)
-    {
-        var content = new StringContent(text, Encoding.UTF8);
-        content.Headers.ContentType = new("application/x-yaml");
-        return content;
     }
 
     /// <summary>Live `sleep 300` processes started by this test's agent (their environment names the agent's folder).</summary>

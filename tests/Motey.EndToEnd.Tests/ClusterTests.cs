@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using Motey.Abstractions;
 
@@ -161,9 +160,8 @@ public sealed class ClusterTests : IAsyncLifetime
             await Task.Delay(100);
         }
 
-        var content = new StringContent("service_name: remote\nimages:\n- name: sleep\n  engine: process\n  parameters: {args: [300]}\n  capabilities: [lab]\n", Encoding.UTF8);
-        content.Headers.ContentType = new("application/x-yaml");
-        var response = await a.Client.PostAsync("/v1/service", content);
+        var response = await a.Client.PostAsync("/v1/service",
+            YamlBody.Of("service_name: remote\nimages:\n- name: sleep\n  engine: process\n  parameters: {args: [300]}\n  capabilities: [lab]\n"));
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var id = (await response.Content.ReadFromJsonAsync<Service>())!.Id;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using System.Xml.Linq;
 using Motey.Abstractions;
@@ -74,12 +73,12 @@ public sealed class TemplateTests : IDisposable
             $"GET /v1/capabilities: {JsonSerializer.Serialize(capabilities)}\n{agent.Output}");
 
         // The plugin checks the parameters: an unknown one is refused before anything is stored.
-        var refused = await agent.Client.PostAsync("/v1/service", Yaml(Blueprint("{comand: [serve]}")));
+        var refused = await agent.Client.PostAsync("/v1/service", YamlBody.Of(Blueprint("{comand: [serve]}")));
         var problem = await refused.Content.ReadAsStringAsync();
         Assert.True(refused.StatusCode == HttpStatusCode.BadRequest && problem.Contains("parameters.comand: unknown parameter"),
             $"POST with an unknown parameter: {(int)refused.StatusCode} {problem}");
 
-        var created = await agent.Client.PostAsync("/v1/service", Yaml(Blueprint("{command: [serve, --port, 8080]}")));
+        var created = await agent.Client.PostAsync("/v1/service", YamlBody.Of(Blueprint("{command: [serve, --port, 8080]}")));
         var body = await created.Content.ReadAsStringAsync();
         Assert.True(created.StatusCode == HttpStatusCode.Created, $"POST /v1/service: {(int)created.StatusCode} {body}\n{agent.Output}");
         var id = JsonSerializer.Deserialize<Service>(body)!.Id;
@@ -169,8 +168,6 @@ public sealed class TemplateTests : IDisposable
           engine: {_engine}
           parameters: {parameters}
         """;
-
-    private static StringContent Yaml(string yaml) => new(yaml, Encoding.UTF8, "application/x-yaml");
 
     private static Task WaitForStateAsync(Agent agent, string id, ServiceState state) =>
         Wait.ForAsync(() => agent.Client.GetStringAsync($"/v1/service/{id}"), last => JsonSerializer.Deserialize<Service>(last)!.State == state,

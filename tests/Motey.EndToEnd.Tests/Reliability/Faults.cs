@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using Motey.Abstractions;
 
@@ -12,16 +11,9 @@ internal static class Faults
     /// <summary>The pause between two looks at an agent: another process, on two cores.</summary>
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
 
-    public static StringContent Yaml(string text)
-    {
-        var content = new StringContent(text, Encoding.UTF8);
-        content.Headers.ContentType = new("application/x-yaml");
-        return content;
-    }
-
     public static async Task<Service> PostAsync(AgentProcess agent, string yaml)
     {
-        using var response = await agent.Client.PostAsync("/v1/service", Yaml(yaml));
+        using var response = await agent.Client.PostAsync("/v1/service", YamlBody.Of(yaml));
         Assert.True(response.StatusCode == HttpStatusCode.Created, $"POST answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
         return (await response.Content.ReadFromJsonAsync<Service>())!;
     }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using System.Net.Http.Json;
 using System.Text;
 
 namespace Motey.EndToEnd.Tests;
@@ -31,25 +30,6 @@ internal sealed class AgentProcess : IAsyncDisposable
     public int Pid => _process.Id;
     public string Output { get { lock (_output) return _output.ToString(); } }
 
-    /// <summary>The agent's build output: host/bin/&lt;Configuration&gt;/net10.0, found from the repository root.</summary>
-    public static string AgentDirectory
-    {
-        get
-        {
-#if DEBUG
-            const string configuration = "Debug";
-#else
-            const string configuration = "Release";
-#endif
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "Motey.Host.sln")))
-                    return Path.Combine(dir.FullName, "host", "bin", configuration, "net10.0");
-            }
-            throw new DirectoryNotFoundException("Motey.Host.sln not found above the test folder");
-        }
-    }
-
     private static int s_agents;
 
     /// <summary>A loopback address no other agent of this test run uses: each agent binds REST, broker and ZeroMQ there.</summary>
@@ -73,7 +53,7 @@ internal sealed class AgentProcess : IAsyncDisposable
     /// <summary>Writes config.ini into <paramref name="folder"/> for an agent on <paramref name="address"/>; returns its path and REST port.</summary>
     public static (string Path, int Port) WriteConfig(string folder, string address, IReadOnlyDictionary<string, string>? settings = null)
     {
-        var port = FreePort(address);
+        var port = Ports.Free(address);
         var values = new Dictionary<string, string>
         {
             ["WEBSERVER:ip"] = address,
@@ -103,42 +83,20 @@ internal sealed class AgentProcess : IAsyncDisposable
             RedirectStandardError = true,
             WorkingDirectory = "/",  // the agent must not depend on the working directory
         };
-        info.ArgumentList.Add(Path.Combine(AgentDirectory, "motey.dll"));
+        info.ArgumentList.Add(Path.Combine(Build.AgentDirectory, "motey.dll"));
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment.Remove("MOTEY_CONFIG");
         return new AgentProcess(Process.Start(info)!, folder, address, port);
     }
 
-    public async Task WaitHealthyAsync()
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            if (_process.HasExited) Assert.Fail($"the agent exited with {_process.ExitCode}:\n{Output}");
-            try
-            {
-                if ((await Client.GetAsync("/v1/heartbeat")).StatusCode == HttpStatusCode.NoContent) return;
-            }
-            catch (HttpRequestException)
-            {
-            }
-            if (DateTime.UtcNow > deadline) Assert.Fail($"the agent did not become healthy:\n{Output}");
-            await Task.Delay(100);
-        }
-    }
+    /// <summary>Waits until GET /v1/heartbeat answers 204; fails with the agent's output when it exits first or after 60 s.</summary>
+    public Task WaitHealthyAsync() => Heartbeat.WaitAsync(Client, _process, () => Output, TimeSpan.FromSeconds(60));
 
     /// <summary>Polls GET /v1/service/{id} until the service is in <paramref name="state"/>; fails with what it saw and the agent's output.</summary>
-    public async Task<Motey.Host.Core.Model.Service> WaitForServiceAsync(string id, Motey.Host.Core.Model.ServiceState state)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            var service = (await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<Motey.Host.Core.Model.Service>(Client, $"/v1/service/{id}"))!;
-            if (service.State == state) return service;
-            if (DateTime.UtcNow > deadline) Assert.Fail($"service {id} is {service.State} ({service.StateMessage}), not {state}\n{Output}");
-            await Task.Delay(100);
-        }
-    }
+    public Task<Motey.Host.Core.Model.Service> WaitForServiceAsync(string id, Motey.Host.Core.Model.ServiceState state) =>
+        Wait.ForAsync(async () => (await Client.GetFromJsonAsync<Motey.Host.Core.Model.Service>($"/v1/service/{id}"))!, service => service.State == state,
+            $"service {id} is {state}", service => $"it is {service.State} ({service.StateMessage})\n{Output}",
+            TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100));
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
@@ -149,7 +107,7 @@ internal sealed class AgentProcess : IAsyncDisposable
 
     public void Kill() => _process.Kill();  // SIGKILL: no goodbye, no cleanup
 
-    public void Terminate() => Signal(_process.Id, 15);
+    public void Terminate() => Signals.Terminate(_process.Id);
 
     public async ValueTask DisposeAsync()
     {
@@ -161,15 +119,5 @@ internal sealed class AgentProcess : IAsyncDisposable
             catch (OperationCanceledException) { _process.Kill(); }
         }
         _process.Dispose();
-    }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Signal(int pid, int signal);
-
-    public static int FreePort(string address)
-    {
-        using var listener = new TcpListener(IPAddress.Parse(address), 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

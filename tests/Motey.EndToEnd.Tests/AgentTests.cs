@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Motey.Abstractions;
@@ -9,6 +8,7 @@ using Motey.Host.Core.Model;
 namespace Motey.EndToEnd.Tests;
 
 /// <summary>The agent as a user runs it: its own process, its config.ini, its port, kill -9 included.</summary>
+[Trait(Categories.Name, Categories.EndToEnd)]
 public sealed class AgentTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("motey-e2e-").FullName;
@@ -54,7 +54,7 @@ public sealed class AgentTests : IDisposable
     {
         var agent = AgentProcess.Start(_folder);
         await agent.WaitHealthyAsync();
-        var response = await agent.Client.PostAsync("/v1/service", Yaml("""
+        var response = await agent.Client.PostAsync("/v1/service", YamlBody.Of("""
             service_name: survivor
             images:
             - name: sleep
@@ -89,11 +89,12 @@ public sealed class AgentTests : IDisposable
     }
 
     [Fact]
+    [Trait(Categories.Name, Categories.Docker)]
     public async Task After_kill_9_the_restarted_agent_adopts_its_docker_container()
     {
         var agent = AgentProcess.Start(_folder);
         await agent.WaitHealthyAsync();
-        var response = await agent.Client.PostAsync("/v1/service", Yaml("""
+        var response = await agent.Client.PostAsync("/v1/service", YamlBody.Of("""
             service_name: boxed
             images:
             - name: motey/busybox:local
@@ -121,21 +122,8 @@ public sealed class AgentTests : IDisposable
     }
 
     /// <summary>Ids of the containers (running or not) labelled with the service id, from the engine itself.</summary>
-    private static async Task<List<string>> DockerContainersAsync(string serviceId)
-    {
-        using var http = new HttpClient(new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, ct) =>
-            {
-                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
-                await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint("/var/run/docker.sock"), ct);
-                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
-            },
-        });
-        var filters = Uri.EscapeDataString($$"""{"label": ["{{InstanceLabels.ServiceId}}={{serviceId}}"]}""");
-        var list = await http.GetFromJsonAsync<List<JsonElement>>($"http://docker/containers/json?all=true&filters={filters}");
-        return list!.Select(c => c.GetProperty("Id").GetString()!).ToList();
-    }
+    private static async Task<List<string>> DockerContainersAsync(string serviceId) =>
+        (await LocalDocker.ContainersAsync($"{InstanceLabels.ServiceId}={serviceId}")).Select(c => c.Id).ToList();
 
     [Fact]
     public async Task An_invalid_config_value_stops_the_start_naming_section_and_key()
@@ -154,26 +142,18 @@ public sealed class AgentTests : IDisposable
         Assert.Contains("usage: motey", agent.Output);
     }
 
-    private static StringContent Yaml(string text)
-    {
-        var content = new StringContent(text, Encoding.UTF8);
-        content.Headers.ContentType = new("application/x-yaml");
-        return content;
-    }
-
     /// <summary>Live `sleep 300` processes started by this test's agent (their environment names the agent's folder).</summary>
     private List<int> SleepProcesses()
     {
         var pids = new List<int>();
-        foreach (var dir in Directory.GetDirectories("/proc"))
+        foreach (var pid in ProcFsProbe.Pids())
         {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
             try
             {
-                var cmdline = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0');
-                if (!ProcFs.IsAlive(pid)) continue;
-                if (cmdline.Length >= 2 && cmdline[0].EndsWith("sleep") && cmdline[1] == "300"
-                    && File.ReadAllText(Path.Combine(dir, "environ")).Contains(_folder))
+                var cmdline = ProcFsProbe.CommandLine(pid);
+                if (!ProcFsProbe.IsAlive(pid)) continue;
+                if (cmdline.Count >= 2 && cmdline[0].EndsWith("sleep") && cmdline[1] == "300"
+                    && ProcFsProbe.Environment(pid).Any(variable => variable.Contains(_folder)))
                     pids.Add(pid);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using Motey.Abstractions;
 using Motey.Host.Core.Model;
@@ -9,6 +8,7 @@ using Motey.Host.Core.Model;
 namespace Motey.EndToEnd.Tests;
 
 /// <summary>Three agents as real processes forming one cluster, through the embedded broker or mosquitto.</summary>
+[Trait(Categories.Name, Categories.EndToEnd)]
 public sealed class ClusterTests : IAsyncLifetime
 {
     private readonly TestScope _scope = new("motey-cluster-");
@@ -79,6 +79,7 @@ public sealed class ClusterTests : IAsyncLifetime
     [Theory]
     [InlineData("embedded")]
     [InlineData("mosquitto")]
+    [Trait(Categories.Name, Categories.Broker)]  // for its mosquitto case: a trait marks the whole theory
     public async Task Membership_converges_and_follows_clean_stops_and_kills(string broker)
     {
         var (a, b, c, _) = await StartClusterAsync(broker);
@@ -97,6 +98,7 @@ public sealed class ClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait(Categories.Name, Categories.Broker)]
     public async Task Every_node_rejoins_after_mosquitto_restarts()
     {
         var (a, b, c, mosquitto) = await StartClusterAsync("mosquitto");
@@ -144,6 +146,7 @@ public sealed class ClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait(Categories.Name, Categories.Broker)]
     public async Task An_image_only_node_c_can_run_is_placed_on_c_and_terminated_there_through_node_a()
     {
         var (a, _, c, _) = await StartClusterAsync("mosquitto");
@@ -158,9 +161,8 @@ public sealed class ClusterTests : IAsyncLifetime
             await Task.Delay(100);
         }
 
-        var content = new StringContent("service_name: remote\nimages:\n- name: sleep\n  engine: process\n  parameters: {args: [300]}\n  capabilities: [lab]\n", Encoding.UTF8);
-        content.Headers.ContentType = new("application/x-yaml");
-        var response = await a.Client.PostAsync("/v1/service", content);
+        var response = await a.Client.PostAsync("/v1/service",
+            YamlBody.Of("service_name: remote\nimages:\n- name: sleep\n  engine: process\n  parameters: {args: [300]}\n  capabilities: [lab]\n"));
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var id = (await response.Content.ReadFromJsonAsync<Service>())!.Id;
 
@@ -175,7 +177,7 @@ public sealed class ClusterTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Accepted, (await a.Client.DeleteAsync($"/v1/service/{id}")).StatusCode);
         await a.WaitForServiceAsync(id, ServiceState.Terminated);
         deadline = DateTime.UtcNow.AddSeconds(20);
-        while (ProcFs.IsAlive(pid) && DateTime.UtcNow < deadline) await Task.Delay(100);
-        Assert.False(ProcFs.IsAlive(pid), "the process on node C is gone");
+        while (ProcFsProbe.IsAlive(pid) && DateTime.UtcNow < deadline) await Task.Delay(100);
+        Assert.False(ProcFsProbe.IsAlive(pid), "the process on node C is gone");
     }
 }

@@ -4,6 +4,7 @@ using System.Net;
 namespace Motey.EndToEnd.Tests;
 
 /// <summary>motey start / status / restart / stop as an operator types them, with real processes.</summary>
+[Trait(Categories.Name, Categories.EndToEnd)]
 public sealed class DaemonTests : IAsyncLifetime
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("motey-daemon-").FullName;

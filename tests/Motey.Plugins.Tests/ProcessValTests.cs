@@ -7,7 +7,7 @@ namespace Motey.Plugins.Tests;
 /// <summary>The process VAL with real processes. Every instance a test creates is removed (so stopped) afterwards.</summary>
 public sealed class ProcessValTests : IAsyncLifetime
 {
-    private readonly TempDirectory _data = new();
+    private readonly TempDirectory _data = new("motey-plugins-tests-");
     private readonly ProcessVal _val = new();
     private readonly List<string> _created = [];
 
@@ -29,7 +29,7 @@ public sealed class ProcessValTests : IAsyncLifetime
         Assert.Equal("", await File.ReadAllTextAsync(LogOf(id)));
 
         await _val.StartInstanceAsync(id, default);
-        await Eventually(async () => await _val.GetInstanceStateAsync(id, default) == ImageState.Terminated, "the program ended");
+        await Wait.UntilAsync(async () => await _val.GetInstanceStateAsync(id, default) == ImageState.Terminated, "the program ended", Deadline);
         Assert.Equal("ran\n", await File.ReadAllTextAsync(LogOf(id)));
     }
 
@@ -87,7 +87,7 @@ public sealed class ProcessValTests : IAsyncLifetime
     {
         var id = await RunAsync("/bin/sh", """{"args": ["-c", "exit 3"]}""");
 
-        await Eventually(async () => await _val.GetInstanceStateAsync(id, default) == ImageState.Terminated, "the process exited");
+        await Wait.UntilAsync(async () => await _val.GetInstanceStateAsync(id, default) == ImageState.Terminated, "the process exited", Deadline);
         Assert.True(await _val.HasInstanceAsync(id, default));
         Assert.Equal(ImageState.Terminated, (await _val.GetStatsAsync(id, default))?.Status);
         Assert.Empty(await _val.GetRunningInstancesAsync(default));
@@ -97,7 +97,7 @@ public sealed class ProcessValTests : IAsyncLifetime
     public async Task Starting_an_ended_instance_is_refused()
     {
         var id = await RunAsync("/bin/true");
-        await Eventually(async () => await _val.GetInstanceStateAsync(id, default) == ImageState.Terminated, "the process exited");
+        await Wait.UntilAsync(async () => await _val.GetInstanceStateAsync(id, default) == ImageState.Terminated, "the process exited", Deadline);
 
         var error = await Assert.ThrowsAsync<ValException>(() => _val.StartInstanceAsync(id, default));
         Assert.Contains("create a new instance", error.Message);
@@ -127,7 +127,7 @@ public sealed class ProcessValTests : IAsyncLifetime
             {"args": ["-c", "echo \"$FOO\"; pwd; echo oops >&2"], "env": {"FOO": "hello"}, "working_directory": "{{workDir}}"}
             """);
 
-        await Eventually(async () => await _val.GetInstanceStateAsync(id, default) == ImageState.Terminated, "the script ended");
+        await Wait.UntilAsync(async () => await _val.GetInstanceStateAsync(id, default) == ImageState.Terminated, "the script ended", Deadline);
         Assert.Equal($"hello\n{workDir}\noops\n", await File.ReadAllTextAsync(LogOf(id)));
     }
 
@@ -157,12 +157,12 @@ public sealed class ProcessValTests : IAsyncLifetime
         // The shell forks sleep (a second command follows it), and both ignore SIGTERM.
         var id = await RunAsync("/bin/sh", """{"args": ["-c", "trap '' TERM; sleep 300; echo never"], "stop_timeout": 1}""");
         var pid = PidOf(id);
-        await Eventually(() => ProcFsProbe.LiveMembersOf(pid).Count == 2, "the shell has started sleep");
+        await Wait.UntilAsync(() => ProcFsProbe.LiveMembersOf(pid).Count == 2, "the shell has started sleep", Deadline);
 
         await _val.StopInstanceAsync(id, default);
 
         Assert.Equal(ImageState.Terminated, await _val.GetInstanceStateAsync(id, default));
-        await Eventually(() => ProcFsProbe.LiveMembersOf(pid).Count == 0, "no process of the instance is left");
+        await Wait.UntilAsync(() => ProcFsProbe.LiveMembersOf(pid).Count == 0, "no process of the instance is left", Deadline);
     }
 
     [Fact]

@@ -6,7 +6,7 @@ namespace Motey.Plugins.Tests;
 
 public sealed class SimulatedValTests : IDisposable
 {
-    private readonly TempDirectory _data = new();
+    private readonly TempDirectory _data = new("motey-plugins-tests-");
 
     public void Dispose() => _data.Dispose();
 
@@ -20,7 +20,7 @@ public sealed class SimulatedValTests : IDisposable
         await val.StartInstanceAsync(id, default);
         Assert.Equal(ImageState.Instantiating, await val.GetInstanceStateAsync(id, default));
 
-        await Eventually(async () => await val.GetInstanceStateAsync(id, default) == ImageState.Running, "the instance runs");
+        await Wait.UntilAsync(async () => await val.GetInstanceStateAsync(id, default) == ImageState.Running, "the instance runs", Deadline);
     }
 
     [Fact]
@@ -42,7 +42,7 @@ public sealed class SimulatedValTests : IDisposable
 
         await val.StartInstanceAsync(id, default);
 
-        await Eventually(async () => await val.GetInstanceStateAsync(id, default) == ImageState.Error, "the instance failed");
+        await Wait.UntilAsync(async () => await val.GetInstanceStateAsync(id, default) == ImageState.Error, "the instance failed", Deadline);
         Assert.DoesNotContain(await val.GetRunningInstancesAsync(default), i => i.Id == id);
     }
 

@@ -1,18 +1,9 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Motey.Abstractions;
 
 namespace Motey.Plugins.Tests;
-
-/// <summary>A fresh folder per test, deleted afterwards.</summary>
-public sealed class TempDirectory : IDisposable
-{
-    public string Path { get; } = Directory.CreateTempSubdirectory("motey-plugins-tests-").FullName;
-
-    public void Dispose() => Directory.Delete(Path, recursive: true);
-}
 
 internal static class TestSupport
 {
@@ -34,19 +25,8 @@ internal static class TestSupport
     public static InstanceSpec Spec(string image, string parametersJson = "{}", IReadOnlyDictionary<string, string>? labels = null) =>
         new(image, Parameters(parametersJson), labels ?? NoLabels);
 
-    /// <summary>Polls until the condition holds; fails with <paramref name="what"/> after the deadline.</summary>
-    public static async Task Eventually(Func<Task<bool>> condition, string what, double seconds = 10)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (clock.Elapsed > TimeSpan.FromSeconds(seconds)) Assert.Fail($"timed out after {seconds} s waiting until {what}");
-            await Task.Delay(20);
-        }
-    }
-
-    public static Task Eventually(Func<bool> condition, string what, double seconds = 10) =>
-        Eventually(() => Task.FromResult(condition()), what, seconds);
+    /// <summary>How long these tests wait for an instance or a process to change.</summary>
+    public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
 
     /// <summary>The pid of a process VAL instance id (<c>&lt;pid&gt;-&lt;starttime&gt;</c>).</summary>
     public static int PidOf(string instanceId) => int.Parse(instanceId[..instanceId.IndexOf('-')]);

@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Motey.Template.Tests;
@@ -38,12 +35,12 @@ internal sealed class Agent : IAsyncDisposable
     /// Writes <paramref name="folder"/>/config.ini for an agent that loads the plugins in <paramref name="pluginsFolder"/>
     /// and starts it. <paramref name="sections"/> adds sections of its own (a plugin's settings).
     /// </summary>
-    public static Agent Start(string repository, string folder, string pluginsFolder, IReadOnlyDictionary<string, string> sections)
+    public static Agent Start(string folder, string pluginsFolder, IReadOnlyDictionary<string, string> sections)
     {
         // An address of its own on loopback: REST, the embedded broker and ZeroMQ bind there, beside other test runs.
         // The third byte (252) keeps it apart from the end-to-end tests' agents (127.x.0.y).
         var address = $"127.{200 + Environment.ProcessId % 50}.252.{Interlocked.Increment(ref s_agents) % 250 + 1}";
-        var port = FreePort(address);
+        var port = Ports.Free(address);
         var config = Path.Combine(folder, "config.ini");
         File.WriteAllText(config, $"""
             [WEBSERVER]
@@ -66,31 +63,14 @@ internal sealed class Agent : IAsyncDisposable
             RedirectStandardError = true,
             WorkingDirectory = folder,
         };
-        info.ArgumentList.Add(Path.Combine(repository, "host", "bin", Build.Configuration, "net10.0", "motey.dll"));
+        info.ArgumentList.Add(Path.Combine(Build.AgentDirectory, "motey.dll"));
         foreach (var arg in new[] { "run", "--config", config }) info.ArgumentList.Add(arg);
         info.Environment.Remove("MOTEY_CONFIG");
         return new Agent(Process.Start(info)!, address, port);
     }
 
     /// <summary>Waits until <c>GET /v1/heartbeat</c> answers 204; fails with the agent's output when it exits or the deadline passes.</summary>
-    public async Task WaitHealthyAsync(TimeSpan timeout)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            if (_process.HasExited) Assert.Fail($"the agent exited with {_process.ExitCode}:\n{Output}");
-            try
-            {
-                if ((await Client.GetAsync("/v1/heartbeat")).StatusCode == HttpStatusCode.NoContent) return;
-            }
-            catch (HttpRequestException)
-            {
-                // not listening yet
-            }
-            if (deadline.Elapsed > timeout) Assert.Fail($"the agent did not become healthy within {timeout.TotalSeconds:0} s:\n{Output}");
-            await Task.Delay(100);
-        }
-    }
+    public Task WaitHealthyAsync(TimeSpan timeout) => Heartbeat.WaitAsync(Client, _process, () => Output, timeout);
 
     /// <summary>Stops the agent the way a service manager does (SIGTERM), and kills it when it does not end in time.</summary>
     public async ValueTask DisposeAsync()
@@ -98,7 +78,7 @@ internal sealed class Agent : IAsyncDisposable
         Client.Dispose();
         if (!_process.HasExited)
         {
-            Kill(_process.Id, 15);
+            Signals.Terminate(_process.Id);
             using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             try
             {
@@ -111,14 +91,4 @@ internal sealed class Agent : IAsyncDisposable
         }
         _process.Dispose();
     }
-
-    private static int FreePort(string address)
-    {
-        using var listener = new TcpListener(IPAddress.Parse(address), 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int pid, int signal);
 }

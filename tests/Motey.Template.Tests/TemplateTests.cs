@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using System.Xml.Linq;
 using Motey.Abstractions;
@@ -38,6 +36,7 @@ public sealed class TemplateTests : IDisposable
     private string PluginName => "Motey.Val." + char.ToUpperInvariant(_engine[0]) + _engine[1..];
 
     [Fact]
+    [Trait(Categories.Name, Categories.EndToEnd)]
     public async Task A_generated_plugin_builds_offline_passes_its_tests_and_runs_a_blueprint_in_a_real_agent()
     {
         // The repository's release: Motey.Abstractions packed into a folder feed (built already, with this test run).
@@ -66,7 +65,7 @@ public sealed class TemplateTests : IDisposable
         var agentFolder = Directory.CreateDirectory(Path.Combine(_root, "agent")).FullName;
         var plugins = Path.Combine(agentFolder, "plugins");
         CopyFolder(published, Path.Combine(plugins, PluginName));
-        await using var agent = Agent.Start(Build.Repository, agentFolder, plugins,
+        await using var agent = Agent.Start(agentFolder, plugins,
             new Dictionary<string, string> { [_engine.ToUpperInvariant()] = "max_instances = 10" });
         await agent.WaitHealthyAsync(TimeSpan.FromSeconds(60));
 
@@ -75,12 +74,12 @@ public sealed class TemplateTests : IDisposable
             $"GET /v1/capabilities: {JsonSerializer.Serialize(capabilities)}\n{agent.Output}");
 
         // The plugin checks the parameters: an unknown one is refused before anything is stored.
-        var refused = await agent.Client.PostAsync("/v1/service", Yaml(Blueprint("{comand: [serve]}")));
+        var refused = await agent.Client.PostAsync("/v1/service", YamlBody.Of(Blueprint("{comand: [serve]}")));
         var problem = await refused.Content.ReadAsStringAsync();
         Assert.True(refused.StatusCode == HttpStatusCode.BadRequest && problem.Contains("parameters.comand: unknown parameter"),
             $"POST with an unknown parameter: {(int)refused.StatusCode} {problem}");
 
-        var created = await agent.Client.PostAsync("/v1/service", Yaml(Blueprint("{command: [serve, --port, 8080]}")));
+        var created = await agent.Client.PostAsync("/v1/service", YamlBody.Of(Blueprint("{command: [serve, --port, 8080]}")));
         var body = await created.Content.ReadAsStringAsync();
         Assert.True(created.StatusCode == HttpStatusCode.Created, $"POST /v1/service: {(int)created.StatusCode} {body}\n{agent.Output}");
         var id = JsonSerializer.Deserialize<Service>(body)!.Id;
@@ -92,6 +91,7 @@ public sealed class TemplateTests : IDisposable
     }
 
     [Fact]
+    [Trait(Categories.Name, Categories.EndToEnd)]
     public async Task Generated_inside_the_repository_a_plugin_builds_against_the_abstractions_project_without_warnings()
     {
         // Under this repository's Directory.Build.props and Directory.Packages.props (central versions, warnings as
@@ -172,20 +172,9 @@ public sealed class TemplateTests : IDisposable
           parameters: {parameters}
         """;
 
-    private static StringContent Yaml(string yaml) => new(yaml, Encoding.UTF8, "application/x-yaml");
-
-    private static async Task WaitForStateAsync(Agent agent, string id, ServiceState state)
-    {
-        var deadline = Stopwatch.StartNew();
-        var last = "";
-        while (deadline.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            last = await agent.Client.GetStringAsync($"/v1/service/{id}");
-            if (JsonSerializer.Deserialize<Service>(last)!.State == state) return;
-            await Task.Delay(100);
-        }
-        Assert.Fail($"service {id} did not reach {state} within 30 s; last seen: {last}\n{agent.Output}");
-    }
+    private static Task WaitForStateAsync(Agent agent, string id, ServiceState state) =>
+        Wait.ForAsync(() => agent.Client.GetStringAsync($"/v1/service/{id}"), last => JsonSerializer.Deserialize<Service>(last)!.State == state,
+            $"service {id} is {state}", last => $"last seen: {last}\n{agent.Output}", TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100));
 
     private static void CopyFolder(string from, string to)
     {

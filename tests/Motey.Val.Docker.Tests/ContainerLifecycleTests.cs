@@ -4,6 +4,7 @@ using Motey.Abstractions;
 namespace Motey.Val.Docker.Tests;
 
 /// <summary>Create, start, stats, stop, remove: one container through the VAL, checked with the engine's own eyes.</summary>
+[Trait(Categories.Name, Categories.Docker)]
 public sealed class ContainerLifecycleTests : EngineTest
 {
     [Fact]
@@ -25,14 +26,14 @@ public sealed class ContainerLifecycleTests : EngineTest
         Assert.Equal(ImageState.Running, await Val.GetInstanceStateAsync(id, default));
         foreach (var (key, value) in labels) Assert.Equal(value, running.Config.Labels[key]);
         Assert.Equal("true", running.Config.Labels["motey.managed"]);
-        Assert.Equal(TestEngine.Busybox, running.Config.Labels["motey.image.name"]);
+        Assert.Equal(LocalDocker.Busybox, running.Config.Labels["motey.image.name"]);
         Assert.True(running.HostConfig.Init);
         Assert.Equal(["sleep", "300"], running.Config.Cmd);
 
         var stats = await Val.GetStatsAsync(id, default);
         Assert.NotNull(stats);
         Assert.Equal(id, stats.Name);
-        Assert.Equal(TestEngine.Busybox, stats.ImageName);
+        Assert.Equal(LocalDocker.Busybox, stats.ImageName);
         Assert.Equal(ImageState.Running, stats.Status);
         Assert.Null(stats.ExitCode);
         Assert.True(stats.UsedMemory > 0, $"memory {stats.UsedMemory}");
@@ -120,7 +121,7 @@ public sealed class ContainerLifecycleTests : EngineTest
 
         var error = await Assert.ThrowsAsync<ValException>(() => CreateAsync($$"""{"name": "{{name}}"}"""));
 
-        Assert.StartsWith($"creating a container of '{TestEngine.Busybox}' failed: ", error.Message);
+        Assert.StartsWith($"creating a container of '{LocalDocker.Busybox}' failed: ", error.Message);
         Assert.Contains("is already in use", error.Message);
     }
 

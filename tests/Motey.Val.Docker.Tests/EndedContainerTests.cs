@@ -4,6 +4,7 @@ using Motey.Abstractions;
 namespace Motey.Val.Docker.Tests;
 
 /// <summary>Containers that end without the agent asking: their state and exit code are what the agent's restart policy reads.</summary>
+[Trait(Categories.Name, Categories.Docker)]
 public sealed class EndedContainerTests : EngineTest
 {
     [Fact]

@@ -26,7 +26,7 @@ public abstract class EngineTest : IAsyncLifetime
     public virtual async Task InitializeAsync()
     {
         Docker = await TestEngine.ConnectAsync();
-        await Val.ActivateAsync(Context(new Dictionary<string, string?> { ["url"] = TestEngine.Url }), default);
+        await Val.ActivateAsync(Context(new Dictionary<string, string?> { ["url"] = LocalDocker.Url }), default);
     }
 
     public virtual async Task DisposeAsync()
@@ -59,7 +59,7 @@ public abstract class EngineTest : IAsyncLifetime
     {
         var parameters = ParametersOf(parametersJson).ToDictionary();
         parameters.TryAdd("network_mode", ParametersOf("""{"n": "none"}""")["n"]);
-        return Val.CreateInstanceAsync(new InstanceSpec(TestEngine.Busybox, parameters, labels ?? AgentLabels()), default);
+        return Val.CreateInstanceAsync(new InstanceSpec(LocalDocker.Busybox, parameters, labels ?? AgentLabels()), default);
     }
 
     /// <summary>Creates and starts an instance.</summary>
@@ -73,5 +73,5 @@ public abstract class EngineTest : IAsyncLifetime
     protected Task<ContainerInspectResponse> InspectAsync(string id) => Docker.Containers.InspectContainerAsync(id);
 
     protected Task WaitForStateAsync(string id, ImageState state, string what) =>
-        Eventually(async () => await Val.GetInstanceStateAsync(id, default) == state, what);
+        Wait.UntilAsync(async () => await Val.GetInstanceStateAsync(id, default) == state, what, TimeSpan.FromSeconds(15));
 }

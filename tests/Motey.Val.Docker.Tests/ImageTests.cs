@@ -5,6 +5,7 @@ using Motey.Abstractions;
 namespace Motey.Val.Docker.Tests;
 
 /// <summary>Images on the real engine. No registry is reachable here, which makes a failed pull easy to get.</summary>
+[Trait(Categories.Name, Categories.Docker)]
 public sealed class ImageTests : EngineTest
 {
     private const string Missing = "motey-test/definitely-missing:1";
@@ -12,7 +13,7 @@ public sealed class ImageTests : EngineTest
     [Fact]
     public async Task Has_image_tells_a_present_image_from_a_missing_one()
     {
-        Assert.True(await Val.HasImageAsync(TestEngine.Busybox, default));
+        Assert.True(await Val.HasImageAsync(LocalDocker.Busybox, default));
         Assert.False(await Val.HasImageAsync(Missing, default));
     }
 
@@ -20,7 +21,7 @@ public sealed class ImageTests : EngineTest
     public async Task Loading_a_present_image_does_not_pull_it()
     {
         // A pull of this local-only image could only fail (it is in no registry), so success means none was tried.
-        await Val.LoadImageAsync(TestEngine.Busybox, default);
+        await Val.LoadImageAsync(LocalDocker.Busybox, default);
     }
 
     [Fact]
@@ -39,14 +40,14 @@ public sealed class ImageTests : EngineTest
     public async Task Deleting_an_image_removes_it_and_deleting_a_missing_one_is_fine()
     {
         var (repository, tag) = ($"motey-test/{Run}", "1");
-        await Docker.Images.TagImageAsync(TestEngine.Busybox, new ImageTagParameters { RepositoryName = repository, Tag = tag });
+        await Docker.Images.TagImageAsync(LocalDocker.Busybox, new ImageTagParameters { RepositoryName = repository, Tag = tag });
         var image = $"{repository}:{tag}";
         Assert.True(await Val.HasImageAsync(image, default));
 
         await Val.DeleteImageAsync(image, default);
 
         Assert.False(await Val.HasImageAsync(image, default));
-        Assert.True(await Val.HasImageAsync(TestEngine.Busybox, default)); // only the tag went
+        Assert.True(await Val.HasImageAsync(LocalDocker.Busybox, default)); // only the tag went
         await Val.DeleteImageAsync(image, default);
     }
 

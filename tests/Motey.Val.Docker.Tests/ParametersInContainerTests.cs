@@ -4,9 +4,10 @@ using Motey.Abstractions;
 namespace Motey.Val.Docker.Tests;
 
 /// <summary>Blueprint parameters reach the real container: what it runs, sees and may use.</summary>
+[Trait(Categories.Name, Categories.Docker)]
 public sealed class ParametersInContainerTests : EngineTest
 {
-    private readonly TempDirectory _data = new();
+    private readonly TempDirectory _data = new("motey-docker-tests-");
 
     public override async Task DisposeAsync()
     {

@@ -7,6 +7,7 @@ namespace Motey.Val.Docker.Tests;
 /// How the agent finds its instances again after a restart. Other tests run beside these, so the listing is checked
 /// for this test's containers only (by their ids and labels), never for an exact count.
 /// </summary>
+[Trait(Categories.Name, Categories.Docker)]
 public sealed class RunningInstancesTests : EngineTest
 {
     [Fact]
@@ -23,7 +24,7 @@ public sealed class RunningInstancesTests : EngineTest
         foreach (var (id, labels) in new[] { (created, createdLabels), (running, runningLabels) })
         {
             var instance = listed.Single(i => i.Id == id);
-            Assert.Equal(TestEngine.Busybox, instance.ImageName);
+            Assert.Equal(LocalDocker.Busybox, instance.ImageName);
             foreach (var (key, value) in labels) Assert.Equal(value, instance.Labels[key]);
             Assert.Equal("true", instance.Labels["motey.managed"]);
         }
@@ -37,7 +38,7 @@ public sealed class RunningInstancesTests : EngineTest
         // A container someone else made on the same engine, carrying this test's label but not motey.managed.
         var foreign = await Docker.Containers.CreateContainerAsync(new CreateContainerParameters
         {
-            Image = TestEngine.Busybox,
+            Image = LocalDocker.Busybox,
             Cmd = ["sleep", "300"],
             Labels = new Dictionary<string, string> { [RunLabel] = Run, [InstanceLabels.ServiceId] = "not-ours" },
             HostConfig = new HostConfig { NetworkMode = "none", Init = true },

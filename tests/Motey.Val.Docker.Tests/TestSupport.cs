@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
@@ -6,14 +5,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Motey.Abstractions;
 
 namespace Motey.Val.Docker.Tests;
-
-/// <summary>A fresh folder per test, deleted afterwards.</summary>
-public sealed class TempDirectory : IDisposable
-{
-    public string Path { get; } = Directory.CreateTempSubdirectory("motey-docker-tests-").FullName;
-
-    public void Dispose() => Directory.Delete(Path, recursive: true);
-}
 
 internal static class TestSupport
 {
@@ -37,15 +28,4 @@ internal static class TestSupport
 
     /// <summary>A short random hex string that keeps names and labels of parallel tests apart.</summary>
     public static string UniqueSuffix() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
-
-    /// <summary>Polls until the condition holds; fails with <paramref name="what"/> after the deadline.</summary>
-    public static async Task Eventually(Func<Task<bool>> condition, string what, double seconds = 15)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (clock.Elapsed > TimeSpan.FromSeconds(seconds)) Assert.Fail($"timed out after {seconds} s waiting until {what}");
-            await Task.Delay(50);
-        }
-    }
 }

@@ -6,7 +6,7 @@ namespace Motey.Val.Docker.Tests;
 /// <summary>An engine that is not there: the agent may start before it, and must learn why it cannot be used.</summary>
 public sealed class UnreachableEngineTests : IAsyncLifetime
 {
-    private readonly TempDirectory _folder = new();
+    private readonly TempDirectory _folder = new("motey-docker-tests-");
     private readonly DockerVal _val = new();
     private string _url = "";
 
@@ -40,14 +40,14 @@ public sealed class UnreachableEngineTests : IAsyncLifetime
         await _val.ActivateAsync(Context(new Dictionary<string, string?> { ["url"] = _url }), default);
         var unreachable = $"docker engine at {_url} is not reachable: ";
 
-        var create = await Assert.ThrowsAsync<ValException>(() => _val.CreateInstanceAsync(Spec(TestEngine.Busybox), default));
+        var create = await Assert.ThrowsAsync<ValException>(() => _val.CreateInstanceAsync(Spec(LocalDocker.Busybox), default));
         Assert.StartsWith(unreachable, create.Message);
 
         Func<Task>[] calls =
         [
-            () => _val.HasImageAsync(TestEngine.Busybox, default),
-            () => _val.LoadImageAsync(TestEngine.Busybox, default),
-            () => _val.DeleteImageAsync(TestEngine.Busybox, default),
+            () => _val.HasImageAsync(LocalDocker.Busybox, default),
+            () => _val.LoadImageAsync(LocalDocker.Busybox, default),
+            () => _val.DeleteImageAsync(LocalDocker.Busybox, default),
             () => _val.StartInstanceAsync("abc", default),
             () => _val.StopInstanceAsync("abc", default),
             () => _val.RemoveInstanceAsync("abc", default),
@@ -77,6 +77,7 @@ public sealed class UnreachableEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait(Categories.Name, Categories.Docker)]
     public async Task The_engine_that_runs_here_is_available()
     {
         using var client = await TestEngine.ConnectAsync();

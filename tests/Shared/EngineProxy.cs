@@ -13,8 +13,6 @@ namespace Motey.Tests.Shared;
 /// </summary>
 internal sealed class EngineProxy : IAsyncDisposable
 {
-    private const string Engine = "/var/run/docker.sock";
-
     private readonly object _gate = new();
     private readonly List<Socket> _open = [];
     private Socket? _listener;
@@ -86,7 +84,7 @@ internal sealed class EngineProxy : IAsyncDisposable
         var frozen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         try
         {
-            await engine.ConnectAsync(new UnixDomainSocketEndPoint(Engine), stop);
+            await engine.ConnectAsync(new UnixDomainSocketEndPoint(LocalDocker.SocketPath), stop);
             await using var agentSide = new NetworkStream(client, ownsSocket: true);
             await using var engineSide = new NetworkStream(engine, ownsSocket: true);
             var replies = false;  // set once this connection is held after forwarding: the engine's answers are swallowed

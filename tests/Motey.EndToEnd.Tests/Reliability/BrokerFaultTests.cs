@@ -12,6 +12,8 @@ namespace Motey.EndToEnd.Tests.Reliability;
 /// agent starts: the agents stay healthy (membership degraded, not unhealthy), keep running services, and membership
 /// comes back on its own.
 /// </summary>
+[Trait(Categories.Name, Categories.EndToEnd)]
+[Trait(Categories.Name, Categories.Broker)]
 public sealed class BrokerFaultTests : IAsyncLifetime
 {
     private readonly TestScope _scope = new("motey-broker-");

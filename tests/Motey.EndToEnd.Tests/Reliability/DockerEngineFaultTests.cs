@@ -13,6 +13,8 @@ namespace Motey.EndToEnd.Tests.Reliability;
 /// created. The service ends ERROR naming the engine, the agent stays healthy, a new service runs once the engine is
 /// back, and deleting the failed service leaves nothing behind at the engine.
 /// </summary>
+[Trait(Categories.Name, Categories.EndToEnd)]
+[Trait(Categories.Name, Categories.Docker)]
 public sealed class DockerEngineFaultTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Blueprint = "service_name: {0}\nimages:\n- name: motey/busybox:local\n  engine: docker\n  parameters: {{command: [sleep, \"300\"], network_mode: none}}\n";
@@ -27,7 +29,7 @@ public sealed class DockerEngineFaultTests(Xunit.Abstractions.ITestOutputHelper 
 
     public async Task InitializeAsync()
     {
-        await Faults.RequireDockerAsync();
+        await LocalDocker.RequireAsync();
         _proxy = new EngineProxy(Path.Combine(_folder, "docker.sock"));
         _proxy.Start();
         _agent = AgentProcess.Start(_folder, settings: new Dictionary<string, string>
@@ -84,7 +86,7 @@ public sealed class DockerEngineFaultTests(Xunit.Abstractions.ITestOutputHelper 
         Assert.Equal(HttpStatusCode.Accepted, (await Agent.Client.DeleteAsync($"/v1/service/{cut.Id}")).StatusCode);
         await Faults.WaitForServiceAsync(Agent, cut.Id, s => s.State == ServiceState.Terminated, "the failed service TERMINATED");
         var deadline = DateTime.UtcNow.AddSeconds(10);
-        List<Faults.Container> left;
+        List<LocalDocker.Container> left;
         while ((left = await Faults.DockerContainersAsync(cut.Id)).Count > 0 && DateTime.UtcNow < deadline) await Task.Delay(100);
         Assert.True(left.Count == 0, "containers of the deleted service are left at the engine: "
             + string.Join(", ", left.Select(c => $"{c.Id[..12]} ({c.State}, labels {string.Join(" ", c.Labels.Where(l => l.Key.StartsWith("motey.", StringComparison.Ordinal)).Select(l => $"{l.Key}={l.Value}"))})")));

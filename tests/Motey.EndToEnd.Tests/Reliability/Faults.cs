@@ -1,7 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
 using Motey.Abstractions;
 using Motey.Host.Core.Model;
@@ -11,34 +9,22 @@ namespace Motey.EndToEnd.Tests.Reliability;
 /// <summary>What the fault tests share: posting, waiting with deadlines, and counting instances where they really run.</summary>
 internal static class Faults
 {
-    public static StringContent Yaml(string text)
-    {
-        var content = new StringContent(text, Encoding.UTF8);
-        content.Headers.ContentType = new("application/x-yaml");
-        return content;
-    }
+    /// <summary>The pause between two looks at an agent: another process, on two cores.</summary>
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
 
     public static async Task<Service> PostAsync(AgentProcess agent, string yaml)
     {
-        using var response = await agent.Client.PostAsync("/v1/service", Yaml(yaml));
+        using var response = await agent.Client.PostAsync("/v1/service", YamlBody.Of(yaml));
         Assert.True(response.StatusCode == HttpStatusCode.Created, $"POST answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
         return (await response.Content.ReadFromJsonAsync<Service>())!;
     }
 
     /// <summary>Polls the service until <paramref name="condition"/> holds; the failure shows the last state and the agent's last output.</summary>
-    public static async Task<Service> WaitForServiceAsync(AgentProcess agent, string id, Func<Service, bool> condition, string what, int seconds = 30)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (true)
-        {
-            var service = (await agent.Client.GetFromJsonAsync<Service>($"/v1/service/{id}"))!;
-            if (condition(service)) return service;
-            if (DateTime.UtcNow > deadline)
-                Assert.Fail($"within {seconds} s, {what} did not happen; service {service.ServiceName} is {service.State}: "
-                    + $"{JsonSerializer.Serialize(service.Images.Select(i => new { i.Id, i.Node, i.State, i.Restarts, i.StateMessage }))}\n{Tail(agent)}");
-            await Task.Delay(100);
-        }
-    }
+    public static Task<Service> WaitForServiceAsync(AgentProcess agent, string id, Func<Service, bool> condition, string what, int seconds = 30) =>
+        Wait.ForAsync(async () => (await agent.Client.GetFromJsonAsync<Service>($"/v1/service/{id}"))!, condition, what,
+            service => $"service {service.ServiceName} is {service.State}: "
+                + $"{JsonSerializer.Serialize(service.Images.Select(i => new { i.Id, i.Node, i.State, i.Restarts, i.StateMessage }))}\n{Tail(agent)}",
+            TimeSpan.FromSeconds(seconds), Poll);
 
     /// <summary>Fails unless <paramref name="condition"/> holds at every look over <paramref name="window"/>: "no duplicate appears later".</summary>
     public static async Task HoldsForAsync(Func<Task<string?>> problem, TimeSpan window)
@@ -52,66 +38,25 @@ internal static class Faults
         while (DateTime.UtcNow < end);
     }
 
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, int seconds = 30, AgentProcess? agent = null)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline) Assert.Fail($"timed out after {seconds} s waiting until {what}\n{(agent is null ? "" : Tail(agent))}");
-            await Task.Delay(100);
-        }
-    }
+    /// <summary>Polls until <paramref name="condition"/> holds; the failure shows the last output of <paramref name="agent"/>, when named.</summary>
+    public static Task WaitUntilAsync(Func<Task<bool>> condition, string what, int seconds = 30, AgentProcess? agent = null) =>
+        Wait.UntilAsync(condition, what, TimeSpan.FromSeconds(seconds), Poll, agent is null ? null : () => Tail(agent));
 
     /// <summary>The last lines the agent printed, for failure messages.</summary>
     public static string Tail(AgentProcess agent, int lines = 40) =>
         $"last output of the agent on {agent.Address}:\n" + string.Join("\n", agent.Output.Split('\n').TakeLast(lines));
 
-    public sealed record Container(string Id, string State, IReadOnlyDictionary<string, string> Labels);
-
     /// <summary>Containers (any state) labelled with the service id, asked of the engine itself, not through any proxy.</summary>
-    public static async Task<List<Container>> DockerContainersAsync(string serviceId)
-    {
-        using var http = DockerHttp();
-        var filters = Uri.EscapeDataString($$"""{"label": ["{{InstanceLabels.ServiceId}}={{serviceId}}"]}""");
-        var list = (await http.GetFromJsonAsync<List<JsonElement>>($"http://docker/containers/json?all=true&filters={filters}"))!;
-        return list.Select(c => new Container(
-            c.GetProperty("Id").GetString()!,
-            c.GetProperty("State").GetString()!,
-            c.GetProperty("Labels").Deserialize<Dictionary<string, string>>()!)).ToList();
-    }
+    public static Task<List<LocalDocker.Container>> DockerContainersAsync(string serviceId) =>
+        LocalDocker.ContainersAsync($"{InstanceLabels.ServiceId}={serviceId}");
 
     public static async Task RemoveContainersAsync(IEnumerable<string> serviceIds)
     {
-        using var http = DockerHttp();
         foreach (var serviceId in serviceIds)
         {
-            foreach (var container in await DockerContainersAsync(serviceId))
-                await http.DeleteAsync($"http://docker/containers/{container.Id}?force=true");
+            foreach (var container in await DockerContainersAsync(serviceId)) await LocalDocker.RemoveAsync(container.Id);
         }
     }
-
-    public static async Task RequireDockerAsync()
-    {
-        using var http = DockerHttp();
-        try
-        {
-            await http.GetStringAsync("http://docker/_ping");
-        }
-        catch (HttpRequestException e)
-        {
-            throw new InvalidOperationException("the Docker engine does not answer on /var/run/docker.sock: run scripts/test-services.sh (test.sh does)", e);
-        }
-    }
-
-    private static HttpClient DockerHttp() => new(new SocketsHttpHandler
-    {
-        ConnectCallback = async (_, ct) =>
-        {
-            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint("/var/run/docker.sock"), ct);
-            return new NetworkStream(socket, ownsSocket: true);
-        },
-    }) { Timeout = TimeSpan.FromSeconds(30) };
 
     public sealed record OsProcess(int Pid, char State);
 
@@ -122,16 +67,12 @@ internal static class Faults
     public static List<OsProcess> ProcessesWithEnvironment(string name, Func<string, bool> value)
     {
         var found = new List<OsProcess>();
-        foreach (var dir in Directory.GetDirectories("/proc"))
+        foreach (var pid in ProcFsProbe.Pids())
         {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
             try
             {
-                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
-                var state = stat[stat.LastIndexOf(')') + 2];
-                if (state is 'Z' or 'X') continue;
-                var entries = File.ReadAllText(Path.Combine(dir, "environ")).Split('\0');
-                if (entries.Any(e => e.StartsWith(name + "=", StringComparison.Ordinal) && value(e[(name.Length + 1)..])))
+                if (ProcFsProbe.State(pid) is not { } state || state is 'Z' or 'X') continue;
+                if (ProcFsProbe.Environment(pid).Any(e => e.StartsWith(name + "=", StringComparison.Ordinal) && value(e[(name.Length + 1)..])))
                     found.Add(new OsProcess(pid, state));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -141,15 +82,9 @@ internal static class Faults
         return found;
     }
 
-    /// <summary>SIGSTOP: the process stops where it is, every thread at once.</summary>
-    public static void Freeze(int pid) => Signal(pid, 19);
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Signal(int pid, int signal);
-
     /// <summary>SIGKILL to each process named: what a failed test leaves behind must not outlive the run.</summary>
     public static void KillAll(IEnumerable<OsProcess> processes)
     {
-        foreach (var process in processes) Signal(process.Pid, 9);
+        foreach (var process in processes) Signals.Kill(process.Pid);
     }
 }

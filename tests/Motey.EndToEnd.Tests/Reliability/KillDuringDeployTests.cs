@@ -10,6 +10,9 @@ namespace Motey.EndToEnd.Tests.Reliability;
 /// there exactly once and reaches RUNNING with exactly one instance per image, counted where instances really run
 /// (OS processes by their environment, containers by their labels at the engine).
 /// </summary>
+// Docker for every test, the process ones too: the cleanup removes the containers of every service it posted.
+[Trait(Categories.Name, Categories.EndToEnd)]
+[Trait(Categories.Name, Categories.Docker)]
 public sealed class KillDuringDeployTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     private const string TagVariable = "MOTEY_RELIABILITY_TAG";
@@ -92,7 +95,7 @@ public sealed class KillDuringDeployTests(Xunit.Abstractions.ITestOutputHelper o
         {
             // Once only: later the pid may belong to another process.
             if (Interlocked.Exchange(ref fired, 1) != 0) return;
-            Faults.Freeze(pid);
+            Signals.Freeze(pid);
             frozen.TrySetResult();
         };
         watcher.EnableRaisingEvents = true;
@@ -142,7 +145,7 @@ public sealed class KillDuringDeployTests(Xunit.Abstractions.ITestOutputHelper o
     [MemberData(nameof(Moments))]
     public async Task Kill_9_in_the_middle_of_a_docker_deploy_then_restart_runs_the_container_exactly_once(string moment, bool engineStartedIt)
     {
-        await Faults.RequireDockerAsync();
+        await LocalDocker.RequireAsync();
         await using var proxy = new EngineProxy(Path.Combine(_scope.Root, "docker.sock"));
         proxy.Start();
         var agent = AgentProcess.Start(_scope.Root, settings: new Dictionary<string, string>

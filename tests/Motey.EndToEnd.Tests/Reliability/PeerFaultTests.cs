@@ -14,6 +14,9 @@ namespace Motey.EndToEnd.Tests.Reliability;
 /// the image (held at its engine), and once the image is INSTANTIATING there. Whatever the moment, the image ends RUNNING
 /// on a peer still alive when there is one, else ERROR, within a bound: never INSTANTIATING forever.
 /// </summary>
+// Docker for every moment, not only the deploy one: the cleanup removes the containers of every service it posted.
+[Trait(Categories.Name, Categories.EndToEnd)]
+[Trait(Categories.Name, Categories.Docker)]
 public sealed class PeerFaultTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     private const string AfterPost = "right after the POST";
@@ -46,7 +49,7 @@ public sealed class PeerFaultTests(Xunit.Abstractions.ITestOutputHelper output) 
     /// </summary>
     private async Task<Cluster> StartClusterAsync(int peers, string moment)
     {
-        if (moment == Deploying) await Faults.RequireDockerAsync();
+        if (moment == Deploying) await LocalDocker.RequireAsync();
         // Placement picks the first capable peer in address order (ordinal): sort so that peer 0 is the one picked.
         var addresses = Enumerable.Range(0, peers + 1).Select(_ => AgentProcess.NextAddress()).ToList();
         var a = Start("a", addresses[0], new Dictionary<string, string> { ["ZEROMQ:deploy_timeout"] = "60" });

@@ -5,7 +5,6 @@ using Motey.Host.Core.Model;
 using Motey.Host.Core.Nodes;
 using Motey.Host.Core.Placement;
 using Motey.Host.Core.Tests.Fakes;
-using Motey.Host.Tests.Infrastructure;
 
 namespace Motey.Host.Core.Tests.Placement;
 

@@ -106,18 +106,9 @@ internal sealed class TestNode : IAsyncDisposable
         (await Client.GetFromJsonAsync<Service>($"/v1/service/{id}"))!;
 
     /// <summary>Polls the service until <paramref name="condition"/> holds, failing with the last state seen after <paramref name="timeout"/>.</summary>
-    public async Task<Service> WaitForServiceAsync(string id, Func<Service, bool> condition, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
-        while (true)
-        {
-            var service = await GetServiceAsync(id);
-            if (condition(service)) return service;
-            if (DateTime.UtcNow > deadline)
-                Assert.Fail($"service {id} did not reach the expected state; last seen: {System.Text.Json.JsonSerializer.Serialize(service)}");
-            await Task.Delay(50);
-        }
-    }
+    public Task<Service> WaitForServiceAsync(string id, Func<Service, bool> condition, TimeSpan? timeout = null) =>
+        Wait.ForAsync(() => GetServiceAsync(id), condition, $"service {id} reaches the expected state",
+            service => $"last seen: {System.Text.Json.JsonSerializer.Serialize(service)}", timeout);
 
     /// <summary>The body and content type <c>Results.Json(value)</c> writes in this node (its JSON options from DI).</summary>
     public async Task<(byte[] Body, string? ContentType)> ResultsJsonAsync<T>(T value)

@@ -13,23 +13,16 @@ namespace Motey.Host.Tests.Orchestration;
 /// reaches the engine through a socket proxy per test, so a test can take "the engine" away without
 /// disturbing the others.
 /// </summary>
+[Trait(Categories.Name, Categories.Docker)]
 public sealed class DockerServiceTests : IAsyncLifetime
 {
-    private const string Image = "motey/busybox:local";
     private readonly TestFolder _folder = new();
-    private readonly DockerClient _docker = new DockerClientConfiguration(new Uri("unix:///var/run/docker.sock")).CreateClient();
+    private readonly DockerClient _docker = new DockerClientConfiguration(new Uri(LocalDocker.Url)).CreateClient();
     private EngineProxy _proxy = null!;
 
     public async Task InitializeAsync()
     {
-        try
-        {
-            await _docker.System.PingAsync();
-        }
-        catch (Exception e)
-        {
-            throw new InvalidOperationException("the Docker engine does not answer on /var/run/docker.sock: run scripts/test-services.sh (test.sh does)", e);
-        }
+        await LocalDocker.RequireAsync();
         _proxy = new EngineProxy(Path.Combine(_folder.Path, "docker.sock"));
         _proxy.Start();
     }
@@ -49,7 +42,7 @@ public sealed class DockerServiceTests : IAsyncLifetime
     private static string Blueprint(string name, string extra = "") => $$"""
         service_name: {{name}}
         images:
-        - name: {{Image}}
+        - name: {{LocalDocker.Busybox}}
           engine: docker
           parameters: {command: [sleep, "300"], network_mode: none{{extra}}}
         """;

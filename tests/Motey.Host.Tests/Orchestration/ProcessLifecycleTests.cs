@@ -32,7 +32,7 @@ public sealed class ProcessLifecycleTests
         Assert.Equal(HttpStatusCode.Accepted, (await node.Client.DeleteAsync($"/v1/service/{created.Id}")).StatusCode);
         var terminated = await node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Terminated);
         Assert.Equal(ImageState.Terminated, terminated.Images.Single().State);
-        await Wait.UntilAsync(() => !IsAlive(pid), "the process is gone");
+        await Wait.UntilAsync(() => !ProcFsProbe.IsAlive(pid), "the process is gone");
     }
 
     [Fact]
@@ -70,8 +70,8 @@ public sealed class ProcessLifecycleTests
 
         var replaced = await node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Running && s.Images.Single().Id != first.Id);
         Assert.Equal(1, replaced.Images.Single().Restarts);
-        Assert.True(IsAlive(int.Parse(replaced.Images.Single().Id.Split('-')[0])));
-        await Wait.UntilAsync(() => !IsAlive(pid), "the killed process is gone");
+        Assert.True(ProcFsProbe.IsAlive(int.Parse(replaced.Images.Single().Id.Split('-')[0])));
+        await Wait.UntilAsync(() => !ProcFsProbe.IsAlive(pid), "the killed process is gone");
         await node.Client.DeleteAsync($"/v1/service/{created.Id}");
         await node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Terminated);
     }
@@ -118,18 +118,5 @@ public sealed class ProcessLifecycleTests
             .Content.ReadFromJsonAsync<Service>())!;
         var failed = await node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Error);
         Assert.Contains("ghost-binary", failed.StateMessage);
-    }
-
-    private static bool IsAlive(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return stat[(stat.LastIndexOf(')') + 2)] != 'Z';
-        }
-        catch (IOException)
-        {
-            return false;
-        }
     }
 }

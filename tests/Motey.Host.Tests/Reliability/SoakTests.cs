@@ -108,13 +108,6 @@ public sealed class SoakTests(Xunit.Abstractions.ITestOutputHelper output)
 
     private static StringContent Json(string text) => new(text, Encoding.UTF8, "application/json");
 
-    private static StringContent Yaml(string text)
-    {
-        var content = new StringContent(text, Encoding.UTF8);
-        content.Headers.ContentType = new("application/x-yaml");
-        return content;
-    }
-
     private static string List(IEnumerable<string> names) =>
         "[" + string.Join(", ", names.Select(n => $$"""{"capability": "{{n}}", "capability_type": "soak"}""")) + "]";
 
@@ -165,7 +158,7 @@ public sealed class SoakTests(Xunit.Abstractions.ITestOutputHelper output)
         var fails = index % 4 == 3;
         var name = $"soak-c{client.Number}-s{index}";
         var yaml = $"service_name: {name}\nimages:\n- name: web\n  engine: simulated\n  parameters: {{start_delay_ms: {client.Dice.Next(10, 200)}, fail: {(fails ? "true" : "false")}}}\n";
-        using var response = await http.PostAsync("/v1/service", Yaml(yaml));
+        using var response = await http.PostAsync("/v1/service", YamlBody.Of(yaml));
         if (!Check(response, HttpStatusCode.Created, $"client {client.Number}: POST {name}")) return;
         var service = (await response.Content.ReadFromJsonAsync<Service>())!;
         client.Services[service.Id] = new Posted(service.Id, name, index, fails);
@@ -190,7 +183,7 @@ public sealed class SoakTests(Xunit.Abstractions.ITestOutputHelper output)
                 break;
             default:
                 var selector = client.Dice.Next(2) == 0 ? $"id: {target.Id}\n" : $"service_name: {target.Name}\n";
-                using (var request = new HttpRequestMessage(HttpMethod.Delete, "/v1/service") { Content = Yaml(selector) })
+                using (var request = new HttpRequestMessage(HttpMethod.Delete, "/v1/service") { Content = YamlBody.Of(selector) })
                     response = await http.SendAsync(request);
                 expected = HttpStatusCode.Created;
                 break;

@@ -160,6 +160,18 @@ public sealed class LocalNodeTests
         Assert.Equal([other], (await _val.GetRunningInstancesAsync(CancellationToken.None)).Select(i => i.Id));
     }
 
+    /// <summary>Listing again until no leftover was left never ended for such a plugin, holding the service's lock for good.</summary>
+    [Fact]
+    public async Task Removing_leftovers_ends_even_when_the_plugin_keeps_listing_what_it_removed()
+    {
+        _val.KeepsRemovedInstances = true;
+        var leftover = _val.Add(_labels, ImageState.Running);
+
+        await Task.Run(() => Node.RemoveLeftoversAsync(Image(), _labels, CancellationToken.None)).WaitAsync(Deadline);
+
+        Assert.Equal([leftover], _val.Removed);
+    }
+
     /// <summary>
     /// A VAL whose instances live in memory; <see cref="HangIn"/> makes one member hang, ignoring or honouring
     /// cancellation. The members the local node does not use are not supported.
@@ -180,6 +192,9 @@ public sealed class LocalNodeTests
         /// <summary>The member that never answers.</summary>
         public string? HangIn { get; set; }
         public bool HonoursCancellation { get; set; }
+
+        /// <summary>Stop and remove answer success but change nothing: the instance is listed as before.</summary>
+        public bool KeepsRemovedInstances { get; set; }
 
         /// <summary>Completes when a call started to hang.</summary>
         public Task Hanging => _hanging.Task;
@@ -219,12 +234,12 @@ public sealed class LocalNodeTests
         public Task StopInstanceAsync(string instanceId, CancellationToken cancellationToken) =>
             AnswerAsync(nameof(StopInstanceAsync), () =>
             {
-                if (_instances.TryGetValue(instanceId, out var i)) _instances[instanceId] = i with { State = ImageState.Terminated, ExitCode = 0 };
+                if (!KeepsRemovedInstances && _instances.TryGetValue(instanceId, out var i)) _instances[instanceId] = i with { State = ImageState.Terminated, ExitCode = 0 };
                 return true;
             }, cancellationToken);
 
         public Task RemoveInstanceAsync(string instanceId, CancellationToken cancellationToken) =>
-            AnswerAsync(nameof(RemoveInstanceAsync), () => { Removed.Add(instanceId); return _instances.Remove(instanceId); }, cancellationToken);
+            AnswerAsync(nameof(RemoveInstanceAsync), () => { Removed.Add(instanceId); return !KeepsRemovedInstances && _instances.Remove(instanceId); }, cancellationToken);
 
         public Task<IReadOnlyList<ValInstance>> GetRunningInstancesAsync(CancellationToken cancellationToken) =>
             AnswerAsync<IReadOnlyList<ValInstance>>(nameof(GetRunningInstancesAsync), () => _instances

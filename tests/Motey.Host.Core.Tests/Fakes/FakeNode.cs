@@ -45,6 +45,9 @@ internal sealed class FakeNode(string address, params string[] capabilities) : I
     /// <summary>When set, stopping an instance throws with this message.</summary>
     public string? StopFailure { get; set; }
 
+    /// <summary>When set, asking for the capabilities throws with this message (the local node's store failing).</summary>
+    public string? CapabilitiesFailure { get; set; }
+
     /// <summary>The exit code reported for an ended instance.</summary>
     public int? ExitCode { get; set; }
 
@@ -73,8 +76,10 @@ internal sealed class FakeNode(string address, params string[] capabilities) : I
     }
 
     public Task<IReadOnlyList<Capability>> GetCapabilitiesAsync(CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<Capability>>(
-            [.. capabilities.Select(c => new Capability(c, "hardware")), .. Engines.Select(e => new Capability(e, Capability.PluginType))]);
+        CapabilitiesFailure is { } failure
+            ? Task.FromException<IReadOnlyList<Capability>>(new InvalidOperationException(failure))
+            : Task.FromResult<IReadOnlyList<Capability>>(
+                [.. capabilities.Select(c => new Capability(c, "hardware")), .. Engines.Select(e => new Capability(e, Capability.PluginType))]);
 
     public async Task<string> DeployImageAsync(Image image, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
     {

@@ -59,17 +59,22 @@ public sealed class LocalNode(
     public async Task RemoveLeftoversAsync(Image image, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
     {
         var val = Val(image.Engine);
-        while (await FindByLabelsAsync(val, labels, cancellationToken) is { } leftover)
+        // One listing, each leftover once: listing again until none is left never ended for a VAL that kept listing
+        // an instance it had stopped and removed, holding the service's lock for good.
+        foreach (var leftover in await FindAllByLabelsAsync(val, labels, cancellationToken))
         {
             await Call(val, "stop the instance", async ct => { await val.StopInstanceAsync(leftover.Id, ct); return true; }, cancellationToken);
             await Call(val, "remove the instance", async ct => { await val.RemoveInstanceAsync(leftover.Id, ct); return true; }, cancellationToken);
         }
     }
 
-    private async Task<ValInstance?> FindByLabelsAsync(IValPlugin val, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
+    private async Task<ValInstance?> FindByLabelsAsync(IValPlugin val, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken) =>
+        (await FindAllByLabelsAsync(val, labels, cancellationToken)).FirstOrDefault();
+
+    private async Task<IReadOnlyList<ValInstance>> FindAllByLabelsAsync(IValPlugin val, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
     {
         var running = await Call(val, "list running instances", ct => val.GetRunningInstancesAsync(ct), cancellationToken);
-        return running.FirstOrDefault(i => labels.All(l => i.Labels.TryGetValue(l.Key, out var v) && v == l.Value));
+        return running.Where(i => labels.All(l => i.Labels.TryGetValue(l.Key, out var v) && v == l.Value)).ToList();
     }
 
     public async Task<int?> GetExitCodeAsync(Image image, CancellationToken cancellationToken)

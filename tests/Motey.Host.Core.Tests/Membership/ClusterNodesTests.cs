@@ -1,0 +1,151 @@
+using Motey.Host.Core.Membership;
+using Motey.Host.Core.Nodes;
+using Motey.Host.Core.Tests.Fakes;
+
+namespace Motey.Host.Core.Tests.Membership;
+
+/// <summary>The peer directory and the nodes table it mirrors, as membership joins, leaves and resyncs peers.</summary>
+public sealed class ClusterNodesTests
+{
+    private const string Self = "10.0.0.1";
+
+    private readonly ManualClock _clock = new();
+    private readonly InMemoryNodeStore _store;
+    private readonly RemoteNodes _remotes = new();
+    private readonly LocalNode _local;
+    private readonly ClusterNodes _nodes;
+
+    public ClusterNodesTests()
+    {
+        _store = new InMemoryNodeStore(_clock);
+        _local = new LocalNode(new NodeIdentity(Self), new InMemoryCapabilityStore(), new FakeEngines(), new LocalNodeSettings(TimeSpan.FromSeconds(1)));
+        _nodes = new ClusterNodes(new NodeIdentity(Self), _store, _local, _remotes);
+    }
+
+    private async Task<IEnumerable<string>> PeersAsync() => (await _nodes.PeersAsync(CancellationToken.None)).Select(p => p.Address);
+
+    private async Task<IEnumerable<(string, bool)>> TableAsync() => (await _store.AllAsync()).Select(n => (n.Address, n.IsSelf));
+
+    private async Task AddAsync(params string[] addresses)
+    {
+        foreach (var address in addresses) await _nodes.AddAsync(address, CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task At_start_the_nodes_of_the_last_run_are_forgotten_and_only_this_node_is_listed()
+    {
+        await _store.UpsertAsync("10.0.0.7");
+        await _store.UpsertAsync(Self, isSelf: true);
+        await AddAsync("10.0.0.2");
+
+        await _nodes.ResetAsync(CancellationToken.None);
+
+        Assert.Equal([(Self, true)], await TableAsync());
+        Assert.Empty(await PeersAsync());
+        Assert.Null(_nodes.Find("10.0.0.2"));
+    }
+
+    [Fact]
+    public async Task A_peer_that_joins_is_listed_reachable_and_placed_among_the_peers_by_address()
+    {
+        await _nodes.ResetAsync(CancellationToken.None);
+
+        Assert.True(await _nodes.AddAsync("10.0.0.3", CancellationToken.None));
+        Assert.True(await _nodes.AddAsync("10.0.0.2", CancellationToken.None));
+
+        Assert.Equal(["10.0.0.2", "10.0.0.3"], await PeersAsync());
+        Assert.Equal(["10.0.0.2", "10.0.0.3"], _nodes.PeerAddresses.Order());
+        Assert.Equal([(Self, true), ("10.0.0.2", false), ("10.0.0.3", false)], await TableAsync());
+        Assert.Same(_remotes.Made["10.0.0.2"], _nodes.Find("10.0.0.2"));
+    }
+
+    [Fact]
+    public async Task A_peer_that_announces_itself_again_keeps_its_client_and_is_seen_later()
+    {
+        await AddAsync("10.0.0.2");
+        var client = _nodes.Find("10.0.0.2");
+        var firstSeen = (await _store.AllAsync()).Single().LastSeen;
+        _clock.Advance(TimeSpan.FromMinutes(1));
+
+        Assert.False(await _nodes.AddAsync("10.0.0.2", CancellationToken.None));
+
+        Assert.Same(client, _nodes.Find("10.0.0.2"));
+        Assert.Equal(firstSeen + TimeSpan.FromMinutes(1), (await _store.AllAsync()).Single().LastSeen);
+        Assert.Single(await PeersAsync());
+    }
+
+    [Fact]
+    public async Task This_node_is_never_its_own_peer()
+    {
+        await _nodes.ResetAsync(CancellationToken.None);
+
+        Assert.False(await _nodes.AddAsync(Self, CancellationToken.None));
+        Assert.False(await _nodes.RemoveAsync(Self, CancellationToken.None));
+
+        Assert.Empty(await PeersAsync());
+        Assert.Same(_local, _nodes.Find(Self));
+        Assert.Equal([(Self, true)], await TableAsync());
+    }
+
+    [Fact]
+    public async Task A_peer_that_leaves_is_forgotten_by_the_directory_and_the_table()
+    {
+        await AddAsync("10.0.0.2", "10.0.0.3");
+
+        Assert.True(await _nodes.RemoveAsync("10.0.0.2", CancellationToken.None));
+        Assert.False(await _nodes.RemoveAsync("10.0.0.2", CancellationToken.None));
+
+        Assert.Equal(["10.0.0.3"], await PeersAsync());
+        Assert.Null(_nodes.Find("10.0.0.2"));
+        Assert.Equal([("10.0.0.3", false)], await TableAsync());
+    }
+
+    [Fact]
+    public async Task Peers_stay_known_during_a_resync_and_those_that_did_not_announce_themselves_are_forgotten_at_its_end()
+    {
+        await _nodes.ResetAsync(CancellationToken.None);
+        await AddAsync("10.0.0.2", "10.0.0.3", "10.0.0.4");
+
+        _nodes.BeginResync();
+        Assert.Equal(["10.0.0.2", "10.0.0.3", "10.0.0.4"], await PeersAsync());
+        await AddAsync("10.0.0.3", "10.0.0.5");
+
+        var gone = await _nodes.EndResyncAsync(CancellationToken.None);
+
+        Assert.Equal(["10.0.0.2", "10.0.0.4"], gone.Order());
+        Assert.Equal(["10.0.0.3", "10.0.0.5"], await PeersAsync());
+        Assert.Equal([(Self, true), ("10.0.0.3", false), ("10.0.0.5", false)], await TableAsync());
+        Assert.Null(_nodes.Find("10.0.0.2"));
+    }
+
+    [Fact]
+    public async Task Ending_a_resync_that_never_began_forgets_nobody()
+    {
+        await AddAsync("10.0.0.2");
+
+        Assert.Empty(await _nodes.EndResyncAsync(CancellationToken.None));
+
+        Assert.Equal(["10.0.0.2"], await PeersAsync());
+    }
+
+    [Fact]
+    public async Task A_reset_during_a_resync_ends_it()
+    {
+        await AddAsync("10.0.0.2");
+        _nodes.BeginResync();
+
+        await _nodes.ResetAsync(CancellationToken.None);
+        await AddAsync("10.0.0.3");
+
+        Assert.Empty(await _nodes.EndResyncAsync(CancellationToken.None));
+        Assert.Equal(["10.0.0.3"], await PeersAsync());
+    }
+
+    /// <summary>Makes a fake client per remote node and keeps them, so a test can see which client the directory hands out.</summary>
+    private sealed class RemoteNodes : IRemoteNodeFactory
+    {
+        public Dictionary<string, INodeClient> Made { get; } = new(StringComparer.Ordinal);
+
+        public INodeClient For(string address) => Made[address] = new FakeNode(address);
+    }
+}

@@ -1,0 +1,264 @@
+using System.Text.Json;
+using Motey.Abstractions;
+using Motey.Host.Core.Membership;
+using Motey.Host.Core.Model;
+using Motey.Host.Core.Nodes;
+using Motey.Host.Core.Orchestration;
+using Motey.Host.Core.Tests.Fakes;
+
+namespace Motey.Host.Core.Tests.Nodes;
+
+/// <summary>This node reached in-process: what it asks of its VAL for a deploy, a stop or a state, and how a VAL that hangs is bounded.</summary>
+public sealed class LocalNodeTests
+{
+    private const string Self = "10.0.0.1";
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
+
+    private readonly FakeVal _val = new();
+    private readonly Dictionary<string, string> _labels = InstanceLabelSet.For("svc-1", 0, Self);
+
+    private LocalNode NodeWith(TimeSpan callTimeout) =>
+        new(new NodeIdentity(Self), new InMemoryCapabilityStore(), new FakeEngines(_val), new LocalNodeSettings(callTimeout));
+
+    private LocalNode Node => NodeWith(TimeSpan.FromSeconds(5));
+
+    private static Image Image(string engine = "fake", Dictionary<string, JsonElement>? parameters = null) =>
+        new() { Name = "sensor", Engine = engine, Parameters = parameters ?? [] };
+
+    [Fact]
+    public async Task A_deploy_loads_a_missing_image_then_creates_and_starts_one_instance_with_the_labels()
+    {
+        var parameters = new Dictionary<string, JsonElement>
+        {
+            ["args"] = JsonSerializer.SerializeToElement("--fast"),
+            [RestartPolicies.Key] = JsonSerializer.SerializeToElement("always"),
+        };
+
+        var id = await Node.DeployImageAsync(Image(parameters: parameters), _labels, CancellationToken.None);
+
+        Assert.Equal(["sensor"], _val.Loaded);
+        var created = Assert.Single(_val.Created);
+        Assert.Equal(_labels, created.Labels);
+        Assert.Equal(["args"], created.Parameters.Keys);
+        Assert.Equal(ImageState.Running, _val.StateOf(id));
+    }
+
+    [Fact]
+    public async Task An_image_already_on_the_node_is_not_loaded_again()
+    {
+        _val.Images.Add("sensor");
+
+        await Node.DeployImageAsync(Image(), _labels, CancellationToken.None);
+
+        Assert.Empty(_val.Loaded);
+    }
+
+    [Fact]
+    public async Task A_deploy_adopts_the_instance_an_interrupted_deploy_started_instead_of_creating_a_second()
+    {
+        var existing = _val.Add(_labels, ImageState.Running);
+
+        var id = await Node.DeployImageAsync(Image(), _labels, CancellationToken.None);
+
+        Assert.Equal(existing, id);
+        Assert.Empty(_val.Created);
+        Assert.Equal(0, _val.Starts);
+        Assert.Single(await _val.GetRunningInstancesAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_deploy_starts_the_adopted_instance_when_an_interrupted_deploy_only_created_it()
+    {
+        var existing = _val.Add(_labels, ImageState.Initial);
+
+        var id = await Node.DeployImageAsync(Image(), _labels, CancellationToken.None);
+
+        Assert.Equal(existing, id);
+        Assert.Empty(_val.Created);
+        Assert.Equal(ImageState.Running, _val.StateOf(id));
+    }
+
+    [Fact]
+    public async Task An_instance_of_another_image_of_the_service_is_not_adopted()
+    {
+        var other = _val.Add(InstanceLabelSet.For("svc-1", 1, Self), ImageState.Running);
+
+        var id = await Node.DeployImageAsync(Image(), _labels, CancellationToken.None);
+
+        Assert.NotEqual(other, id);
+        Assert.Single(_val.Created);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_plugin_call_that_hangs_ends_with_an_error_naming_the_call_and_the_timeout(bool honoursCancellation)
+    {
+        _val.HangIn = nameof(IValPlugin.GetRunningInstancesAsync);
+        _val.HonoursCancellation = honoursCancellation;
+
+        var error = await Assert.ThrowsAsync<ValException>(
+            () => NodeWith(TimeSpan.FromMilliseconds(200)).DeployImageAsync(Image(), _labels, CancellationToken.None).WaitAsync(Deadline));
+
+        Assert.Equal("the fake plugin did not list running instances within 0.2 s", error.Message);
+        Assert.Empty(_val.Created);
+    }
+
+    [Fact]
+    public async Task A_deploy_its_caller_cancels_is_cancelled_not_reported_as_a_plugin_timeout()
+    {
+        _val.HangIn = nameof(IValPlugin.CreateInstanceAsync);
+        using var cancel = new CancellationTokenSource();
+
+        var deploy = Node.DeployImageAsync(Image(), _labels, cancel.Token);
+        await _val.Hanging.WaitAsync(Deadline);
+        cancel.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => deploy.WaitAsync(Deadline));
+    }
+
+    [Fact]
+    public async Task An_engine_without_an_active_plugin_is_refused_naming_the_engine_and_the_node()
+    {
+        var deploy = await Assert.ThrowsAsync<ValException>(() => Node.DeployImageAsync(Image("docker"), _labels, CancellationToken.None));
+        var state = await Assert.ThrowsAsync<ValException>(() => Node.GetImageStateAsync(Image("docker") with { Id = "x" }, CancellationToken.None));
+
+        Assert.Equal($"engine 'docker' has no active plugin on node {Self}", deploy.Message);
+        Assert.Equal(deploy.Message, state.Message);
+    }
+
+    [Fact]
+    public async Task Terminating_an_image_stops_and_removes_its_instance()
+    {
+        var id = await Node.DeployImageAsync(Image(), _labels, CancellationToken.None);
+
+        await Node.TerminateImageAsync(Image() with { Id = id }, CancellationToken.None);
+
+        Assert.Equal(ImageState.Terminated, await Node.GetImageStateAsync(Image() with { Id = id }, CancellationToken.None));
+        Assert.Equal([id], _val.Removed);
+    }
+
+    [Fact]
+    public async Task The_exit_code_of_an_ended_instance_comes_from_its_plugin_and_is_unknown_for_an_unknown_instance()
+    {
+        var ended = _val.Add(_labels, ImageState.Terminated, exitCode: 3);
+
+        Assert.Equal(3, await Node.GetExitCodeAsync(Image() with { Id = ended }, CancellationToken.None));
+        Assert.Null(await Node.GetExitCodeAsync(Image() with { Id = "nope" }, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Removing_leftovers_removes_every_instance_with_the_labels_and_nothing_else()
+    {
+        var first = _val.Add(_labels, ImageState.Running);
+        var second = _val.Add(_labels, ImageState.Initial);
+        var other = _val.Add(InstanceLabelSet.For("svc-2", 0, Self), ImageState.Running);
+
+        await Node.RemoveLeftoversAsync(Image(), _labels, CancellationToken.None);
+
+        Assert.Equal([first, second], _val.Removed.Order());
+        Assert.Equal([other], (await _val.GetRunningInstancesAsync(CancellationToken.None)).Select(i => i.Id));
+    }
+
+    /// <summary>Listing again until no leftover was left never ended for such a plugin, holding the service's lock for good.</summary>
+    [Fact]
+    public async Task Removing_leftovers_ends_even_when_the_plugin_keeps_listing_what_it_removed()
+    {
+        _val.KeepsRemovedInstances = true;
+        var leftover = _val.Add(_labels, ImageState.Running);
+
+        await Task.Run(() => Node.RemoveLeftoversAsync(Image(), _labels, CancellationToken.None)).WaitAsync(Deadline);
+
+        Assert.Equal([leftover], _val.Removed);
+    }
+
+    /// <summary>
+    /// A VAL whose instances live in memory; <see cref="HangIn"/> makes one member hang, ignoring or honouring
+    /// cancellation. The members the local node does not use are not supported.
+    /// </summary>
+    private sealed class FakeVal : IValPlugin
+    {
+        private readonly Dictionary<string, (IReadOnlyDictionary<string, string> Labels, ImageState State, int? ExitCode)> _instances = [];
+        private readonly TaskCompletionSource _hanging = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _next;
+
+        public string PluginType => "fake";
+        public HashSet<string> Images { get; } = [];
+        public List<string> Loaded { get; } = [];
+        public List<InstanceSpec> Created { get; } = [];
+        public List<string> Removed { get; } = [];
+        public int Starts { get; private set; }
+
+        /// <summary>The member that never answers.</summary>
+        public string? HangIn { get; set; }
+        public bool HonoursCancellation { get; set; }
+
+        /// <summary>Stop and remove answer success but change nothing: the instance is listed as before.</summary>
+        public bool KeepsRemovedInstances { get; set; }
+
+        /// <summary>Completes when a call started to hang.</summary>
+        public Task Hanging => _hanging.Task;
+
+        public string Add(IReadOnlyDictionary<string, string> labels, ImageState state, int? exitCode = null)
+        {
+            var id = $"fake-{++_next}";
+            _instances[id] = (labels, state, exitCode);
+            return id;
+        }
+
+        public ImageState StateOf(string id) => _instances.TryGetValue(id, out var i) ? i.State : ImageState.Terminated;
+
+        private async Task<T> AnswerAsync<T>(string member, Func<T> answer, CancellationToken cancellationToken)
+        {
+            if (HangIn == member)
+            {
+                _hanging.TrySetResult();
+                if (HonoursCancellation) await Task.Delay(Timeout.Infinite, cancellationToken);
+                else await new TaskCompletionSource().Task;
+            }
+            return answer();
+        }
+
+        public Task<bool> HasImageAsync(string imageName, CancellationToken cancellationToken) =>
+            AnswerAsync(nameof(HasImageAsync), () => Images.Contains(imageName), cancellationToken);
+
+        public Task LoadImageAsync(string imageName, CancellationToken cancellationToken) =>
+            AnswerAsync(nameof(LoadImageAsync), () => { Loaded.Add(imageName); return Images.Add(imageName); }, cancellationToken);
+
+        public Task<string> CreateInstanceAsync(InstanceSpec spec, CancellationToken cancellationToken) =>
+            AnswerAsync(nameof(CreateInstanceAsync), () => { Created.Add(spec); return Add(spec.Labels, ImageState.Initial); }, cancellationToken);
+
+        public Task StartInstanceAsync(string instanceId, CancellationToken cancellationToken) =>
+            AnswerAsync(nameof(StartInstanceAsync), () => { Starts++; return _instances[instanceId] = _instances[instanceId] with { State = ImageState.Running }; }, cancellationToken);
+
+        public Task StopInstanceAsync(string instanceId, CancellationToken cancellationToken) =>
+            AnswerAsync(nameof(StopInstanceAsync), () =>
+            {
+                if (!KeepsRemovedInstances && _instances.TryGetValue(instanceId, out var i)) _instances[instanceId] = i with { State = ImageState.Terminated, ExitCode = 0 };
+                return true;
+            }, cancellationToken);
+
+        public Task RemoveInstanceAsync(string instanceId, CancellationToken cancellationToken) =>
+            AnswerAsync(nameof(RemoveInstanceAsync), () => { Removed.Add(instanceId); return !KeepsRemovedInstances && _instances.Remove(instanceId); }, cancellationToken);
+
+        public Task<IReadOnlyList<ValInstance>> GetRunningInstancesAsync(CancellationToken cancellationToken) =>
+            AnswerAsync<IReadOnlyList<ValInstance>>(nameof(GetRunningInstancesAsync), () => _instances
+                .Where(i => i.Value.State is ImageState.Initial or ImageState.Instantiating or ImageState.Running)
+                .Select(i => new ValInstance(i.Key, "sensor", i.Value.Labels)).ToList(), cancellationToken);
+
+        public Task<ValInstanceStatus?> GetStatsAsync(string instanceId, CancellationToken cancellationToken) =>
+            AnswerAsync(nameof(GetStatsAsync), () => _instances.TryGetValue(instanceId, out var i)
+                ? new ValInstanceStatus { Name = instanceId, ImageName = "sensor", Status = i.State, ExitCode = i.ExitCode }
+                : null, cancellationToken);
+
+        public Task<ImageState> GetInstanceStateAsync(string instanceId, CancellationToken cancellationToken) =>
+            AnswerAsync(nameof(GetInstanceStateAsync), () => StateOf(instanceId), cancellationToken);
+
+        public Task ActivateAsync(ValContext context, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task DeactivateAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
+        public IReadOnlyList<string> ValidateParameters(IReadOnlyDictionary<string, JsonElement> parameters) => throw new NotSupportedException();
+        public Task DeleteImageAsync(string imageName, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<bool> HasInstanceAsync(string instanceId, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<SystemStatus> GetAllInstancesStatsAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
+    }
+}

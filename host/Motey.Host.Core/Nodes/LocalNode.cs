@@ -69,7 +69,7 @@ public sealed class LocalNode(
     }
 
     private async Task<ValInstance?> FindByLabelsAsync(IValPlugin val, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken) =>
-        (await FindAllByLabelsAsync(val, labels, cancellationToken)).FirstOrDefault();
+        await FindAllByLabelsAsync(val, labels, cancellationToken) is [var first, ..] ? first : null;
 
     private async Task<IReadOnlyList<ValInstance>> FindAllByLabelsAsync(IValPlugin val, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
     {

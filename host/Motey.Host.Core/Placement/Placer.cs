@@ -68,7 +68,9 @@ public sealed class Placer(INodeClient local, IPeerDirectory peers, PlacementSet
         var problem = localMissing is null
             ? "no other node offers what the image needs"
             : $"no node offers what the image needs: node {local.Address} lacks {string.Join(", ", localMissing)}";
-        problem += candidates.Count == 0 ? "; no other node is known" : $"; none of the {candidates.Count} other known nodes has all of them";
+        problem += candidates.Count > 0 ? $"; none of the {candidates.Count} other known nodes has all of them"
+            : known.Count > 0 ? "; no other node is left to try"
+            : "; no other node is known";
         if (chosen.Silent.Count > 0)
             problem += $" ({chosen.Silent.Count} did not answer: {string.Join(", ", chosen.Silent.Take(5))}{(chosen.Silent.Count > 5 ? ", ..." : "")})";
         return new PlacementResult(null, problem);

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Motey.Host.Api;
 using Motey.Host.Configuration;
 using Motey.Host.Core.Capabilities;
+using Motey.Host.Core.Fencing;
 using Motey.Host.Core.Membership;
 using Motey.Host.Core.Nodes;
 using Motey.Host.Core.Orchestration;
@@ -56,7 +57,8 @@ internal static class MoteyApp
         services.AddSingleton<INodeStore>(sp => sp.GetRequiredService<NodeRepository>());
         services.AddSingleton<ServiceRepository>();
         services.AddSingleton<IServiceStore>(sp => sp.GetRequiredService<ServiceRepository>());
-        // The core: capabilities, nodes, placement, orchestration.
+        // The core: capabilities, nodes, placement, orchestration, the fence.
+        services.AddSingleton<ClusterChanges>();
         services.AddSingleton<NodeCapabilities>();
         services.AddSingleton<PluginCatalog>();
         services.AddSingleton<IEngines>(sp => sp.GetRequiredService<PluginCatalog>());
@@ -77,6 +79,7 @@ internal static class MoteyApp
         services.AddSingleton<Terminator>();
         services.AddSingleton<Reconciler>();
         services.AddSingleton<Orchestrator>();
+        services.AddSingleton<InstanceOwnership>();
         services.AddSingleton<BlueprintValidator>();
         services.AddSingleton<NodeStatusSampler>();
         // Order matters. Start: plugins before anything answers peers or resumes work; the embedded broker
@@ -88,6 +91,7 @@ internal static class MoteyApp
         services.AddHostedService<MqttMembership>();
         services.AddHostedService(sp => sp.GetRequiredService<NodeStatusSampler>());
         services.AddHostedService<EngineMonitor>();
+        services.AddHostedService<InstanceFence>();
         services.AddHostedService<OrchestrationWorker>();
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
 

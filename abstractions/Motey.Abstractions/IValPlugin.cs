@@ -103,6 +103,10 @@ public static class InstanceLabels
     public const string ImageIndex = "motey.image.index";
     /// <summary>Address of the node that created the instance.</summary>
     public const string Node = "motey.node";
+    /// <summary>Address of the node that placed the instance: the node that holds its service and decides whether it runs.</summary>
+    public const string PlacedBy = "motey.placed_by";
+    /// <summary>The image's placement generation when the instance was created: it grows with every placement of the image.</summary>
+    public const string Generation = "motey.generation";
 }
 
 /// <summary>A failure a VAL can explain, e.g. an image that does not exist. Its message reaches the user as is.</summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Motey.Abstractions;
 using Motey.Host.Configuration;
+using Motey.Host.Core.Fencing;
 using Motey.Host.Core.Membership;
 using Motey.Host.Core.Nodes;
 using Motey.Host.Core.Orchestration;
@@ -25,20 +26,25 @@ internal sealed class PeerRepliers : IHostedService, IDisposable
     private readonly MoteySettings _settings;
     private readonly NodeIdentity _identity;
     private readonly INodeClient _local;
+    private readonly InstanceOwnership? _ownership;
     private readonly ILogger<PeerRepliers> _log;
 
     /// <summary>The repliers in front of this node's <see cref="LocalNode"/> (the constructor dependency injection sees).</summary>
-    public PeerRepliers(MoteySettings settings, NodeIdentity identity, LocalNode local, ILogger<PeerRepliers> log)
-        : this(settings, identity, (INodeClient)local, log)
+    public PeerRepliers(MoteySettings settings, NodeIdentity identity, LocalNode local, InstanceOwnership ownership, ILogger<PeerRepliers> log)
+        : this(settings, identity, (INodeClient)local, log, ownership)
     {
     }
 
-    /// <summary>The repliers in front of any node client: tests put one that can hold requests in front of the local node.</summary>
-    internal PeerRepliers(MoteySettings settings, NodeIdentity identity, INodeClient local, ILogger<PeerRepliers> log)
+    /// <summary>
+    /// The repliers in front of any node client: tests put one that can hold requests in front of the local node.
+    /// Without <paramref name="ownership"/> fence requests are answered like any capabilities request (no opinion).
+    /// </summary>
+    internal PeerRepliers(MoteySettings settings, NodeIdentity identity, INodeClient local, ILogger<PeerRepliers> log, InstanceOwnership? ownership = null)
     {
         _settings = settings;
         _identity = identity;
         _local = local;
+        _ownership = ownership;
         _log = log;
     }
 
@@ -79,11 +85,26 @@ internal sealed class PeerRepliers : IHostedService, IDisposable
         _repliers.Add(replier);
     }
 
-    /// <summary>Any request: the original sends an empty string, and nothing in it matters.</summary>
+    /// <summary>Any request: the original sends an empty string, and nothing in it matters; but a fence request of our nodes.</summary>
     private async Task<string> AnswerCapabilitiesAsync(PeerRequest request, CancellationToken cancellationToken)
     {
+        if (_ownership is not null && request.Text is { } text && text.StartsWith(FenceMessage.Prefix, StringComparison.Ordinal))
+            return await AnswerFenceAsync(_ownership, text, cancellationToken);
         if (request.Problem is not null) _log.LogDebug("Capabilities request with {Problem}; answering anyway", request.Problem);
         return CapabilityReply.Write(await _local.GetCapabilitiesAsync(cancellationToken));
+    }
+
+    private async Task<string> AnswerFenceAsync(InstanceOwnership ownership, string text, CancellationToken cancellationToken)
+    {
+        if (FenceMessage.ReadRequest(text, out var problem) is not { } request)
+        {
+            _log.LogWarning("Refused a fence request: {Problem}; request: {Text}", problem, Frames.Preview(text));
+            return ErrorPrefix + problem;
+        }
+        var verdicts = await ownership.DecideAsync(request.Holder, request.Held, cancellationToken);
+        foreach (var verdict in verdicts.Where(v => !v.Keep))
+            _log.LogInformation("Node {Holder} is told to stop instance {InstanceId}: {Reason}", request.Holder, verdict.Id, verdict.Reason);
+        return FenceMessage.WriteReply(verdicts);
     }
 
     private async Task<string> AnswerDeployAsync(PeerRequest request, CancellationToken cancellationToken)

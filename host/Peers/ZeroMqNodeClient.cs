@@ -1,6 +1,7 @@
 using System.Globalization;
 using Motey.Abstractions;
 using Motey.Host.Configuration;
+using Motey.Host.Core.Fencing;
 using Motey.Host.Core.Model;
 using Motey.Host.Core.Nodes;
 using Motey.Host.Core.Orchestration;
@@ -46,6 +47,14 @@ internal sealed class ZeroMqNodeClient(string address, ZeroMqSettings settings, 
 
     /// <summary>The protocol has no removal by labels: the remote node's own adoption by labels is what guards against duplicates.</summary>
     public Task RemoveLeftoversAsync(Image image, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>The fence request on the capabilities replier; an answer that is no fence answer (an original node's list) is "no opinion".</summary>
+    public async Task<IReadOnlyList<FenceVerdict>?> ConfirmInstancesAsync(string holder, IReadOnlyList<HeldInstance> held, CancellationToken cancellationToken)
+    {
+        var reply = await RequestAsync(settings.CapabilitiesReplier, FenceMessage.WriteRequest(holder, held), settings.RequestTimeout, cancellationToken);
+        if (ErrorReason(reply) is { } reason) throw new PeerException($"node {address} refused the fence request: {reason}");
+        return FenceMessage.ReadReply(reply);
+    }
 
     public async Task TerminateImageAsync(Image image, CancellationToken cancellationToken)
     {

@@ -42,6 +42,10 @@ internal sealed partial class PluginCatalog(
     public IValPlugin? Find(string engine) =>
         _byType.TryGetValue(engine, out var entry) && entry.State == PluginState.Active ? entry.Plugin : null;
 
+    /// <summary>Every active VAL.</summary>
+    public IReadOnlyList<IValPlugin> Active =>
+        _byType.Values.Where(e => e.State == PluginState.Active && e.Plugin is not null).Select(e => e.Plugin!).ToList();
+
     /// <summary>Engines of every plugin that loaded, active or not: the engines a blueprint may name on this node.</summary>
     public IReadOnlyCollection<string> KnownEngines => _byType.Keys.ToList();
 

@@ -1,4 +1,5 @@
 using Motey.Host.Core.Model;
+using Motey.Host.Core.Placement;
 
 namespace Motey.Host.Core.Capabilities;
 
@@ -7,7 +8,7 @@ namespace Motey.Host.Core.Capabilities;
 /// (REST, capability events, the CLI through events); capabilities of type <c>plugin</c> mirror which VALs are
 /// active and their engines reachable, so only the plugin catalog changes them, through the engine members.
 /// </summary>
-public sealed class NodeCapabilities(ICapabilityStore store)
+public sealed class NodeCapabilities(ICapabilityStore store, ClusterChanges? clusterChanges = null)
 {
     /// <summary>Why an operator may not change <paramref name="capability"/>; null when they may.</summary>
     public static string? Refusal(Capability capability) =>
@@ -26,7 +27,7 @@ public sealed class NodeCapabilities(ICapabilityStore store)
     public Task<int> AddAsync(IReadOnlyList<Capability> list, CancellationToken cancellationToken)
     {
         EnsureOperatorMay(list);
-        return store.AddAsync(list, cancellationToken);
+        return GrewAsync(store.AddAsync(list, cancellationToken));
     }
 
     /// <summary>An operator removes capabilities; returns how many existed. Throws for a list <see cref="Refusals"/> refuses.</summary>
@@ -37,15 +38,25 @@ public sealed class NodeCapabilities(ICapabilityStore store)
     }
 
     /// <summary>Operator changes applied in order in one transaction (a burst of capability events); how many each changed.</summary>
-    public Task<int[]> ApplyAsync(IReadOnlyList<CapabilityChange> changes, CancellationToken cancellationToken)
+    public async Task<int[]> ApplyAsync(IReadOnlyList<CapabilityChange> changes, CancellationToken cancellationToken)
     {
         foreach (var change in changes) EnsureOperatorMay(change.List);
-        return store.ApplyAsync(changes, cancellationToken);
+        var applied = await store.ApplyAsync(changes, cancellationToken);
+        if (changes.Where((c, i) => c.IsAdd && applied[i] > 0).Any()) clusterChanges?.Notify();
+        return applied;
     }
 
     /// <summary>The plugin catalog: the engine's VAL is active and its engine answers.</summary>
     public Task<int> RegisterEngineAsync(string engine, CancellationToken cancellationToken) =>
-        store.AddAsync([Engine(engine)], cancellationToken);
+        GrewAsync(store.AddAsync([Engine(engine)], cancellationToken));
+
+    /// <summary>Images waiting for a node may run here now when something was added.</summary>
+    private async Task<int> GrewAsync(Task<int> add)
+    {
+        var added = await add;
+        if (added > 0) clusterChanges?.Notify();
+        return added;
+    }
 
     /// <summary>The plugin catalog: the engine's VAL was deactivated, or its engine stopped answering.</summary>
     public Task<int> WithdrawEngineAsync(string engine, CancellationToken cancellationToken) =>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Motey.Host.Core.Nodes;
+using Motey.Host.Core.Placement;
 
 namespace Motey.Host.Core.Membership;
 
@@ -8,7 +9,8 @@ namespace Motey.Host.Core.Membership;
 /// for GET /v1/nodes, whose table it owns. Membership (MQTT) adds and removes peers; the orchestrator reaches them
 /// through clients.
 /// </summary>
-public sealed class ClusterNodes(NodeIdentity identity, INodeStore repository, LocalNode local, IRemoteNodeFactory remotes)
+public sealed class ClusterNodes(
+    NodeIdentity identity, INodeStore repository, LocalNode local, IRemoteNodeFactory remotes, ClusterChanges? changes = null)
     : IPeerDirectory
 {
     private readonly ConcurrentDictionary<string, INodeClient> _peers = new(StringComparer.Ordinal);
@@ -40,6 +42,7 @@ public sealed class ClusterNodes(NodeIdentity identity, INodeStore repository, L
         _unconfirmed.TryRemove(address, out _);
         var added = _peers.TryAdd(address, remotes.For(address));
         await repository.UpsertAsync(address, isSelf: false, cancellationToken);
+        if (added) changes?.Notify();
         return added;
     }
 

@@ -29,6 +29,9 @@ public sealed record Image
     /// <summary>State of the instance.</summary>
     [JsonPropertyName("state")] public ImageState State { get; init; } = ImageState.Initial;
 
+    /// <summary>How often the image was placed: grows with every deploy on a node; its instances carry it as a label.</summary>
+    [JsonPropertyName("generation")] public int Generation { get; init; }
+
     /// <summary>How often the agent has replaced an instance of this image that ended (restart policy).</summary>
     [JsonPropertyName("restarts")] public int Restarts { get; init; }
 

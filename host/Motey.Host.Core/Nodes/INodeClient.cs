@@ -1,4 +1,5 @@
 using Motey.Abstractions;
+using Motey.Host.Core.Fencing;
 using Motey.Host.Core.Model;
 
 namespace Motey.Host.Core.Nodes;
@@ -32,6 +33,14 @@ public interface INodeClient
 
     /// <summary>Stops and removes the image's instance.</summary>
     Task TerminateImageAsync(Image image, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Asks this node, as the node that placed them, whether the instances <paramref name="holder"/> runs are still
+    /// its (see <see cref="InstanceFence"/>). Null when the node has no opinion (an original node). Throws when it
+    /// cannot be reached.
+    /// </summary>
+    Task<IReadOnlyList<FenceVerdict>?> ConfirmInstancesAsync(string holder, IReadOnlyList<HeldInstance> held, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<FenceVerdict>?>(null);
 }
 
 /// <summary>The node was asked about something, then left the cluster before it answered.</summary>

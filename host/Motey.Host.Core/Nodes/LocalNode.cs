@@ -11,6 +11,9 @@ public interface IEngines
 {
     /// <summary>The active VAL for <paramref name="engine"/>; null when none is active.</summary>
     IValPlugin? Find(string engine);
+
+    /// <summary>Every active VAL.</summary>
+    IReadOnlyList<IValPlugin> Active => [];
 }
 
 /// <param name="CallTimeout">How long any one call into a VAL may take ([PLUGINS] call_timeout).</param>
@@ -74,7 +77,21 @@ public sealed class LocalNode(
     private async Task<IReadOnlyList<ValInstance>> FindAllByLabelsAsync(IValPlugin val, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
     {
         var running = await Call(val, "list running instances", ct => val.GetRunningInstancesAsync(ct), cancellationToken);
-        return running.Where(i => labels.All(l => i.Labels.TryGetValue(l.Key, out var v) && v == l.Value)).ToList();
+        // Who placed it and in which generation do not make another instance: a placement retried on this node adopts
+        // what an earlier one left (the fence decides about instances of older placements by their ids).
+        var identity = labels.Where(l => l.Key is not (InstanceLabels.PlacedBy or InstanceLabels.Generation)).ToList();
+        return running.Where(i => identity.All(l => i.Labels.TryGetValue(l.Key, out var v) && v == l.Value)).ToList();
+    }
+
+    /// <summary>Every instance this node's active VALs run now, with the engine that runs it.</summary>
+    public async Task<IReadOnlyList<(string Engine, ValInstance Instance)>> ListInstancesAsync(CancellationToken cancellationToken)
+    {
+        var lists = await Task.WhenAll(plugins.Active.Select(async val =>
+        {
+            var running = await Call(val, "list running instances", ct => val.GetRunningInstancesAsync(ct), cancellationToken);
+            return running.Select(i => (val.PluginType, i));
+        }));
+        return lists.SelectMany(l => l).ToList();
     }
 
     public async Task<int?> GetExitCodeAsync(Image image, CancellationToken cancellationToken)

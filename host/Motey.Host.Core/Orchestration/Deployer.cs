@@ -7,7 +7,7 @@ using Motey.Host.Core.Placement;
 
 namespace Motey.Host.Core.Orchestration;
 
-/// <summary>The service as stored after a deploy of one of its images, and the node the image now runs on (null: it ended ERROR).</summary>
+/// <summary>The service as stored after a deploy of one of its images, and the node the image now runs on (null: it waits for a node, or ended ERROR).</summary>
 public sealed record DeployOutcome(Service Service, INodeClient? Node);
 
 /// <summary>
@@ -19,10 +19,17 @@ public sealed class Deployer(
     Placer placer,
     IPeerDirectory peers,
     ServiceIntents intents,
+    NodeIdentity identity,
     ILogger<Deployer> log)
 {
     /// <summary>How often a deploy in progress checks that its node is still in the cluster.</summary>
     private static readonly TimeSpan MembershipCheckInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How the state message of an image that waits for a node begins.</summary>
+    public const string WaitingPrefix = "waiting for a node that can run it: ";
+
+    /// <summary>Whether the image waits for a node that can run it (nothing was deployed for it yet, or its instance was replaced).</summary>
+    public static bool Waits(Image image) => image.State == ImageState.Initial && image.Id.Length == 0;
 
     /// <summary>Whether the image still waits for a node and an instance.</summary>
     public static bool NeedsDeployment(Image image) =>
@@ -41,6 +48,17 @@ public sealed class Deployer(
         {
             var image = service.Images[index];
             var target = failures.Count < OrchestratorSettings.MaxDeployAttempts ? await placer.FindNodeAsync(image, failed, cancellationToken) : null;
+            if (target is { Node: null } && failures.Count == 0)
+            {
+                // Nothing failed: no node can run it yet. It waits, and is placed when a node gains what it needs or joins.
+                var waiting = $"{WaitingPrefix}{target.Problem}";
+                if (image.State != ImageState.Initial || image.StateMessage != waiting)
+                    log.LogInformation("Image {Image} of service {ServiceId} waits for a node: {Why}", image.Name, service.Id, target.Problem);
+                return new DeployOutcome(await services.SaveImageAsync(service, index, image with
+                {
+                    Node = null, State = ImageState.Initial, StateMessage = waiting,
+                }, cancellationToken), null);
+            }
             if (target?.Node is null)
             {
                 var why = target is null ? $"gave up after {failures.Count} nodes"
@@ -51,9 +69,12 @@ public sealed class Deployer(
             }
 
             var node = target.Node;
-            service = await services.SaveImageAsync(service, index, image with { Node = node.Address, State = ImageState.Instantiating, StateMessage = "" }, cancellationToken);
+            service = await services.SaveImageAsync(service, index, image with
+            {
+                Node = node.Address, State = ImageState.Instantiating, StateMessage = "", Generation = image.Generation + 1,
+            }, cancellationToken);
             image = service.Images[index];
-            var labels = InstanceLabelSet.For(service.Id, index, node.Address);
+            var labels = InstanceLabelSet.For(service.Id, index, node.Address, identity.Address, image.Generation);
             try
             {
                 var id = await DeployOnAsync(node, image, labels, cancellationToken);

@@ -9,13 +9,22 @@ namespace Motey.Host.Core.Orchestration;
 /// <summary>The labels every instance of an image gets, so the agent can find it without its id.</summary>
 public static class InstanceLabelSet
 {
-    /// <summary>Service id, image index and the node the instance is created on.</summary>
+    /// <summary>Service id, image index and the node the instance is created on: what tells one image's instances from others.</summary>
     public static Dictionary<string, string> For(string serviceId, int index, string node) => new()
     {
         [InstanceLabels.ServiceId] = serviceId,
         [InstanceLabels.ImageIndex] = index.ToString(CultureInfo.InvariantCulture),
         [InstanceLabels.Node] = node,
     };
+
+    /// <summary>As <see cref="For(string, int, string)"/>, plus the node that places it and the placement's generation.</summary>
+    public static Dictionary<string, string> For(string serviceId, int index, string node, string placedBy, int generation)
+    {
+        var labels = For(serviceId, index, node);
+        labels[InstanceLabels.PlacedBy] = placedBy;
+        labels[InstanceLabels.Generation] = generation.ToString(CultureInfo.InvariantCulture);
+        return labels;
+    }
 
     /// <summary>
     /// Best effort: what <paramref name="node"/> created under these labels goes (a deploy that failed or was cut short

@@ -1,13 +1,16 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Motey.Host.Core.Placement;
 
 namespace Motey.Host.Core.Orchestration;
 
 /// <summary>
-/// Runs the orchestrator's commands as they come (each service's work in its own task) and a reconcile
-/// pass every [ORCHESTRATOR] reconcile_interval, plus one right after each command.
+/// Runs the orchestrator's commands as they come (each service's work in its own task), a reconcile pass every
+/// [ORCHESTRATOR] reconcile_interval plus one right after each command, and tries images that wait for a node again
+/// when the cluster changes or every wait_retry.
 /// </summary>
-public sealed class OrchestrationWorker(Orchestrator orchestrator, OrchestratorSettings settings, ILogger<OrchestrationWorker> log)
+public sealed class OrchestrationWorker(
+    Orchestrator orchestrator, ClusterChanges changes, OrchestratorSettings settings, ILogger<OrchestrationWorker> log)
     : BackgroundService
 {
     private readonly SemaphoreSlim _wake = new(0);
@@ -15,7 +18,7 @@ public sealed class OrchestrationWorker(Orchestrator orchestrator, OrchestratorS
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await orchestrator.ResumeAsync(stoppingToken);
-        var running = new List<Task> { ReconcileLoopAsync(stoppingToken) };
+        var running = new List<Task> { ReconcileLoopAsync(stoppingToken), WaitingLoopAsync(stoppingToken) };
         try
         {
             await foreach (var command in orchestrator.Commands.ReadAllAsync(stoppingToken))
@@ -45,6 +48,26 @@ public sealed class OrchestrationWorker(Orchestrator orchestrator, OrchestratorS
             log.LogError(e, "{Command} failed", command.Show());
         }
         _wake.Release();
+    }
+
+    private async Task WaitingLoopAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await changes.WaitAsync(settings.WaitRetry, stoppingToken);
+                await orchestrator.RetryWaitingAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                log.LogError(e, "Trying waiting images again failed");
+            }
+        }
     }
 
     private async Task ReconcileLoopAsync(CancellationToken stoppingToken)

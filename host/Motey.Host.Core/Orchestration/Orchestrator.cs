@@ -20,6 +20,7 @@ public sealed class Orchestrator(
     ILogger<Orchestrator> log)
 {
     private readonly Channel<OrchestrationCommand> _commands = Channel.CreateUnbounded<OrchestrationCommand>();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _deploysQueued = new(StringComparer.Ordinal);
 
     /// <summary>The commands waiting for the worker.</summary>
     public ChannelReader<OrchestrationCommand> Commands => _commands.Reader;
@@ -48,7 +49,22 @@ public sealed class Orchestrator(
         Enqueue(new OrchestrationCommand(CommandKind.Terminate, serviceId));
     }
 
-    private void Enqueue(OrchestrationCommand command) => _commands.Writer.TryWrite(command);
+    private void Enqueue(OrchestrationCommand command)
+    {
+        // One queued deploy per service is enough: it deploys every image that needs it when it runs.
+        if (command.Kind == CommandKind.Deploy && !_deploysQueued.TryAdd(command.ServiceId, true)) return;
+        _commands.Writer.TryWrite(command);
+    }
+
+    /// <summary>Images that wait for a node are tried again (a node joined, capabilities grew, or the retry interval passed).</summary>
+    public async Task RetryWaitingAsync(CancellationToken cancellationToken)
+    {
+        foreach (var service in await services.AllAsync(cancellationToken))
+        {
+            if (!intents.TerminationRequested(service.Id) && service.Images.Any(Deployer.Waits))
+                Enqueue(new OrchestrationCommand(CommandKind.Deploy, service.Id));
+        }
+    }
 
     /// <summary>Work left over from a previous run: undeployed images are deployed, interrupted terminations finished.</summary>
     public async Task ResumeAsync(CancellationToken cancellationToken)
@@ -75,6 +91,7 @@ public sealed class Orchestrator(
     /// <summary>Deploys every image of the service that needs it, in order, under the service's lock; stops when a termination is asked for.</summary>
     private async Task DeployAsync(string serviceId, CancellationToken cancellationToken)
     {
+        _deploysQueued.TryRemove(serviceId, out _);
         using var held = await locks.AcquireAsync(serviceId, cancellationToken);
         var service = await services.GetAsync(serviceId, cancellationToken);
         for (var index = 0; service is not null && index < service.Images.Count; index++)

@@ -7,4 +7,6 @@ namespace Motey.Host.Core.Tests.Fakes;
 internal sealed class FakeEngines(params IValPlugin[] active) : IEngines
 {
     public IValPlugin? Find(string engine) => active.FirstOrDefault(v => v.PluginType == engine);
+
+    public IReadOnlyList<IValPlugin> Active => active;
 }

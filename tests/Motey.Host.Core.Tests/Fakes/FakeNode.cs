@@ -1,4 +1,5 @@
 using Motey.Abstractions;
+using Motey.Host.Core.Fencing;
 using Motey.Host.Core.Model;
 using Motey.Host.Core.Nodes;
 
@@ -132,5 +133,17 @@ internal sealed class FakeNode(string address, params string[] capabilities) : I
             _running.Remove(image.Id);
         }
         return Task.CompletedTask;
+    }
+
+    /// <summary>How this node, as a placing node, answers fence requests; null: no opinion (an original node).</summary>
+    public InstanceOwnership? Ownership { get; set; }
+
+    /// <summary>When set, fence requests fail as an unreachable node's do.</summary>
+    public bool Unreachable { get; set; }
+
+    public async Task<IReadOnlyList<FenceVerdict>?> ConfirmInstancesAsync(string holder, IReadOnlyList<HeldInstance> held, CancellationToken cancellationToken)
+    {
+        if (Unreachable) throw new TimeoutException($"node {address} did not answer");
+        return Ownership is null ? null : await Ownership.DecideAsync(holder, held, cancellationToken);
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
+using Motey.Host.Core.Membership;
 using Motey.Host.Core.Model;
 using Motey.Host.Core.Orchestration;
 using Motey.Host.Core.Placement;
@@ -28,7 +29,7 @@ internal sealed class Cluster
         Directory = new FakeDirectory(peers, local);
         Intents = new ServiceIntents(Clock);
         var placer = new Placer(local, Directory, new PlacementSettings(TimeSpan.FromSeconds(1)), NullLogger<Placer>.Instance);
-        var deployer = new Deployer(Store, placer, Directory, Intents, NullLogger<Deployer>.Instance);
+        var deployer = new Deployer(Store, placer, Directory, Intents, new NodeIdentity(local.Address), NullLogger<Deployer>.Instance);
         Reconciler = new Reconciler(Store, Directory, deployer, Locks, Intents, Settings, NullLogger<Reconciler>.Instance);
         var terminator = new Terminator(Store, Directory, Locks, Intents, NullLogger<Terminator>.Instance);
         Orchestrator = new Orchestrator(Store, Reconciler, terminator, Locks, Intents, NullLogger<Orchestrator>.Instance);

@@ -117,19 +117,54 @@ public sealed class FailoverTests
     }
 
     [Fact]
-    public async Task An_image_no_node_can_run_is_in_error_saying_what_is_missing()
+    public async Task An_image_no_node_can_run_waits_in_initial_saying_what_is_missing()
     {
         var peer = new FakeNode("10.0.0.2", "gpu");
         var cluster = new Cluster(new FakeNode(Local), peer);
 
         var service = await cluster.DeployAsync(Cluster.ImageNeeding("gpu") with { Engine = "docker" });
 
-        Assert.Equal(ServiceState.Error, service.State);
+        Assert.Equal(ServiceState.Initial, service.State);
         Assert.Equal(
+            Deployer.WaitingPrefix +
             $"no node offers what the image needs: node {Local} lacks capability 'gpu', engine 'docker' (capability 'docker' of type plugin); " +
             "none of the 1 other known nodes has all of them",
             service.Images[0].StateMessage);
         Assert.Null(service.Images[0].Node);
+        Assert.Equal(0, peer.Deploys);
+    }
+
+    [Fact]
+    public async Task A_waiting_image_is_placed_once_a_node_gains_what_it_needs()
+    {
+        var peer = new FakeNode("10.0.0.2", "gpu");
+        var cluster = new Cluster(new FakeNode(Local), peer);
+        var service = await cluster.DeployAsync(Cluster.ImageNeeding("gpu") with { Engine = "docker" });
+
+        peer.Engines.Add("docker");
+        await cluster.Orchestrator.RetryWaitingAsync(CancellationToken.None);
+        await cluster.RunQueuedAsync();
+
+        service = cluster.Store.Get(service.Id);
+        Assert.Equal(ServiceState.Running, service.State);
+        Assert.Equal(peer.Address, service.Images[0].Node);
+        Assert.Equal("", service.Images[0].StateMessage);
+        Assert.Equal(1, cluster.InstancesRunning);
+    }
+
+    [Fact]
+    public async Task A_waiting_image_of_a_service_being_terminated_is_not_tried_again()
+    {
+        var peer = new FakeNode("10.0.0.2", "gpu");
+        var cluster = new Cluster(new FakeNode(Local), peer);
+        var service = await cluster.DeployAsync(Cluster.ImageNeeding("gpu") with { Engine = "docker" });
+
+        cluster.Orchestrator.RequestTermination(service.Id);
+        peer.Engines.Add("docker");
+        await cluster.Orchestrator.RetryWaitingAsync(CancellationToken.None);
+        await cluster.RunQueuedAsync();
+
+        Assert.Equal(ServiceState.Terminated, cluster.Store.Get(service.Id).State);
         Assert.Equal(0, peer.Deploys);
     }
 

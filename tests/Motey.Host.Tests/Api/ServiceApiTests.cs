@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Motey.Abstractions;
 using Motey.Host.Core.Model;
+using Motey.Host.Core.Orchestration;
 using Motey.Host.Storage;
 using Motey.Host.Tests.Infrastructure;
 
@@ -111,12 +112,17 @@ public sealed class ServiceApiTests : NodeTest
     }
 
     [Fact]
-    public async Task Image_needing_a_capability_the_node_lacks_makes_the_service_error_naming_it()
+    public async Task Image_needing_a_capability_the_node_lacks_waits_naming_it_and_runs_once_the_capability_is_added()
     {
-        var created = await CreateAsync("service_name: needs-gpu\nimages:\n- name: a\n  engine: simulated\n  capabilities: [gpu]\n");
-        var failed = await Node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Error);
-        Assert.Contains("capability 'gpu'", failed.StateMessage);
-        Assert.Equal(ImageState.Error, failed.Images.Single().State);
+        var created = await CreateAsync("service_name: needs-late-gpu\nimages:\n- name: a\n  engine: simulated\n  capabilities: [late-gpu]\n");
+        var waiting = await Node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Initial && s.StateMessage.Contains(Deployer.WaitingPrefix, StringComparison.Ordinal));
+        Assert.Contains("capability 'late-gpu'", waiting.StateMessage);
+        Assert.Equal(ImageState.Initial, waiting.Images.Single().State);
+
+        var put = await Node.SendAsync(HttpMethod.Put, "/v1/capabilities", """[{"capability":"late-gpu","capability_type":"hardware"}]""", "application/json");
+        Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        var running = await Node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Running);
+        Assert.Equal("", running.StateMessage);
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using Docker.DotNet;
 using Docker.DotNet.Models;
 using Motey.Abstractions;
 using Motey.Host.Core.Model;
+using Motey.Host.Core.Orchestration;
 using Motey.Host.Tests.Infrastructure;
 
 namespace Motey.Host.Tests.Orchestration;
@@ -144,11 +145,13 @@ public sealed class DockerServiceTests : IAsyncLifetime
         var plugins = await node.Client.GetFromJsonAsync<List<System.Text.Json.JsonElement>>("/v1/plugins");
         var plugin = plugins!.Single(p => p.GetProperty("type").GetString() == "docker");
         Assert.Contains(_proxy.Path, plugin.GetProperty("engine_problem").GetString());
-        var refused = await PostAsync(node, Blueprint("while-down"));
-        Assert.Contains("engine 'docker'", (await node.WaitForServiceAsync(refused.Id, s => s.State == ServiceState.Error)).StateMessage);
+        var waiting = await PostAsync(node, Blueprint("while-down"));
+        Assert.Contains("engine 'docker'", (await node.WaitForServiceAsync(waiting.Id, s => s.State == ServiceState.Initial && s.StateMessage.Contains(Deployer.WaitingPrefix, StringComparison.Ordinal))).StateMessage);
 
         _proxy.Start();
         await Wait.UntilAsync(HasDocker, "the docker capability is registered again");
+        // The image that waited for the engine runs once it is back, without another POST.
+        await node.WaitForServiceAsync(waiting.Id, s => s.State == ServiceState.Running);
         var accepted = await PostAsync(node, Blueprint("after"));
         await node.WaitForServiceAsync(accepted.Id, s => s.State == ServiceState.Running);
     }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Motey.Abstractions;
 using Motey.Host.Core.Membership;
 using Motey.Host.Core.Model;
+using Motey.Host.Core.Orchestration;
 using Motey.Host.Membership;
 using Motey.Host.Tests.Infrastructure;
 using Motey.Host.Tests.Peers;
@@ -41,9 +42,9 @@ public sealed class PlacementTests
 
         var nowhere = await a.PostBlueprintAsync("service_name: nowhere\nimages:\n- name: x\n  engine: simulated\n  capabilities: [quantum]\n");
         var refused = (await nowhere.Content.ReadFromJsonAsync<Service>())!;
-        var failed = await a.WaitForServiceAsync(refused.Id, s => s.State == ServiceState.Error, TimeSpan.FromSeconds(6));
-        Assert.Contains("capability 'quantum'", failed.StateMessage);
-        Assert.Contains("none of the 6 other known nodes", failed.StateMessage);
+        var waiting = await a.WaitForServiceAsync(refused.Id, s => s.State == ServiceState.Initial && s.StateMessage.Contains(Deployer.WaitingPrefix, StringComparison.Ordinal), TimeSpan.FromSeconds(6));
+        Assert.Contains("capability 'quantum'", waiting.StateMessage);
+        Assert.Contains("none of the 6 other known nodes", waiting.StateMessage);
 
         Assert.Equal(HttpStatusCode.Accepted, (await a.Client.DeleteAsync($"/v1/service/{created.Id}")).StatusCode);
         await a.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Terminated);

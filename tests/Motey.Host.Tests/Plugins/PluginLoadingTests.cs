@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Motey.Abstractions;
 using Motey.Host.Core.Model;
+using Motey.Host.Core.Orchestration;
 using Motey.Host.Storage;
 using Motey.Host.Tests.Infrastructure;
 
@@ -54,11 +55,11 @@ public sealed class PluginLoadingTests
         Assert.DoesNotContain(capabilities, c => c.Name is "throwing" or "hanging");
         Assert.Equal(HttpStatusCode.NoContent, (await node.Client.GetAsync("/v1/heartbeat")).StatusCode);
 
-        // A blueprint for the broken engine is accepted (the engine is known) but no node can run it.
+        // A blueprint for the broken engine is accepted (the engine is known) but no node can run it yet: it waits.
         var response = await node.PostBlueprintAsync("service_name: s\nimages:\n- name: x\n  engine: throwing\n");
         var service = (await response.Content.ReadFromJsonAsync<Service>())!;
-        var failed = await node.WaitForServiceAsync(service.Id, s => s.State == ServiceState.Error);
-        Assert.Contains("engine 'throwing'", failed.StateMessage);
+        var waiting = await node.WaitForServiceAsync(service.Id, s => s.State == ServiceState.Initial && s.StateMessage.Contains(Deployer.WaitingPrefix, StringComparison.Ordinal));
+        Assert.Contains("engine 'throwing'", waiting.StateMessage);
 
         var working = (await (await node.PostBlueprintAsync("service_name: s\nimages:\n- name: x\n  engine: simulated\n")).Content.ReadFromJsonAsync<Service>())!;
         await node.WaitForServiceAsync(working.Id, s => s.State == ServiceState.Running);
@@ -150,11 +151,12 @@ public sealed class PluginLoadingTests
         Assert.False(plugin.GetProperty("engine_available").GetBoolean());
         Assert.Contains("engine-down", plugin.GetProperty("engine_problem").GetString());
         Assert.Equal(HttpStatusCode.NoContent, (await node.Client.GetAsync("/v1/heartbeat")).StatusCode);
-        var refused = (await (await node.PostBlueprintAsync("service_name: s\nimages:\n- name: x\n  engine: flaky\n")).Content.ReadFromJsonAsync<Service>())!;
-        Assert.Contains("engine 'flaky'", (await node.WaitForServiceAsync(refused.Id, s => s.State == ServiceState.Error)).StateMessage);
+        var waiting = (await (await node.PostBlueprintAsync("service_name: s\nimages:\n- name: x\n  engine: flaky\n")).Content.ReadFromJsonAsync<Service>())!;
+        Assert.Contains("engine 'flaky'", (await node.WaitForServiceAsync(waiting.Id, s => s.State == ServiceState.Initial && s.StateMessage.Contains(Deployer.WaitingPrefix, StringComparison.Ordinal))).StateMessage);
 
         File.Delete(flag);
         await Wait.UntilAsync(HasCapability, "the engine's capability is registered again");
+        await node.WaitForServiceAsync(waiting.Id, s => s.State == ServiceState.Running);
         var accepted = (await (await node.PostBlueprintAsync("service_name: s\nimages:\n- name: x\n  engine: flaky\n")).Content.ReadFromJsonAsync<Service>())!;
         await node.WaitForServiceAsync(accepted.Id, s => s.State == ServiceState.Running);
 

@@ -107,7 +107,8 @@ internal static class MoteyApp
             .WithModule<NodesModule>()
             .WithModule<NodeStatusModule>()
             .WithModule<HeartbeatModule>()
-            .WithModule<PluginsModule>());
+            .WithModule<PluginsModule>()
+            .WithModule<InstancesModule>());
 
         customize?.Invoke(builder);
 

@@ -29,6 +29,10 @@ internal static class Problems
     public static IResult NotFound(string detail) =>
         Results.Problem(title: "Not found", detail: detail, statusCode: StatusCodes.Status404NotFound);
 
+    public static IResult Conflict(string detail, string existingId) => Results.Problem(
+        title: "Conflict", detail: detail, statusCode: StatusCodes.Status409Conflict,
+        extensions: new Dictionary<string, object?> { ["existing_id"] = existingId });
+
     public static IResult UnsupportedMediaType(string? sent, string[] accepted, string? detail = null) => Results.Problem(
         title: "Unsupported content type",
         detail: detail ?? $"content type '{sent ?? "(none)"}' is not accepted here; send one of: {string.Join(", ", accepted)}",

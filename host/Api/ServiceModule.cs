@@ -39,12 +39,23 @@ public sealed class ServiceModule : ICarterModule
         if (!parsed.Ok) return Problems.Invalid("Invalid blueprint", parsed.Errors);
         var errors = validator.Validate(parsed.Value!);
         if (errors.Count > 0) return Problems.Invalid("Invalid blueprint", errors);
-        var service = await orchestrator.AcceptAsync(parsed.Value!, ct);
+        Service service;
+        try
+        {
+            service = await orchestrator.AcceptAsync(parsed.Value!, ct);
+        }
+        catch (DuplicateServiceException e)
+        {
+            return Problems.Conflict(e.Message, e.Existing.Id);
+        }
         return Results.Json(service, statusCode: StatusCodes.Status201Created, contentType: null)
             .WithLocation($"/v1/service/{service.Id}");
     }
 
-    /// <summary>The seed's DELETE: a YAML document naming the service by id, else by service_name (all services of that name). 201 once termination started.</summary>
+    /// <summary>
+    /// The seed's DELETE: a YAML document naming the service by id, else by service_name. 201 with each service as it is
+    /// after the request: terminating (its live images STOPPING), or, when it had already ended, removed.
+    /// </summary>
     private static async Task<IResult> DeleteBySelectorAsync(
         HttpRequest request, MoteySettings settings, ServiceRepository services, Orchestrator orchestrator, CancellationToken ct)
     {
@@ -58,15 +69,18 @@ public sealed class ServiceModule : ICarterModule
             : await services.FindByNameAsync(selector.ServiceName!, ct);
         if (matches.Count == 0)
             return Problems.NotFound(selector.Id is not null ? $"no service with id '{selector.Id}'" : $"no service named '{selector.ServiceName}'");
-        foreach (var service in matches) orchestrator.RequestTermination(service.Id);
-        return Results.Json(matches, statusCode: StatusCodes.Status201Created);
+        var after = new List<Service>(matches.Count);
+        foreach (var service in matches) after.Add(await orchestrator.EndAsync(service, ct) ?? service);
+        return Results.Json(after, statusCode: StatusCodes.Status201Created);
     }
 
+    /// <summary>202 with the service terminating (its live images STOPPING); 204 when it had ended and is now removed.</summary>
     private static async Task<IResult> DeleteByIdAsync(string id, ServiceRepository services, Orchestrator orchestrator, CancellationToken ct)
     {
         if (await services.GetAsync(id, ct) is not { } service) return Problems.NotFound($"no service with id '{id}'");
-        orchestrator.RequestTermination(id);
-        return Results.Json(service, statusCode: StatusCodes.Status202Accepted);
+        return await orchestrator.EndAsync(service, ct) is { } terminating
+            ? Results.Json(terminating, statusCode: StatusCodes.Status202Accepted)
+            : Results.NoContent();
     }
 }
 

@@ -52,6 +52,7 @@ internal static class ConfigLoader
             ["ORCHESTRATOR"] = new Dictionary<string, string>
             {
                 ["reconcile_interval"] = "1", ["restart_backoff"] = "1", ["restart_backoff_max"] = "60",
+                ["wait_retry"] = "5", ["fence_interval"] = "10", ["orphan_grace"] = "120",
             },
             ["SIMULATED"] = new Dictionary<string, string> { ["start_delay_ms"] = "200", ["failure_rate"] = "0" },
         };
@@ -122,7 +123,12 @@ internal static class ConfigLoader
                 r.Text("PLUGINS", "path", allowEmpty: true) is { Length: > 0 } ? r.FilePath("PLUGINS", "path") : Path.Combine(AppContext.BaseDirectory, "plugins"),
                 r.Seconds("PLUGINS", "activation_timeout"), r.Seconds("PLUGINS", "call_timeout"), r.Seconds("PLUGINS", "health_interval")),
             Orchestrator = new OrchestratorSettings(
-                r.Seconds("ORCHESTRATOR", "reconcile_interval"), r.Seconds("ORCHESTRATOR", "restart_backoff"), r.Seconds("ORCHESTRATOR", "restart_backoff_max")),
+                r.Seconds("ORCHESTRATOR", "reconcile_interval"), r.Seconds("ORCHESTRATOR", "restart_backoff"), r.Seconds("ORCHESTRATOR", "restart_backoff_max"))
+            {
+                WaitRetry = r.Seconds("ORCHESTRATOR", "wait_retry"),
+                FenceInterval = r.Seconds("ORCHESTRATOR", "fence_interval"),
+                OrphanGrace = r.Seconds("ORCHESTRATOR", "orphan_grace"),
+            },
         };
     }
 

@@ -53,6 +53,13 @@ internal sealed class ServiceRepository(Database database) : IServiceStore
             return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
         }, cancellationToken);
 
+    public Task<bool> RemoveAsync(string id, CancellationToken cancellationToken = default) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            await using var command = connection.Command(transaction, "DELETE FROM services WHERE id = $1", id);
+            return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
+        }, cancellationToken);
+
     private Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> write, CancellationToken cancellationToken) =>
         _cache.InvalidateAfterAsync(database.WriteAsync(write, cancellationToken));
 

@@ -1,3 +1,4 @@
+using Motey.Abstractions;
 using Motey.Host.Core.Model;
 
 namespace Motey.Host.Core.Orchestration;
@@ -16,6 +17,9 @@ public interface IServiceStore
 
     /// <summary>Stores the new version of a service; false when it does not exist.</summary>
     Task<bool> UpdateAsync(Service service, CancellationToken cancellationToken = default);
+
+    /// <summary>Forgets a service; false when it did not exist.</summary>
+    Task<bool> RemoveAsync(string id, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The one way the orchestrator's parts change a service: one image at a time, the service's state following.</summary>
@@ -28,6 +32,9 @@ public static class ServiceUpdates
     public static Service WithImage(this Service service, int index, Image image)
     {
         var images = service.Images.ToArray();
+        // A message explains a state: one the caller carried over into another state no longer does.
+        if (image.State != images[index].State && image.StateMessage == images[index].StateMessage && image.StateMessage.Length > 0)
+            image = image with { StateMessage = "" };
         images[index] = image;
         return service with
         {
@@ -38,6 +45,22 @@ public static class ServiceUpdates
                 .Where(x => x.i.StateMessage.Length > 0)
                 .Select(x => $"images[{x.n}] ({x.i.Name}): {x.i.StateMessage}")),
         };
+    }
+
+    /// <summary>Whether nothing of the service runs or will run: every image TERMINATED or in ERROR.</summary>
+    public static bool HasEnded(this Service service) =>
+        service.Images.All(i => i.State is ImageState.Terminated or ImageState.Error);
+
+    /// <summary>The service once its termination is under way: every image that has not ended is STOPPING.</summary>
+    public static Service Stopping(this Service service)
+    {
+        for (var index = 0; index < service.Images.Count; index++)
+        {
+            var image = service.Images[index];
+            if (image.State is not (ImageState.Terminated or ImageState.Error or ImageState.Stopping))
+                service = service.WithImage(index, image with { State = ImageState.Stopping, StateMessage = "" });
+        }
+        return service;
     }
 
     /// <summary>Replaces one image (see <see cref="WithImage"/>) and stores the result at once.</summary>

@@ -17,16 +17,38 @@ public sealed class Orchestrator(
     Terminator terminator,
     ServiceLocks locks,
     ServiceIntents intents,
-    ILogger<Orchestrator> log)
+    ILogger<Orchestrator> log) : IDisposable
 {
     private readonly Channel<OrchestrationCommand> _commands = Channel.CreateUnbounded<OrchestrationCommand>();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _deploysQueued = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _accepting = new(1, 1);
+
+    /// <inheritdoc />
+    public void Dispose() => _accepting.Dispose();
 
     /// <summary>The commands waiting for the worker.</summary>
     public ChannelReader<OrchestrationCommand> Commands => _commands.Reader;
 
-    /// <summary>Stores the blueprint as a new service (INITIAL) and queues its deployment.</summary>
+    /// <summary>
+    /// Stores the blueprint as a new service (INITIAL) and queues its deployment. Throws
+    /// <see cref="DuplicateServiceException"/> while a service of the same name has not ended.
+    /// </summary>
     public async Task<Service> AcceptAsync(Blueprint blueprint, CancellationToken cancellationToken)
+    {
+        await _accepting.WaitAsync(cancellationToken);
+        try
+        {
+            var existing = (await services.AllAsync(cancellationToken)).FirstOrDefault(s => s.ServiceName == blueprint.ServiceName && !s.HasEnded());
+            if (existing is not null) throw new DuplicateServiceException(existing);
+            return await AddAsync(blueprint, cancellationToken);
+        }
+        finally
+        {
+            _accepting.Release();
+        }
+    }
+
+    private async Task<Service> AddAsync(Blueprint blueprint, CancellationToken cancellationToken)
     {
         var service = new Service
         {
@@ -47,6 +69,37 @@ public sealed class Orchestrator(
     {
         intents.RequestTermination(serviceId);
         Enqueue(new OrchestrationCommand(CommandKind.Terminate, serviceId));
+    }
+
+    /// <summary>
+    /// What DELETE does: a service that has ended is forgotten (null is returned); any other is terminated, and the
+    /// service is returned as it is once that is under way (its live images STOPPING). The STOPPING images are stored
+    /// at once when no other part works on the service, so a restart finishes the termination.
+    /// </summary>
+    public async Task<Service?> EndAsync(Service service, CancellationToken cancellationToken)
+    {
+        if (service.HasEnded())
+        {
+            using var gate = await locks.AcquireAsync(service.Id, cancellationToken);
+            if ((await services.GetAsync(service.Id, cancellationToken))?.HasEnded() == true)
+            {
+                await services.RemoveAsync(service.Id, cancellationToken);
+                intents.Forget(service.Id);
+                log.LogInformation("Service {ServiceId} ({ServiceName}) removed", service.Id, service.ServiceName);
+                return null;
+            }
+        }
+        RequestTermination(service.Id);
+        using (var held = locks.TryAcquire(service.Id))
+        {
+            if (held is not null && await services.GetAsync(service.Id, cancellationToken) is { } current)
+            {
+                var stopping = current.Stopping();
+                if (stopping != current) await services.UpdateAsync(stopping, cancellationToken);
+                return stopping;
+            }
+        }
+        return service.Stopping();
     }
 
     private void Enqueue(OrchestrationCommand command)
@@ -114,4 +167,12 @@ public sealed class Orchestrator(
             }
         }
     }
+}
+
+/// <summary>A service of the same name has not ended: a second one would make DELETE by name ambiguous.</summary>
+public sealed class DuplicateServiceException(Service existing)
+    : Exception($"a service named '{existing.ServiceName}' exists (id {existing.Id}, {existing.State}); delete it first or choose another name")
+{
+    /// <summary>The service that has the name.</summary>
+    public Service Existing { get; } = existing;
 }

@@ -44,6 +44,11 @@ internal sealed class FakeServiceStore : IServiceStore
         }
     }
 
+    public Task<bool> RemoveAsync(string id, CancellationToken cancellationToken = default)
+    {
+        lock (_gate) return Task.FromResult(_services.RemoveAll(s => s.Id == id) > 0);
+    }
+
     public Service Get(string id)
     {
         lock (_gate) return _services.Single(s => s.Id == id);

@@ -59,7 +59,9 @@ internal sealed class Cluster
 
     /// <summary>Accepts a service of these images; its deployment waits in the queue.</summary>
     public Task<Service> AcceptAsync(params Image[] images) =>
-        Orchestrator.AcceptAsync(new Blueprint("svc", null, images), CancellationToken.None);
+        Orchestrator.AcceptAsync(new Blueprint($"svc{Interlocked.Increment(ref _services)}", null, images), CancellationToken.None);
+
+    private int _services;
 
     /// <summary>Runs the next queued command to its end.</summary>
     public async Task RunNextAsync()

@@ -157,7 +157,7 @@ public sealed class ServiceApiTests : NodeTest
     public async Task Delete_by_yaml_id_terminates_only_that_service()
     {
         var first = await CreateAsync(Simulated);
-        var second = await CreateAsync(Simulated);
+        var second = await CreateAsync(Simulated.Replace("demo", "demo-2", StringComparison.Ordinal));
         await Node.WaitForServiceAsync(second.Id, s => s.State == ServiceState.Running);
         var response = await Node.SendAsync(HttpMethod.Delete, "/v1/service", $"id: {first.Id}\n", "application/x-yaml");
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
@@ -228,6 +228,52 @@ public sealed class ServiceApiTests : NodeTest
         await Node.Client.DeleteAsync($"/v1/service/{created.Id}");
         await Wait.UntilAsync(async () => (await Node.Client.GetFromJsonAsync<List<Service>>("/v1/service"))!.Single().State == ServiceState.Terminated,
             "the list shows the termination the orchestrator wrote");
+    }
+
+    [Fact]
+    public async Task A_second_post_of_a_name_a_live_service_has_is_refused_with_409_naming_the_existing_id()
+    {
+        var first = await CreateAsync(Simulated);
+        var response = await Node.PostBlueprintAsync(Simulated);
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Contains(first.Id, await ProblemDetailAsync(response));
+        Assert.Single((await Node.Client.GetFromJsonAsync<List<Service>>("/v1/service"))!);
+    }
+
+    [Fact]
+    public async Task Delete_answers_with_the_state_after_the_request_and_a_second_delete_removes_the_terminated_service()
+    {
+        var created = await CreateAsync(Simulated);
+        await Node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Running);
+
+        var response = await Node.Client.DeleteAsync($"/v1/service/{created.Id}");
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Equal(ServiceState.Stopping, (await response.Content.ReadFromJsonAsync<Service>())!.State);
+        var terminated = await Node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Terminated);
+        Assert.Equal("", terminated.StateMessage);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await Node.Client.DeleteAsync($"/v1/service/{created.Id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Node.Client.GetAsync($"/v1/service/{created.Id}")).StatusCode);
+        await AssertNoServicesAsync();
+        // The name is free again.
+        await CreateAsync(Simulated);
+    }
+
+    [Fact]
+    public async Task The_instances_this_node_runs_are_listed_with_their_service_and_placing_node()
+    {
+        var created = await CreateAsync(Simulated);
+        var running = await Node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Running);
+
+        var instances = (await Node.Client.GetFromJsonAsync<List<System.Text.Json.JsonElement>>("/v1/instances"))!;
+
+        var instance = Assert.Single(instances);
+        Assert.Equal(running.Images[0].Id, instance.GetProperty("id").GetString());
+        Assert.Equal("simulated", instance.GetProperty("engine").GetString());
+        Assert.Equal(created.Id, instance.GetProperty("service_id").GetString());
+        Assert.Equal("0", instance.GetProperty("image_index").GetString());
+        Assert.Equal(running.Images[0].Node, instance.GetProperty("placed_by").GetString());
+        Assert.Equal("1", instance.GetProperty("generation").GetString());
     }
 
     private async Task<Service> CreateAsync(string yaml)

@@ -56,12 +56,12 @@ public sealed class PluginLoadingTests
         Assert.Equal(HttpStatusCode.NoContent, (await node.Client.GetAsync("/v1/heartbeat")).StatusCode);
 
         // A blueprint for the broken engine is accepted (the engine is known) but no node can run it yet: it waits.
-        var response = await node.PostBlueprintAsync("service_name: s\nimages:\n- name: x\n  engine: throwing\n");
+        var response = await node.PostBlueprintAsync("service_name: s1\nimages:\n- name: x\n  engine: throwing\n");
         var service = (await response.Content.ReadFromJsonAsync<Service>())!;
         var waiting = await node.WaitForServiceAsync(service.Id, s => s.State == ServiceState.Initial && s.StateMessage.Contains(Deployer.WaitingPrefix, StringComparison.Ordinal));
         Assert.Contains("engine 'throwing'", waiting.StateMessage);
 
-        var working = (await (await node.PostBlueprintAsync("service_name: s\nimages:\n- name: x\n  engine: simulated\n")).Content.ReadFromJsonAsync<Service>())!;
+        var working = (await (await node.PostBlueprintAsync("service_name: s2\nimages:\n- name: x\n  engine: simulated\n")).Content.ReadFromJsonAsync<Service>())!;
         await node.WaitForServiceAsync(working.Id, s => s.State == ServiceState.Running);
     }
 
@@ -86,7 +86,7 @@ public sealed class PluginLoadingTests
 
         var capabilities = (await node.Client.GetFromJsonAsync<List<Capability>>("/v1/capabilities"))!;
         Assert.DoesNotContain(capabilities, c => c.Name == "othercontract");
-        var response = await node.PostBlueprintAsync("service_name: s\nimages:\n- name: x\n  engine: othercontract\n");
+        var response = await node.PostBlueprintAsync("service_name: s3\nimages:\n- name: x\n  engine: othercontract\n");
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
 
@@ -129,7 +129,7 @@ public sealed class PluginLoadingTests
         await using var node = await TestNode.StartAsync(folder, [], new Dictionary<string, string> { ["PLUGINS:path"] = "nowhere" });
         Assert.Empty((await node.Client.GetFromJsonAsync<List<JsonElement>>("/v1/plugins"))!);
         Assert.Equal(HttpStatusCode.NoContent, (await node.Client.GetAsync("/v1/heartbeat")).StatusCode);
-        var response = await node.PostBlueprintAsync("service_name: s\nimages:\n- name: x\n  engine: simulated\n");
+        var response = await node.PostBlueprintAsync("service_name: s4\nimages:\n- name: x\n  engine: simulated\n");
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
 
@@ -151,13 +151,13 @@ public sealed class PluginLoadingTests
         Assert.False(plugin.GetProperty("engine_available").GetBoolean());
         Assert.Contains("engine-down", plugin.GetProperty("engine_problem").GetString());
         Assert.Equal(HttpStatusCode.NoContent, (await node.Client.GetAsync("/v1/heartbeat")).StatusCode);
-        var waiting = (await (await node.PostBlueprintAsync("service_name: s\nimages:\n- name: x\n  engine: flaky\n")).Content.ReadFromJsonAsync<Service>())!;
+        var waiting = (await (await node.PostBlueprintAsync("service_name: s5\nimages:\n- name: x\n  engine: flaky\n")).Content.ReadFromJsonAsync<Service>())!;
         Assert.Contains("engine 'flaky'", (await node.WaitForServiceAsync(waiting.Id, s => s.State == ServiceState.Initial && s.StateMessage.Contains(Deployer.WaitingPrefix, StringComparison.Ordinal))).StateMessage);
 
         File.Delete(flag);
         await Wait.UntilAsync(HasCapability, "the engine's capability is registered again");
         await node.WaitForServiceAsync(waiting.Id, s => s.State == ServiceState.Running);
-        var accepted = (await (await node.PostBlueprintAsync("service_name: s\nimages:\n- name: x\n  engine: flaky\n")).Content.ReadFromJsonAsync<Service>())!;
+        var accepted = (await (await node.PostBlueprintAsync("service_name: s6\nimages:\n- name: x\n  engine: flaky\n")).Content.ReadFromJsonAsync<Service>())!;
         await node.WaitForServiceAsync(accepted.Id, s => s.State == ServiceState.Running);
 
         File.WriteAllText(flag, "down again");

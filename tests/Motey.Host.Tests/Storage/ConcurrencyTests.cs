@@ -31,7 +31,7 @@ public sealed class ConcurrencyTests
                         statuses.Add((await node.SendAsync(HttpMethod.Delete, "/v1/capabilities", capability, "application/json")).StatusCode);
                     if (round < Posts)
                     {
-                        var response = await node.PostBlueprintAsync($"service_name: s{client}\nimages:\n- name: x\n  engine: simulated\n");
+                        var response = await node.PostBlueprintAsync($"service_name: s{client}_{round}\nimages:\n- name: x\n  engine: simulated\n");
                         statuses.Add(response.StatusCode);
                         if (response.StatusCode == HttpStatusCode.Created)
                             serviceIds.Add((await response.Content.ReadFromJsonAsync<Service>())!.Id);

@@ -1,0 +1,32 @@
+using System.Text.Json.Serialization;
+using Carter;
+using Motey.Abstractions;
+using Motey.Host.Core.Nodes;
+
+namespace Motey.Host.Api;
+
+/// <summary>/v1/instances: what this node's VALs run now, for itself and for its peers, with who placed each.</summary>
+public sealed class InstancesModule : ICarterModule
+{
+    public void AddRoutes(IEndpointRouteBuilder app) =>
+        app.MapGet("/v1/instances", async (LocalNode local, CancellationToken ct) =>
+                Results.Json((await local.ListInstancesAsync(ct)).Select(x => InstanceView.Of(x.Engine, x.Instance))))
+            .WithTags("instances");
+
+    private sealed record InstanceView(
+        [property: JsonPropertyName("id")] string Id,
+        [property: JsonPropertyName("engine")] string Engine,
+        [property: JsonPropertyName("image")] string Image,
+        [property: JsonPropertyName("service_id")] string? ServiceId,
+        [property: JsonPropertyName("image_index")] string? ImageIndex,
+        [property: JsonPropertyName("placed_by")] string? PlacedBy,
+        [property: JsonPropertyName("generation")] string? Generation)
+    {
+        public static InstanceView Of(string engine, ValInstance instance)
+        {
+            string? Label(string key) => instance.Labels.GetValueOrDefault(key);
+            return new InstanceView(instance.Id, engine, instance.ImageName,
+                Label(InstanceLabels.ServiceId), Label(InstanceLabels.ImageIndex), Label(InstanceLabels.PlacedBy), Label(InstanceLabels.Generation));
+        }
+    }
+}

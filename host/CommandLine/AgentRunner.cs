@@ -25,8 +25,9 @@ internal static class AgentRunner
             {
                 app = MoteyApp.Build(settings, console: !daemon);
             }
-            catch (InvalidOperationException e)
+            catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException)
             {
+                // A listener option Kestrel refuses, a database or log file the agent cannot open.
                 Console.Error.WriteLine($"motey: cannot start: {e.Message}");
                 return 1;
             }

@@ -27,6 +27,12 @@ internal sealed record GeneralSettings(string AppName, string PidFile, string Ad
 
 internal sealed record LoggerSettings(string Name, string LogPath, string FileName, Serilog.Events.LogEventLevel Level)
 {
+    /// <summary>Size at which the log file is rolled to <c>FILE.1</c>.</summary>
+    public const long FileSizeLimitBytes = 10 * 1024 * 1024;
+    /// <summary>Rolled files kept beside the log file (<c>FILE.1</c> … <c>FILE.14</c>).</summary>
+    public const int RolledFiles = 14;
+
+    /// <summary>The file the agent logs to, exactly as configured (the rolled ones are beside it).</summary>
     public string FilePath => Path.Combine(LogPath, FileName);
 }
 

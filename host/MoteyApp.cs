@@ -123,7 +123,9 @@ internal static class MoteyApp
         var configuration = new LoggerConfiguration()
             .MinimumLevel.Is(settings.Logger.Level)
             .MinimumLevel.Override("Microsoft.AspNetCore", Serilog.Events.LogEventLevel.Warning)
-            .MinimumLevel.Override("Microsoft.Extensions.Diagnostics.HealthChecks", Serilog.Events.LogEventLevel.Warning)
+            // Every probe of a degraded node (each poll of `motey start`, of a monitor) would add a warning; membership
+            // logs its own changes once. A failing check still logs an error per probe.
+            .MinimumLevel.Override("Microsoft.Extensions.Diagnostics.HealthChecks", Serilog.Events.LogEventLevel.Error)
             .Enrich.WithProperty("App", settings.Logger.Name)
             .WriteTo.Sink(new RotatingFileSink(settings.Logger.FilePath,
                 new MessageTemplateTextFormatter("{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}"),

@@ -69,12 +69,12 @@ internal static class Cli
             case "run":
                 return await AgentRunner.RunAsync(settings, daemon);
             case "start":
-                return await DaemonCommands.StartAsync(settings, Console.Out);
+                return await StartCommand.RunAsync(settings, Console.Out);
             case "stop":
                 return await DaemonCommands.StopAsync(settings, Console.Out);
             case "restart":
                 var stopped = await DaemonCommands.StopAsync(settings, Console.Out);
-                return stopped != 0 ? stopped : await DaemonCommands.StartAsync(settings, Console.Out);
+                return stopped != 0 ? stopped : await StartCommand.RunAsync(settings, Console.Out);
             case "status":
                 return await DaemonCommands.StatusAsync(settings, Console.Out);
             default:

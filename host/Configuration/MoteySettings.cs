@@ -34,6 +34,13 @@ internal sealed record LoggerSettings(string Name, string LogPath, string FileNa
 
     /// <summary>The file the agent logs to, exactly as configured (the rolled ones are beside it).</summary>
     public string FilePath => Path.Combine(LogPath, FileName);
+
+    /// <summary>
+    /// Where `motey start` sends the agent's standard output and error (its ready line, a fatal line, a crash's stack
+    /// trace): motey.out beside motey.log.
+    /// </summary>
+    public string OutputFilePath => Path.Combine(LogPath,
+        Path.GetFileNameWithoutExtension(FileName) + ".out" is var name && name != FileName ? name : FileName + ".out");
 }
 
 internal sealed record WebServerSettings(string Ip, int Port, long MaxBodyBytes);

@@ -110,6 +110,19 @@ public sealed class DaemonTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Start_with_a_misspelt_section_exits_2_naming_file_line_and_the_section_meant()
+    {
+        File.WriteAllText(_config, File.ReadAllText(_config).Replace("[WEBSERVER]", "[WEBSEVER]", StringComparison.Ordinal));
+        var line = Array.IndexOf(File.ReadAllLines(_config), "[WEBSEVER]") + 1;
+
+        var (code, output) = await MoteyAsync("start");
+
+        Assert.Equal(2, code);
+        Assert.Contains($"motey: [WEBSEVER] at {_config}:{line} is not a known section; did you mean [WEBSERVER]?", output);
+        Assert.False(File.Exists(PidPath), "no agent was started");
+    }
+
+    [Fact]
     public async Task A_missing_config_file_is_explained_and_exits_2()
     {
         await using var cli = AgentProcess.StartRaw(_folder, _address, _port, "status", "--config", Path.Combine(_folder, "absent.ini"));

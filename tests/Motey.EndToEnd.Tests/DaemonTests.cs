@@ -88,6 +88,25 @@ public sealed class DaemonTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_foreground_agent_writes_its_pid_file_so_status_and_start_know_it()
+    {
+        var agent = AgentProcess.StartRaw(_folder, _address, _port, "run", "--config", _config);
+        await using (agent)
+        {
+            await agent.WaitHealthyAsync();
+            Assert.Equal(agent.Pid, PidInFile());
+
+            var (code, output) = await MoteyAsync("status");
+            Assert.Equal(0, code);
+            Assert.Contains($"running (pid {agent.Pid})", output);
+            (code, output) = await MoteyAsync("start");
+            Assert.Equal(1, code);
+            Assert.Contains($"already running (pid {agent.Pid}", output);
+        }
+        Assert.False(File.Exists(PidPath), "the agent removes its pid file when it stops");
+    }
+
+    [Fact]
     public async Task A_stale_pid_file_is_recognised_and_does_not_block_a_start()
     {
         Directory.CreateDirectory(Path.GetDirectoryName(PidPath)!);

@@ -26,6 +26,24 @@ public sealed class ConfigLoaderTests
     }
 
     [Fact]
+    public void The_systemd_config_differs_from_the_repository_config_only_where_state_logs_and_the_pid_live()
+    {
+        var repository = RepositoryConfig();
+        var deployed = Path.Combine(Path.GetDirectoryName(repository)!, "deploy", "config.ini");
+        var settings = ConfigLoader.LoadFile(deployed);
+        Assert.Equal("/var/lib/motey/motey.db", settings.Database.Path);
+        Assert.Equal("/var/log/motey/motey.log", settings.Logger.FilePath);
+        Assert.Equal("/run/motey/motey.pid", settings.General.PidFile);
+
+        static string[] Settings(string file) => File.ReadLines(file).Where(l => l.Length > 0 && l[0] != ';').ToArray();
+        var differences = Settings(repository).Zip(Settings(deployed)).Where(pair => pair.First != pair.Second).ToList();
+        Assert.Equal(Settings(repository).Length, Settings(deployed).Length);
+        Assert.Equal(
+            [("pid = run/motey.pid", "pid = /run/motey/motey.pid"), ("log_path = logs", "log_path = /var/log/motey"), ("path = data/motey.db", "path = /var/lib/motey/motey.db")],
+            differences);
+    }
+
+    [Fact]
     public void Defaults_bind_loopback_and_the_seed_ports()
     {
         var settings = ConfigLoader.LoadDefaults("/opt/motey");

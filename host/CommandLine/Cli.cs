@@ -11,7 +11,8 @@ internal static class Cli
 
         commands:
           run                  run the agent in the foreground until Ctrl-C or SIGTERM
-          start                run the agent in the background; returns once it answers its heartbeat
+          start                run the agent in the background; returns once it is healthy, or fails and
+                               leaves none (quoting why it exited, or its unhealthy heartbeat)
           stop                 stop the background agent named by the pid file ([GENERAL] pid)
           restart              stop, then start
           status               whether the agent runs, its pid, REST address, plugins, capabilities, nodes

@@ -9,11 +9,13 @@ using Motey.Host.Core.Nodes;
 using Motey.Host.Core.Orchestration;
 using Motey.Host.Core.Placement;
 using Motey.Host.Health;
+using Motey.Host.Logging;
 using Motey.Host.Membership;
 using Motey.Host.Peers;
 using Motey.Host.Plugins;
 using Motey.Host.Storage;
 using Serilog;
+using Serilog.Formatting.Display;
 
 namespace Motey.Host;
 
@@ -123,15 +125,16 @@ internal static class MoteyApp
 
     private static Serilog.Core.Logger CreateLogger(MoteySettings settings, bool console)
     {
-        Directory.CreateDirectory(settings.Logger.LogPath);
         var configuration = new LoggerConfiguration()
             .MinimumLevel.Is(settings.Logger.Level)
             .MinimumLevel.Override("Microsoft.AspNetCore", Serilog.Events.LogEventLevel.Warning)
-            .MinimumLevel.Override("Microsoft.Extensions.Diagnostics.HealthChecks", Serilog.Events.LogEventLevel.Warning)
+            // Every probe of a degraded node (each poll of `motey start`, of a monitor) would add a warning; membership
+            // logs its own changes once. A failing check still logs an error per probe.
+            .MinimumLevel.Override("Microsoft.Extensions.Diagnostics.HealthChecks", Serilog.Events.LogEventLevel.Error)
             .Enrich.WithProperty("App", settings.Logger.Name)
-            .WriteTo.File(settings.Logger.FilePath,
-                rollingInterval: RollingInterval.Day, fileSizeLimitBytes: 10 * 1024 * 1024, rollOnFileSizeLimit: true, retainedFileCountLimit: 14,
-                outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
+            .WriteTo.Sink(new RotatingFileSink(settings.Logger.FilePath,
+                new MessageTemplateTextFormatter("{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}"),
+                LoggerSettings.FileSizeLimitBytes, LoggerSettings.RolledFiles));
         // A daemon has no terminal: it logs to the file only.
         if (console)
         {

@@ -3,20 +3,29 @@ using Motey.Host.CommandLine;
 
 namespace Motey.Host.CommandLine;
 
-/// <summary>`motey run`: the agent in this process until Ctrl-C or SIGTERM (or, as a daemon, until `motey stop`).</summary>
+/// <summary>
+/// `motey run`: the agent in this process until Ctrl-C or SIGTERM (`motey stop`, systemd), with its pid in [GENERAL] pid.
+/// As a daemon (<c>--daemon</c>, from `motey start`) it logs to its file only and says on stdout when it is ready.
+/// </summary>
 internal static class AgentRunner
 {
     public static async Task<int> RunAsync(MoteySettings settings, bool daemon)
     {
+        // In the foreground too (as under systemd), so `status` and `stop` know the agent and a second one is refused.
         var pidFile = new PidFile(settings.General.PidFile);
-        if (daemon)
+        if (pidFile.ReadLive() is { } other && other != Environment.ProcessId)
         {
-            if (pidFile.ReadLive() is { } other && other != Environment.ProcessId)
-            {
-                Console.Error.WriteLine($"motey: already running (pid {other})");
-                return 1;
-            }
+            Console.Error.WriteLine($"motey: already running (pid {other}, pid file {pidFile.Path})");
+            return 1;
+        }
+        try
+        {
             pidFile.WriteCurrent();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"motey: cannot start: cannot write the pid file ([GENERAL] pid) {pidFile.Path}: {e.Message}");
+            return 1;
         }
         try
         {
@@ -25,8 +34,9 @@ internal static class AgentRunner
             {
                 app = MoteyApp.Build(settings, console: !daemon);
             }
-            catch (InvalidOperationException e)
+            catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException)
             {
+                // A listener option Kestrel refuses, a database or log file the agent cannot open.
                 Console.Error.WriteLine($"motey: cannot start: {e.Message}");
                 return 1;
             }
@@ -34,6 +44,8 @@ internal static class AgentRunner
             {
                 app.Logger.LogInformation("Motey {Version} (pid {Pid}) using {Config}", typeof(AgentRunner).Assembly.GetName().Version,
                     Environment.ProcessId, settings.SourceFile ?? "the embedded defaults");
+                // `motey start` waits for this line (its output file) before it believes a heartbeat: see StartWatch.
+                if (daemon) app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine($"{StartWatch.ReadyLine} (pid {Environment.ProcessId})"));
                 try
                 {
                     await app.RunAsync();
@@ -50,7 +62,7 @@ internal static class AgentRunner
         }
         finally
         {
-            if (daemon) pidFile.DeleteIfOwnedBy(Environment.ProcessId);
+            pidFile.DeleteIfOwnedBy(Environment.ProcessId);
         }
     }
 }

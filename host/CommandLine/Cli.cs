@@ -11,7 +11,8 @@ internal static class Cli
 
         commands:
           run                  run the agent in the foreground until Ctrl-C or SIGTERM
-          start                run the agent in the background; returns once it answers its heartbeat
+          start                run the agent in the background; returns once it is healthy, or fails and
+                               leaves none (quoting why it exited, or its unhealthy heartbeat)
           stop                 stop the background agent named by the pid file ([GENERAL] pid)
           restart              stop, then start
           status               whether the agent runs, its pid, REST address, plugins, capabilities, nodes
@@ -69,12 +70,12 @@ internal static class Cli
             case "run":
                 return await AgentRunner.RunAsync(settings, daemon);
             case "start":
-                return await DaemonCommands.StartAsync(settings, Console.Out);
+                return await StartCommand.RunAsync(settings, Console.Out);
             case "stop":
                 return await DaemonCommands.StopAsync(settings, Console.Out);
             case "restart":
                 var stopped = await DaemonCommands.StopAsync(settings, Console.Out);
-                return stopped != 0 ? stopped : await DaemonCommands.StartAsync(settings, Console.Out);
+                return stopped != 0 ? stopped : await StartCommand.RunAsync(settings, Console.Out);
             case "status":
                 return await DaemonCommands.StatusAsync(settings, Console.Out);
             default:

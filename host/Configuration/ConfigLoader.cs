@@ -1,15 +1,13 @@
-using System.Globalization;
-using System.Net;
 using Microsoft.Extensions.Configuration;
 using Motey.Host.Core.Orchestration;
-using Serilog.Events;
 
 namespace Motey.Host.Configuration;
 
 /// <summary>
 /// Reads config.ini into <see cref="MoteySettings"/>. Keys that are absent take the embedded defaults
-/// (the same values as the repository's config.ini); a value that is present but wrong stops the start
-/// with a message naming the file, section and key.
+/// (the same values as the repository's config.ini); a value that is present but wrong, a section or key the agent
+/// does not know (<see cref="ConfigNames"/>) or a key set twice stops the start with a message naming file, line,
+/// section and key.
 /// </summary>
 internal static class ConfigLoader
 {
@@ -47,14 +45,14 @@ internal static class ConfigLoader
             },
             ["PLUGINS"] = new Dictionary<string, string>
             {
-                ["path"] = "", ["activation_timeout"] = "10", ["call_timeout"] = "300", ["health_interval"] = "5",
+                ["path"] = "", ["sections"] = "", ["activation_timeout"] = "10", ["call_timeout"] = "300", ["health_interval"] = "5",
             },
             ["ORCHESTRATOR"] = new Dictionary<string, string>
             {
                 ["reconcile_interval"] = "1", ["restart_backoff"] = "1", ["restart_backoff_max"] = "60",
                 ["wait_retry"] = "5", ["fence_interval"] = "10", ["orphan_grace"] = "120",
             },
-            ["SIMULATED"] = new Dictionary<string, string> { ["start_delay_ms"] = "200", ["failure_rate"] = "0" },
+            ["SIMULATED"] = new Dictionary<string, string> { ["start_delay_ms"] = "200", ["failure_rate"] = "0", ["seed"] = "" },
         };
 
     /// <summary>
@@ -76,28 +74,34 @@ internal static class ConfigLoader
 
     public static MoteySettings LoadFile(string file)
     {
-        IConfigurationRoot raw;
-        try
-        {
-            raw = new ConfigurationBuilder().AddInMemoryCollection(Flatten()).AddIniFile(file, optional: false).Build();
-        }
-        catch (Exception e) when (e is FormatException or InvalidDataException or IOException or UnauthorizedAccessException)
-        {
-            throw new ConfigException($"{file}: cannot read the config file: {e.Message}");
-        }
-        return Bind(raw, Path.GetDirectoryName(file)!, file);
+        var ini = IniFile.Read(file);
+        var written = ini.Sections.SelectMany(section => section.Entries)
+            .Select(entry => new KeyValuePair<string, string?>($"{entry.Section}:{entry.Key}", entry.Value));
+        var raw = new ConfigurationBuilder().AddInMemoryCollection(Flatten()).AddInMemoryCollection(written).Build();
+        var baseDirectory = Path.GetDirectoryName(file)!;
+        // A bad value is reported at its line; a key the file does not set has its (valid) default.
+        var r = new ConfigReader(raw, baseDirectory, (section, key) => ini.Find(section, key) is { } entry ? ini.At(entry.Line) : file);
+        ConfigNames.Check(ini, () => ConfigNames.PluginSections(PluginsFolder(r), r.Text("PLUGINS", "sections", allowEmpty: true)));
+        return Bind(r, raw, baseDirectory, file);
     }
 
-    public static MoteySettings LoadDefaults(string baseDirectory) =>
-        Bind(new ConfigurationBuilder().AddInMemoryCollection(Flatten()).Build(), baseDirectory, null);
+    public static MoteySettings LoadDefaults(string baseDirectory)
+    {
+        var raw = new ConfigurationBuilder().AddInMemoryCollection(Flatten()).Build();
+        return Bind(new ConfigReader(raw, baseDirectory, (_, _) => "embedded defaults"), raw, baseDirectory, null);
+    }
 
     private static IEnumerable<KeyValuePair<string, string?>> Flatten() =>
         Defaults.SelectMany(section => section.Value.Select(
             key => new KeyValuePair<string, string?>($"{section.Key}:{key.Key}", key.Value)));
 
-    private static MoteySettings Bind(IConfiguration raw, string baseDirectory, string? file)
+    /// <summary>[PLUGINS] path, or "plugins" beside the motey executable when it is empty.</summary>
+    private static string PluginsFolder(ConfigReader r) =>
+        r.Text("PLUGINS", "path", allowEmpty: true) is { Length: > 0 } ? r.FilePath("PLUGINS", "path") : Path.Combine(AppContext.BaseDirectory, "plugins");
+
+    private static MoteySettings Bind(ConfigReader r, IConfiguration raw, string baseDirectory, string? file)
     {
-        var r = new Reader(raw, baseDirectory, file ?? "embedded defaults");
+        ShippedPluginSettings.Check(r);
         return new MoteySettings
         {
             SourceFile = file,
@@ -120,7 +124,7 @@ internal static class ConfigLoader
                 r.Port("ZEROMQ", "image_status_replier"), r.Port("ZEROMQ", "image_terminate_replier"),
                 r.Seconds("ZEROMQ", "request_timeout"), r.Seconds("ZEROMQ", "deploy_timeout")),
             Plugins = new PluginSettings(
-                r.Text("PLUGINS", "path", allowEmpty: true) is { Length: > 0 } ? r.FilePath("PLUGINS", "path") : Path.Combine(AppContext.BaseDirectory, "plugins"),
+                PluginsFolder(r),
                 r.Seconds("PLUGINS", "activation_timeout"), r.Seconds("PLUGINS", "call_timeout"), r.Seconds("PLUGINS", "health_interval")),
             Orchestrator = new OrchestratorSettings(
                 r.Seconds("ORCHESTRATOR", "reconcile_interval"), r.Seconds("ORCHESTRATOR", "restart_backoff"), r.Seconds("ORCHESTRATOR", "restart_backoff_max"))
@@ -130,69 +134,5 @@ internal static class ConfigLoader
                 OrphanGrace = r.Seconds("ORCHESTRATOR", "orphan_grace"),
             },
         };
-    }
-
-    /// <summary>Reads one typed value, or throws a <see cref="ConfigException"/> that says where and what.</summary>
-    private sealed class Reader(IConfiguration raw, string baseDirectory, string source)
-    {
-        public string Text(string section, string key, bool allowEmpty = false)
-        {
-            var value = (raw[$"{section}:{key}"] ?? "").Trim();
-            if (!allowEmpty && value.Length == 0) throw Bad(section, key, value, "a non-empty value");
-            return value;
-        }
-
-        public string FilePath(string section, string key) => Path.GetFullPath(Text(section, key), baseDirectory);
-
-        public int Int(string section, string key, int min, int max)
-        {
-            var text = Text(section, key);
-            if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
-                throw Bad(section, key, text, $"a whole number from {min} to {max}");
-            return value;
-        }
-
-        public int Port(string section, string key, bool allowZero = false) => Int(section, key, allowZero ? 0 : 1, 65535);
-
-        public TimeSpan Seconds(string section, string key)
-        {
-            var text = Text(section, key);
-            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || value <= 0 || value > 86_400)
-                throw Bad(section, key, text, "a number of seconds greater than 0 (at most 86400)");
-            return TimeSpan.FromSeconds(value);
-        }
-
-        public string Ip(string section, string key)
-        {
-            var text = Text(section, key);
-            if (!IPAddress.TryParse(text, out _)) throw Bad(section, key, text, "an IP address such as 127.0.0.1");
-            return text;
-        }
-
-        public string Choice(string section, string key, params string[] choices)
-        {
-            var text = Text(section, key);
-            if (!choices.Contains(text, StringComparer.Ordinal)) throw Bad(section, key, text, "one of " + string.Join(", ", choices));
-            return text;
-        }
-
-        public string Endpoint(string section, string key)
-        {
-            var text = Text(section, key);
-            if (!text.StartsWith("tcp://", StringComparison.Ordinal) && !text.StartsWith("ipc://", StringComparison.Ordinal))
-                throw Bad(section, key, text, "a ZeroMQ endpoint such as tcp://127.0.0.1:5090");
-            return text;
-        }
-
-        public LogEventLevel LogLevel(string section, string key)
-        {
-            var text = Text(section, key);
-            if (!Enum.TryParse<LogEventLevel>(text, ignoreCase: true, out var level) || !Enum.IsDefined(level) || int.TryParse(text, out _))
-                throw Bad(section, key, text, "one of " + string.Join(", ", Enum.GetNames<LogEventLevel>()));
-            return level;
-        }
-
-        private ConfigException Bad(string section, string key, string value, string expected) =>
-            new($"{source}: [{section}] {key} = '{value}' is invalid: expected {expected}");
     }
 }

@@ -27,7 +27,20 @@ internal sealed record GeneralSettings(string AppName, string PidFile, string Ad
 
 internal sealed record LoggerSettings(string Name, string LogPath, string FileName, Serilog.Events.LogEventLevel Level)
 {
+    /// <summary>Size at which the log file is rolled to <c>FILE.1</c>.</summary>
+    public const long FileSizeLimitBytes = 10 * 1024 * 1024;
+    /// <summary>Rolled files kept beside the log file (<c>FILE.1</c> … <c>FILE.14</c>).</summary>
+    public const int RolledFiles = 14;
+
+    /// <summary>The file the agent logs to, exactly as configured (the rolled ones are beside it).</summary>
     public string FilePath => Path.Combine(LogPath, FileName);
+
+    /// <summary>
+    /// Where `motey start` sends the agent's standard output and error (its ready line, a fatal line, a crash's stack
+    /// trace): motey.out beside motey.log.
+    /// </summary>
+    public string OutputFilePath => Path.Combine(LogPath,
+        Path.GetFileNameWithoutExtension(FileName) + ".out" is var name && name != FileName ? name : FileName + ".out");
 }
 
 internal sealed record WebServerSettings(string Ip, int Port, long MaxBodyBytes);

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
 
 namespace Motey.EndToEnd.Tests;
 
@@ -13,6 +15,7 @@ public sealed class DaemonTests : IAsyncLifetime
     private int _port;
 
     private string PidPath => Path.Combine(_folder, "run", "motey.pid");
+    private string LogPath => Path.Combine(_folder, "logs", "motey.log");
 
     public Task InitializeAsync()
     {
@@ -39,6 +42,9 @@ public sealed class DaemonTests : IAsyncLifetime
 
     private int PidInFile() => int.Parse(File.ReadAllText(PidPath).Trim());
 
+    /// <summary>The pid `motey start` names in its one line about the agent it launched.</summary>
+    private static int PidNamedIn(string output) => int.Parse(Regex.Match(output, @"\(pid (\d+)\)").Groups[1].Value);
+
     private async Task AssertHealthyAsync()
     {
         using var http = new HttpClient();
@@ -52,6 +58,8 @@ public sealed class DaemonTests : IAsyncLifetime
         Assert.True(code == 0, output);
         var pid = PidInFile();
         Assert.Contains($"started (pid {pid})", output);
+        Assert.Contains($"log {LogPath}", output);
+        Assert.True(File.Exists(LogPath), "the log file the message names exists");
         await AssertHealthyAsync();
 
         (code, output) = await MoteyAsync("start");
@@ -81,6 +89,25 @@ public sealed class DaemonTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_foreground_agent_writes_its_pid_file_so_status_and_start_know_it()
+    {
+        var agent = AgentProcess.StartRaw(_folder, _address, _port, "run", "--config", _config);
+        await using (agent)
+        {
+            await agent.WaitHealthyAsync();
+            Assert.Equal(agent.Pid, PidInFile());
+
+            var (code, output) = await MoteyAsync("status");
+            Assert.Equal(0, code);
+            Assert.Contains($"running (pid {agent.Pid})", output);
+            (code, output) = await MoteyAsync("start");
+            Assert.Equal(1, code);
+            Assert.Contains($"already running (pid {agent.Pid}", output);
+        }
+        Assert.False(File.Exists(PidPath), "the agent removes its pid file when it stops");
+    }
+
+    [Fact]
     public async Task A_stale_pid_file_is_recognised_and_does_not_block_a_start()
     {
         Directory.CreateDirectory(Path.GetDirectoryName(PidPath)!);
@@ -103,10 +130,95 @@ public sealed class DaemonTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Start_with_a_misspelt_section_exits_2_naming_file_line_and_the_section_meant()
+    {
+        File.WriteAllText(_config, File.ReadAllText(_config).Replace("[WEBSERVER]", "[WEBSEVER]", StringComparison.Ordinal));
+        var line = Array.IndexOf(File.ReadAllLines(_config), "[WEBSEVER]") + 1;
+
+        var (code, output) = await MoteyAsync("start");
+
+        Assert.Equal(2, code);
+        Assert.Contains($"motey: [WEBSEVER] at {_config}:{line} is not a known section; did you mean [WEBSERVER]?", output);
+        Assert.False(File.Exists(PidPath), "no agent was started");
+    }
+
+    [Fact]
     public async Task A_missing_config_file_is_explained_and_exits_2()
     {
         await using var cli = AgentProcess.StartRaw(_folder, _address, _port, "status", "--config", Path.Combine(_folder, "absent.ini"));
         Assert.Equal(2, await cli.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains("absent.ini: config file not found", cli.Output);
+    }
+
+    [Fact]
+    public async Task Start_fails_quoting_the_agents_fatal_line_when_its_ZeroMQ_port_is_taken()
+    {
+        using var squatter = new TcpListener(IPAddress.Parse(_address), 5091);  // the default capabilities_replier
+        squatter.Start();
+
+        var (code, output) = await MoteyAsync("start");
+
+        Assert.True(code == 1, output);
+        Assert.Contains($"exited with code 1 while starting: cannot start: cannot bind the capabilities replier on tcp://{_address}:5091", output);
+        Assert.Contains($"log {LogPath}", output);
+        Assert.True(File.Exists(LogPath), "the log file the message names exists");
+        Assert.False(ProcFs.IsAlive(PidNamedIn(output)), "no agent is left running");
+        Assert.False(File.Exists(PidPath), "the pid file is gone");
+    }
+
+    [Fact]
+    public async Task Start_fails_when_another_agent_holds_its_ports_although_that_agent_answers_the_heartbeat()
+    {
+        var otherFolder = Directory.CreateTempSubdirectory("motey-daemon-other-").FullName;
+        try
+        {
+            await using var other = AgentProcess.Start(otherFolder, _address);
+            await other.WaitHealthyAsync();
+            (_config, _port) = AgentProcess.WriteConfig(_folder, _address, new Dictionary<string, string> { ["WEBSERVER:port"] = other.Port.ToString() });
+
+            var (code, output) = await MoteyAsync("start");
+
+            Assert.True(code == 1, output);
+            Assert.Contains("while starting: cannot start: cannot bind", output);
+            Assert.DoesNotContain("started", output);
+            Assert.False(ProcFs.IsAlive(PidNamedIn(output)), "the new agent is not left running");
+            Assert.True(ProcFs.IsAlive(other.Pid), "the other agent runs on");
+        }
+        finally
+        {
+            Directory.Delete(otherFolder, recursive: true);
+        }
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task Start_against_a_broker_that_refuses_the_login_ends_with_the_reason_and_leaves_no_agent()
+    {
+        // mosquitto drops to its own user: it must be able to reach the password file.
+        File.SetUnixFileMode(_folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        var passwords = Path.Combine(_folder, "mosquitto.passwd");
+        using (var passwd = Process.Start("mosquitto_passwd", ["-b", "-c", passwords, "motey", "secret"]))
+            await passwd.WaitForExitAsync();
+        await using var broker = new MosquittoBroker(_folder, _address, AgentProcess.FreePort(_address), passwords);
+        await broker.StartAsync();
+        (_config, _port) = AgentProcess.WriteConfig(_folder, _address, new Dictionary<string, string>
+        {
+            ["MQTT:broker"] = "external",
+            ["MQTT:port"] = broker.Port.ToString(),
+            ["MQTT:username"] = "motey",
+            ["MQTT:password"] = "not the password",
+        });
+
+        var (code, output) = await MoteyAsync("start");
+
+        Assert.True(code == 1, output);
+        Assert.Contains($"is unhealthy: membership: the MQTT broker at {_address}:{broker.Port} refused the connection", output);
+        Assert.Contains($"stopped it; log {LogPath}", output);
+        Assert.False(ProcFs.IsAlive(PidNamedIn(output)), "no agent is left running");
+        Assert.False(File.Exists(PidPath), "the pid file is gone");
+        // It stopped waiting at the first unhealthy answer: one probe of the failing check in the log (two if the refusal
+        // came between the heartbeat and /healthz of one poll), not one per poll for a minute.
+        Assert.InRange(File.ReadLines(LogPath).Count(l => l.Contains("Health check membership", StringComparison.Ordinal)), 1, 2);
     }
 }

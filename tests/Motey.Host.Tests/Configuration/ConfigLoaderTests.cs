@@ -26,6 +26,24 @@ public sealed class ConfigLoaderTests
     }
 
     [Fact]
+    public void The_systemd_config_differs_from_the_repository_config_only_where_state_logs_and_the_pid_live()
+    {
+        var repository = RepositoryConfig();
+        var deployed = Path.Combine(Path.GetDirectoryName(repository)!, "deploy", "config.ini");
+        var settings = ConfigLoader.LoadFile(deployed);
+        Assert.Equal("/var/lib/motey/motey.db", settings.Database.Path);
+        Assert.Equal("/var/log/motey/motey.log", settings.Logger.FilePath);
+        Assert.Equal("/run/motey/motey.pid", settings.General.PidFile);
+
+        static string[] Settings(string file) => File.ReadLines(file).Where(l => l.Length > 0 && l[0] != ';').ToArray();
+        var differences = Settings(repository).Zip(Settings(deployed)).Where(pair => pair.First != pair.Second).ToList();
+        Assert.Equal(Settings(repository).Length, Settings(deployed).Length);
+        Assert.Equal(
+            [("pid = run/motey.pid", "pid = /run/motey/motey.pid"), ("log_path = logs", "log_path = /var/log/motey"), ("path = data/motey.db", "path = /var/lib/motey/motey.db")],
+            differences);
+    }
+
+    [Fact]
     public void Defaults_bind_loopback_and_the_seed_ports()
     {
         var settings = ConfigLoader.LoadDefaults("/opt/motey");
@@ -64,7 +82,7 @@ public sealed class ConfigLoaderTests
         File.WriteAllText(config, ini);
         var error = Assert.Throws<ConfigException>(() => ConfigLoader.LoadFile(config));
         Assert.Contains(expected, error.Message);
-        Assert.Contains(config, error.Message);
+        Assert.StartsWith($"{config}:2: ", error.Message);
     }
 
     [Fact]
@@ -82,5 +100,164 @@ public sealed class ConfigLoaderTests
     {
         var error = Assert.Throws<ConfigException>(() => ConfigLoader.Load("/nonexistent/motey.ini"));
         Assert.Contains("/nonexistent/motey.ini", error.Message);
+    }
+
+    /// <summary>Writes <paramref name="ini"/> as config.ini in a folder of its own and loads it.</summary>
+    private static ConfigException Refused(TestFolder folder, string ini)
+    {
+        var config = Path.Combine(folder.Path, "config.ini");
+        File.WriteAllText(config, ini);
+        return Assert.Throws<ConfigException>(() => ConfigLoader.LoadFile(config));
+    }
+
+    private static MoteySettings Loaded(TestFolder folder, string ini)
+    {
+        var config = Path.Combine(folder.Path, "config.ini");
+        File.WriteAllText(config, ini);
+        return ConfigLoader.LoadFile(config);
+    }
+
+    [Fact]
+    public void A_misspelt_section_is_refused_with_its_line_and_the_nearest_known_section()
+    {
+        using var folder = new TestFolder();
+        var error = Refused(folder, "; node 7\n\n[WEBSEVER]\nport = 5023\n");
+        Assert.Equal($"[WEBSEVER] at {folder.Path}/config.ini:3 is not a known section; did you mean [WEBSERVER]?", error.Message);
+    }
+
+    [Fact]
+    public void A_section_nothing_resembles_is_refused_listing_the_known_ones_and_the_rule_for_plugins()
+    {
+        using var folder = new TestFolder();
+        var error = Refused(folder, "[KUBERNETES]\nnodes = 3\n");
+        Assert.StartsWith($"[KUBERNETES] at {folder.Path}/config.ini:1 is not a known section; known: [GENERAL], [LOGGER]", error.Message);
+        Assert.Contains("[PLUGINS] path (Motey.Val.Lxc → [LXC]) or its name in [PLUGINS] sections", error.Message);
+    }
+
+    [Fact]
+    public void A_misspelt_key_is_refused_with_its_line_and_the_nearest_known_key()
+    {
+        using var folder = new TestFolder();
+        var error = Refused(folder, "[WEBSERVER]\nip = 127.0.0.1\nprot = 5023\n");
+        Assert.Equal($"[WEBSERVER] prot at {folder.Path}/config.ini:3 is not a known key; did you mean port?", error.Message);
+    }
+
+    [Fact]
+    public void A_key_in_the_wrong_section_is_refused_naming_the_section_it_belongs_in()
+    {
+        using var folder = new TestFolder();
+        var error = Refused(folder, "[WEBSERVER]\nlevel = Debug\n");
+        Assert.Equal($"[WEBSERVER] level at {folder.Path}/config.ini:2 is not a known key; it belongs in [LOGGER]", error.Message);
+    }
+
+    [Fact]
+    public void A_key_set_twice_is_refused_naming_the_key_and_both_lines()
+    {
+        using var folder = new TestFolder();
+        var error = Refused(folder, "[WEBSERVER]\nport = 5023\nip = 127.0.0.1\n; again\nPort = 5024\n");
+        Assert.Equal($"[WEBSERVER] Port is set twice, at {folder.Path}/config.ini:2 and at {folder.Path}/config.ini:5; keep one", error.Message);
+    }
+
+    [Fact]
+    public void A_section_written_twice_is_refused_naming_both_lines()
+    {
+        using var folder = new TestFolder();
+        var error = Refused(folder, "[MQTT]\nport = 1883\n[DATABASE]\npath = x.db\n[MQTT]\nkeepalive = 5\n");
+        Assert.Equal($"[MQTT] at {folder.Path}/config.ini:5 appears a second time (first at {folder.Path}/config.ini:1); keep one", error.Message);
+    }
+
+    [Theory]
+    [InlineData("[SIMULATED]\nfailure_rate = 2\n", "[SIMULATED] failure_rate = '2' is invalid: expected a number from 0.0 to 1.0")]
+    [InlineData("[SIMULATED]\nfailure_rate = -0.1\n", "[SIMULATED] failure_rate = '-0.1'")]
+    [InlineData("[SIMULATED]\nstart_delay_ms = -1\n", "[SIMULATED] start_delay_ms = '-1' is invalid: expected a whole number of milliseconds >= 0")]
+    [InlineData("[SIMULATED]\nseed = lucky\n", "[SIMULATED] seed = 'lucky'")]
+    [InlineData("[DOCKER]\nurl = unix://var/run/docker.sock\n", "[DOCKER] url = 'unix://var/run/docker.sock' is invalid: expected unix:///path/to/docker.sock or tcp://host:port")]
+    [InlineData("[DOCKER]\nurl = http://127.0.0.1:2375\n", "[DOCKER] url = 'http://127.0.0.1:2375'")]
+    [InlineData("[DOCKER]\npull_timeout = 0\n", "[DOCKER] pull_timeout = '0' is invalid: expected a whole number of seconds from 1 to 86400")]
+    [InlineData("[DOCKER]\nstop_timeout = -1\n", "[DOCKER] stop_timeout = '-1'")]
+    public void An_out_of_range_setting_of_a_shipped_plugin_stops_the_start_at_its_line(string ini, string expected)
+    {
+        using var folder = new TestFolder();
+        var error = Refused(folder, ini);
+        Assert.StartsWith($"{folder.Path}/config.ini:2: {expected}", error.Message);
+    }
+
+    [Fact]
+    public void Blank_settings_of_a_shipped_plugin_leave_the_plugins_defaults()
+    {
+        using var folder = new TestFolder();
+        var settings = Loaded(folder, "[SIMULATED]\nfailure_rate =\nseed =\n[DOCKER]\nurl =\nstop_timeout = 0\n");
+        Assert.Equal("", settings.Raw["SIMULATED:failure_rate"]);
+        Assert.Equal("0", settings.Raw["DOCKER:stop_timeout"]);
+    }
+
+    [Fact]
+    public void A_third_party_plugins_section_is_allowed_when_its_folder_is_in_the_plugins_path()
+    {
+        using var folder = new TestFolder();
+        Directory.CreateDirectory(Path.Combine(folder.Path, "plugins", "Motey.Val.Lxc"));
+        var settings = Loaded(folder, "[PLUGINS]\npath = plugins\n[LXC]\nendpoint = unix:///var/lib/lxd/unix.socket\nwhatever_it_likes = 1\n");
+        Assert.Equal("unix:///var/lib/lxd/unix.socket", settings.Raw.GetSection("LXC")["endpoint"]);
+        Assert.Equal("1", settings.Raw.GetSection("LXC")["whatever_it_likes"]);
+    }
+
+    [Fact]
+    public void A_third_party_section_listed_in_plugins_sections_is_allowed()
+    {
+        using var folder = new TestFolder();
+        var settings = Loaded(folder, "[PLUGINS]\npath = nowhere\nsections = KVM, lxc\n[KVM]\nuri = qemu:///system\n[LXC]\nx = 1\n");
+        Assert.Equal("qemu:///system", settings.Raw["KVM:uri"]);
+    }
+
+    [Fact]
+    public void A_misspelt_plugin_section_is_refused_suggesting_the_plugins_folder_name()
+    {
+        using var folder = new TestFolder();
+        Directory.CreateDirectory(Path.Combine(folder.Path, "plugins", "Motey.Val.Lxc"));
+        var error = Refused(folder, "[PLUGINS]\npath = plugins\n[LXD]\nx = 1\n");
+        Assert.Equal($"[LXD] at {folder.Path}/config.ini:3 is not a known section; did you mean [LXC]?", error.Message);
+    }
+
+    [Fact]
+    public void Every_key_of_the_original_Moteys_config_ini_is_accepted()
+    {
+        using var folder = new TestFolder();
+        var settings = Loaded(folder, """
+            [GENERAL]
+            app_name = Motey
+            pid = /var/run/motey.pid
+
+            [LOGGER]
+            name = Motey
+            log_path = /var/log/motey/
+            file_name = application.log
+
+            [WEBSERVER]
+            ip = 0.0.0.0
+            port = 5023
+
+            [MQTT]
+            ip = 172.17.0.3
+            port = 1883
+            keepalive = 60
+            username = neoklosch
+            password = neoklosch
+
+            [DATABASE]
+            path = motey/databases/motey.db
+
+            [ZEROMQ]
+            capability_engine_ipc_path = ipc:///tmp/motey_capability_engine
+            capabilities_replier = 5091
+            deploy_image_replier = 5092
+            image_status_replier = 5093
+            image_terminate_replier = 5094
+
+            [DOCKER]
+            url = unix:///var/run/docker.sock
+            """);
+        Assert.Equal("/var/log/motey/application.log", settings.Logger.FilePath);
+        Assert.Equal("neoklosch", settings.Mqtt.Username);
+        Assert.Equal(5094, settings.ZeroMq.ImageTerminateReplier);
     }
 }

@@ -162,7 +162,7 @@ public sealed class DaemonTests : IAsyncLifetime
         Assert.Contains($"exited with code 1 while starting: cannot start: cannot bind the capabilities replier on tcp://{_address}:5091", output);
         Assert.Contains($"log {LogPath}", output);
         Assert.True(File.Exists(LogPath), "the log file the message names exists");
-        Assert.False(ProcFs.IsAlive(PidNamedIn(output)), "no agent is left running");
+        Assert.False(ProcFsProbe.IsAlive(PidNamedIn(output)), "no agent is left running");
         Assert.False(File.Exists(PidPath), "the pid file is gone");
     }
 
@@ -181,8 +181,8 @@ public sealed class DaemonTests : IAsyncLifetime
             Assert.True(code == 1, output);
             Assert.Contains("while starting: cannot start: cannot bind", output);
             Assert.DoesNotContain("started", output);
-            Assert.False(ProcFs.IsAlive(PidNamedIn(output)), "the new agent is not left running");
-            Assert.True(ProcFs.IsAlive(other.Pid), "the other agent runs on");
+            Assert.False(ProcFsProbe.IsAlive(PidNamedIn(output)), "the new agent is not left running");
+            Assert.True(ProcFsProbe.IsAlive(other.Pid), "the other agent runs on");
         }
         finally
         {
@@ -200,7 +200,7 @@ public sealed class DaemonTests : IAsyncLifetime
         var passwords = Path.Combine(_folder, "mosquitto.passwd");
         using (var passwd = Process.Start("mosquitto_passwd", ["-b", "-c", passwords, "motey", "secret"]))
             await passwd.WaitForExitAsync();
-        await using var broker = new MosquittoBroker(_folder, _address, AgentProcess.FreePort(_address), passwords);
+        await using var broker = new MosquittoBroker(_folder, _address, Ports.Free(_address), passwords);
         await broker.StartAsync();
         (_config, _port) = AgentProcess.WriteConfig(_folder, _address, new Dictionary<string, string>
         {
@@ -215,7 +215,7 @@ public sealed class DaemonTests : IAsyncLifetime
         Assert.True(code == 1, output);
         Assert.Contains($"is unhealthy: membership: the MQTT broker at {_address}:{broker.Port} refused the connection", output);
         Assert.Contains($"stopped it; log {LogPath}", output);
-        Assert.False(ProcFs.IsAlive(PidNamedIn(output)), "no agent is left running");
+        Assert.False(ProcFsProbe.IsAlive(PidNamedIn(output)), "no agent is left running");
         Assert.False(File.Exists(PidPath), "the pid file is gone");
         // It stopped waiting at the first unhealthy answer: one probe of the failing check in the log (two if the refusal
         // came between the heartbeat and /healthz of one poll), not one per poll for a minute.

@@ -72,7 +72,8 @@ public sealed class Orchestrator(
     }
 
     /// <summary>
-    /// What DELETE does: a service that has ended is forgotten (null is returned); any other is terminated, and the
+    /// What DELETE does: a service that has ended is terminated at once (leftovers of failed deploys go) and forgotten
+    /// (null is returned); any other is terminated, and the
     /// service is returned as it is once that is under way (its live images STOPPING). The STOPPING images are stored
     /// at once when no other part works on the service, so a restart finishes the termination.
     /// </summary>
@@ -80,6 +81,8 @@ public sealed class Orchestrator(
     {
         if (service.HasEnded())
         {
+            // Terminated first: what a failed deploy left at a node goes with the service (found by its labels).
+            await terminator.TerminateAsync(service.Id, cancellationToken);
             using var gate = await locks.AcquireAsync(service.Id, cancellationToken);
             if ((await services.GetAsync(service.Id, cancellationToken))?.HasEnded() == true)
             {

@@ -39,7 +39,7 @@ public sealed class ExactlyOnceTests : IAsyncLifetime
 
     private sealed record Cluster(AgentProcess A, AgentProcess B, AgentProcess C);
 
-    private async Task<Cluster> StartAsync()
+    private async Task<Cluster> StartAsync(bool lab = true)
     {
         var broker = new MosquittoBroker(_scope.Root, AgentProcess.NextAddress());
         await broker.StartAsync();
@@ -59,7 +59,7 @@ public sealed class ExactlyOnceTests : IAsyncLifetime
             return _scope.Add(AgentProcess.Start(_scope.Folder($"node{i}"), address, settings));
         }).ToArray();
         foreach (var agent in agents) await agent.WaitHealthyAsync();
-        foreach (var peer in agents.Skip(1)) await AddLabAsync(peer);
+        if (lab) foreach (var peer in agents.Skip(1)) await AddLabAsync(peer);
         await Faults.WaitUntilAsync(async () => (await NodesAsync(agents[0])).Count == 3, "A knows B and C", agent: agents[0]);
         return new Cluster(agents[0], agents[1], agents[2]);
     }
@@ -180,5 +180,21 @@ public sealed class ExactlyOnceTests : IAsyncLifetime
         await Faults.WaitForServiceAsync(a, service.Id, s => s.State == ServiceState.Running, "the image runs", seconds: 45);
         await ProcessesAreAsync(1, "one instance of the image");
         await Faults.HoldsForAsync(() => Task.FromResult(Processes == 1 ? null : $"{Processes} processes"), TimeSpan.FromSeconds(4));
+    }
+
+    /// <summary>No node has "lab": the image waits; C gains it later and the image runs there, without another POST.</summary>
+    [Fact]
+    public async Task An_image_waits_for_a_capability_no_node_has_and_runs_once_a_node_gains_it()
+    {
+        var cluster = await StartAsync(lab: false);
+        var service = await PostAsync(cluster.A);
+        var waiting = await Faults.WaitForServiceAsync(cluster.A, service.Id,
+            s => s.State == ServiceState.Initial && s.StateMessage.Contains("waiting for a node", StringComparison.Ordinal), "the image waits");
+        Assert.Contains("capability 'lab'", waiting.StateMessage);
+        Assert.Equal(0, Processes);
+
+        await AddLabAsync(cluster.C);
+        await RunningOnAsync(cluster.A, service.Id, cluster.C);
+        await ProcessesAreAsync(1, "the image runs on the node that gained the capability");
     }
 }

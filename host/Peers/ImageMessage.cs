@@ -153,29 +153,53 @@ internal static class CapabilityReply
     public static string Write(IReadOnlyList<Capability> capabilities) => JsonSerializer.Serialize(capabilities);
 
     /// <summary>
-    /// The list in a peer's answer, or null when it is not one. Lenient: an original node stores capabilities as
-    /// documents that may carry more fields; only <c>capability</c> and <c>capability_type</c> matter.
+    /// The list in a peer's answer, or null with what is wrong. Lenient where the original differs: its capability
+    /// repository stores <c>{"capability": ..., "type": ...}</c> (so <c>type</c> is read where <c>capability_type</c>
+    /// is missing), it sends <c>null</c> when it has none (an empty list), and its documents may carry more fields.
     /// </summary>
-    public static IReadOnlyList<Capability>? Read(string text)
+    public static IReadOnlyList<Capability>? Read(string text) => Read(text, out _);
+
+    /// <inheritdoc cref="Read(string)"/>
+    public static IReadOnlyList<Capability>? Read(string text, out string? problem)
     {
+        problem = null;
+        JsonDocument document;
         try
         {
-            using var document = JsonDocument.Parse(text);
-            if (document.RootElement.ValueKind != JsonValueKind.Array) return null;
+            document = JsonDocument.Parse(text);
+        }
+        catch (JsonException e)
+        {
+            problem = "not JSON: " + JsonSyntax.Error(text, e);
+            return null;
+        }
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind == JsonValueKind.Null) return [];
+            if (root.ValueKind != JsonValueKind.Array)
+            {
+                problem = $"expected a list of capabilities, found {CapabilityListParser.Describe(root)}";
+                return null;
+            }
             var list = new List<Capability>();
-            foreach (var item in document.RootElement.EnumerateArray())
+            var index = 0;
+            foreach (var item in root.EnumerateArray())
             {
                 if (item.ValueKind != JsonValueKind.Object
-                    || !item.TryGetProperty("capability", out var name) || name.ValueKind != JsonValueKind.String
-                    || !item.TryGetProperty("capability_type", out var type) || type.ValueKind != JsonValueKind.String)
+                    || Text(item, "capability") is not { } name
+                    || (Text(item, "capability_type") ?? Text(item, "type")) is not { } type)
+                {
+                    problem = $"item {index} is not {{\"capability\": string, \"capability_type\" or \"type\": string}}";
                     return null;
-                list.Add(new Capability(name.GetString()!, type.GetString()!));
+                }
+                list.Add(new Capability(name, type));
+                index++;
             }
             return list;
         }
-        catch (JsonException)
-        {
-            return null;
-        }
     }
+
+    private static string? Text(JsonElement item, string key) =>
+        item.TryGetProperty(key, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 }

@@ -269,7 +269,7 @@ internal sealed class PeerRequester : IDisposable
                 {
                     var text = Frames.ReadText(frames[2..], out var problem);
                     if (text is not null) exchange.Reply.TrySetResult(text);
-                    else exchange.Reply.TrySetException(new PeerException($"the answer from {Endpoint} is malformed: {problem}"));
+                    else exchange.Reply.TrySetException(new PeerException($"unreadable answer from {Endpoint}: {problem}"));
                 }
                 frames = [];
             }

@@ -11,7 +11,8 @@ namespace Motey.Host.Peers;
 /// <summary>
 /// A remote node reached over its four ZeroMQ repliers (the seed's ZeroMQServer client half). Every request is
 /// bounded by [ZEROMQ] request_timeout, a deploy by deploy_timeout (image pulls take long); failures and timeouts
-/// throw a <see cref="PeerException"/> that names the node.
+/// throw a <see cref="PeerException"/> that names the node: a <see cref="PeerTimeoutException"/> when it did not answer,
+/// a message saying "unreadable answer" when it answered something that is not what the request expects.
 /// </summary>
 internal sealed class ZeroMqNodeClient(string address, ZeroMqSettings settings, PeerRequester requester) : INodeClient
 {
@@ -21,8 +22,8 @@ internal sealed class ZeroMqNodeClient(string address, ZeroMqSettings settings, 
     {
         var reply = await RequestAsync(settings.CapabilitiesReplier, "", settings.RequestTimeout, cancellationToken);
         if (ErrorReason(reply) is { } reason) throw new PeerException($"node {address} could not list its capabilities: {reason}");
-        return CapabilityReply.Read(reply)
-            ?? throw new PeerException($"node {address} answered the capabilities request with '{Frames.Preview(reply)}', not a capability list");
+        return CapabilityReply.Read(reply, out var problem)
+            ?? throw new PeerException($"node {address} gave an unreadable answer to the capabilities request ({problem}): '{Frames.Preview(reply)}'");
     }
 
     /// <summary>Sends the image with the labels as the <c>labels</c> extension; an empty answer is the original's "failed".</summary>
@@ -39,7 +40,7 @@ internal sealed class ZeroMqNodeClient(string address, ZeroMqSettings settings, 
         var reply = await RequestAsync(settings.ImageStatusReplier, ImageMessage.Write(image, null), settings.RequestTimeout, cancellationToken);
         if (int.TryParse(reply, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && Enum.IsDefined((ImageState)number))
             return (ImageState)number;
-        throw new PeerException($"node {address} answered the status of image {image.Name} with '{Frames.Preview(reply)}'; expected a state number from 0 to 5");
+        throw new PeerException($"node {address} gave an unreadable answer to the status request of image {image.Name} (expected a state number from 0 to 5): '{Frames.Preview(reply)}'");
     }
 
     /// <summary>The protocol carries no exit codes.</summary>

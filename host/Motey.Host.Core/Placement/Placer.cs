@@ -71,8 +71,9 @@ public sealed class Placer(INodeClient local, IPeerDirectory peers, PlacementSet
         problem += candidates.Count > 0 ? $"; none of the {candidates.Count} other known nodes has all of them"
             : known.Count > 0 ? "; no other node is left to try"
             : "; no other node is known";
+        // Each with its own reason: "did not answer" and "gave an unreadable answer" are different problems to fix.
         if (chosen.Silent.Count > 0)
-            problem += $" ({chosen.Silent.Count} did not answer: {string.Join(", ", chosen.Silent.Take(5))}{(chosen.Silent.Count > 5 ? ", ..." : "")})";
+            problem += $" ({chosen.Silent.Count} could not be asked: {string.Join("; ", chosen.Silent.Take(5).Select(a => _silent.GetValueOrDefault(a) ?? $"node {a} did not answer"))}{(chosen.Silent.Count > 5 ? "; ..." : "")})";
         return new PlacementResult(null, problem);
     }
 

@@ -135,7 +135,7 @@ public sealed class PeerRequesterTests : IDisposable
         var twoFrames = AskAsync(peer.Endpoint, "two frames");
         peer.Answer(await peer.NextAsync(), Encoding.UTF8.GetBytes("a"), Encoding.UTF8.GetBytes("b"));
         var error = await Assert.ThrowsAsync<PeerException>(() => twoFrames);
-        Assert.Equal($"the answer from {peer.Endpoint} is malformed: the message has 2 frames; expected one UTF-8 text frame", error.Message);
+        Assert.Equal($"unreadable answer from {peer.Endpoint}: the message has 2 frames; expected one UTF-8 text frame", error.Message);
 
         var notUtf8 = AskAsync(peer.Endpoint, "not UTF-8");
         peer.Answer(await peer.NextAsync(), new byte[] { 0xff, 0xfe });

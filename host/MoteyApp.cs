@@ -66,6 +66,7 @@ internal static class MoteyApp
         services.AddSingleton<IEngines>(sp => sp.GetRequiredService<PluginCatalog>());
         services.AddSingleton(new LocalNodeSettings(settings.Plugins.CallTimeout));
         services.AddSingleton<LocalNode>();
+        services.AddSingleton<PeerAnswers>();
         services.AddSingleton<ZeroMqPeers>();
         services.AddSingleton<IRemoteNodeFactory, ZeroMqRemoteNodes>();
         services.AddSingleton<ClusterNodes>();
@@ -91,6 +92,7 @@ internal static class MoteyApp
         services.AddHostedService<CapabilityEventListener>();
         services.AddHostedService<EmbeddedBroker>();
         services.AddHostedService<MqttMembership>();
+        services.AddHostedService<LastSeenRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<NodeStatusSampler>());
         services.AddHostedService<EngineMonitor>();
         services.AddHostedService<InstanceFence>();

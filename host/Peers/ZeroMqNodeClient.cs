@@ -12,9 +12,10 @@ namespace Motey.Host.Peers;
 /// A remote node reached over its four ZeroMQ repliers (the seed's ZeroMQServer client half). Every request is
 /// bounded by [ZEROMQ] request_timeout, a deploy by deploy_timeout (image pulls take long); failures and timeouts
 /// throw a <see cref="PeerException"/> that names the node: a <see cref="PeerTimeoutException"/> when it did not answer,
-/// a message saying "unreadable answer" when it answered something that is not what the request expects.
+/// a message saying "unreadable answer" when it answered something that is not what the request expects. Every
+/// answer, readable or not, is told to <paramref name="answers"/>: the node is alive.
 /// </summary>
-internal sealed class ZeroMqNodeClient(string address, ZeroMqSettings settings, PeerRequester requester) : INodeClient
+internal sealed class ZeroMqNodeClient(string address, ZeroMqSettings settings, PeerRequester requester, PeerAnswers? answers = null) : INodeClient
 {
     public string Address => address;
 
@@ -70,7 +71,9 @@ internal sealed class ZeroMqNodeClient(string address, ZeroMqSettings settings, 
         var endpoint = PeerSockets.Tcp(address, port);
         try
         {
-            return await requester.RequestAsync(endpoint, request, timeout, cancellationToken);
+            var reply = await requester.RequestAsync(endpoint, request, timeout, cancellationToken);
+            answers?.Answered(address);
+            return reply;
         }
         catch (TimeoutException)
         {

@@ -7,15 +7,16 @@ namespace Motey.Host.Peers;
 
 /// <summary>
 /// The seed's CommunicationManager, per node: the client for a node by address. This node itself is reached
-/// in-process; every other address over ZeroMQ, through one shared <see cref="PeerRequester"/>.
+/// in-process; every other address over ZeroMQ, through one shared <see cref="PeerRequester"/>. Every answer a peer
+/// gives is told to <paramref name="answers"/> (its last-seen time), when given.
 /// </summary>
-internal sealed class ZeroMqPeers(NodeIdentity identity, LocalNode local, MoteySettings settings) : IDisposable
+internal sealed class ZeroMqPeers(NodeIdentity identity, LocalNode local, MoteySettings settings, PeerAnswers? answers = null) : IDisposable
 {
     private readonly PeerRequester _requester = new();
 
     /// <summary>The local node for this node's own address, else a ZeroMQ client for <paramref name="address"/> (cheap: create one per use if you like).</summary>
     public INodeClient For(string address) =>
-        address == identity.Address ? local : new ZeroMqNodeClient(address, settings.ZeroMq, _requester);
+        address == identity.Address ? local : new ZeroMqNodeClient(address, settings.ZeroMq, _requester, answers);
 
     public void Dispose() => _requester.Dispose();
 }

@@ -7,22 +7,31 @@ namespace Motey.Host.Core.Membership;
 /// <summary>
 /// The nodes this node knows, itself included: kept in memory for placement and mirrored to the store
 /// for GET /v1/nodes, whose table it owns. Membership (MQTT) adds and removes peers; the orchestrator reaches them
-/// through clients.
+/// through clients. Changes to a peer are serialised, so the directory and the table never disagree about it.
 /// </summary>
 public sealed class ClusterNodes(
     NodeIdentity identity, INodeStore repository, LocalNode local, IRemoteNodeFactory remotes, ClusterChanges? changes = null)
-    : IPeerDirectory
+    : IPeerDirectory, IDisposable
 {
     private readonly ConcurrentDictionary<string, INodeClient> _peers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _unconfirmed = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _gate = new(1, 1);
 
     /// <summary>At start: the nodes of the last run are forgotten (they announce themselves again); this node is listed.</summary>
     public async Task ResetAsync(CancellationToken cancellationToken)
     {
-        _peers.Clear();
-        _unconfirmed.Clear();
-        await repository.ClearAsync(cancellationToken);
-        await repository.UpsertAsync(identity.Address, isSelf: true, cancellationToken);
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            _peers.Clear();
+            _unconfirmed.Clear();
+            await repository.ClearAsync(cancellationToken);
+            await repository.UpsertAsync(identity.Address, isSelf: true, cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     public IReadOnlyCollection<string> PeerAddresses => _peers.Keys.ToList();
@@ -36,23 +45,27 @@ public sealed class ClusterNodes(
         address == identity.Address ? local : _peers.GetValueOrDefault(address);
 
     /// <summary>Adds a peer; false when it is this node or already known (its last-seen time is refreshed).</summary>
-    public async Task<bool> AddAsync(string address, CancellationToken cancellationToken)
-    {
-        if (address == identity.Address) return false;
-        _unconfirmed.TryRemove(address, out _);
-        var added = _peers.TryAdd(address, remotes.For(address));
-        await repository.UpsertAsync(address, isSelf: false, cancellationToken);
-        if (added) changes?.Notify();
-        return added;
-    }
+    public Task<bool> AddAsync(string address, CancellationToken cancellationToken) =>
+        address == identity.Address ? Task.FromResult(false) : UnderGateAsync(async () =>
+        {
+            _unconfirmed.TryRemove(address, out _);
+            var added = _peers.TryAdd(address, remotes.For(address));
+            await repository.UpsertAsync(address, isSelf: false, cancellationToken);
+            if (added) changes?.Notify();
+            return added;
+        }, cancellationToken);
 
-    public async Task<bool> RemoveAsync(string address, CancellationToken cancellationToken)
-    {
-        if (address == identity.Address) return false;
-        var removed = _peers.TryRemove(address, out _);
-        await repository.RemoveAsync(address, cancellationToken);
-        return removed;
-    }
+    public Task<bool> RemoveAsync(string address, CancellationToken cancellationToken) =>
+        address == identity.Address ? Task.FromResult(false) : UnderGateAsync(() => RemoveKnownAsync(address, cancellationToken), cancellationToken);
+
+    /// <summary>The peer was heard from (it answered a request): its last-seen time becomes now. False when it is not a known peer, which stays unknown.</summary>
+    public Task<bool> SeenAsync(string address, CancellationToken cancellationToken) =>
+        UnderGateAsync(async () =>
+        {
+            if (!_peers.ContainsKey(address)) return false;
+            await repository.UpsertAsync(address, isSelf: false, cancellationToken);
+            return true;
+        }, cancellationToken);
 
     /// <summary>
     /// Starts rebuilding membership (after a reconnect): every known peer must announce itself again.
@@ -72,4 +85,27 @@ public sealed class ClusterNodes(
         foreach (var address in gone) await RemoveAsync(address, cancellationToken);
         return gone;
     }
+
+    private async Task<bool> RemoveKnownAsync(string address, CancellationToken cancellationToken)
+    {
+        _unconfirmed.TryRemove(address, out _);
+        var removed = _peers.TryRemove(address, out _);
+        await repository.RemoveAsync(address, cancellationToken);
+        return removed;
+    }
+
+    private async Task<T> UnderGateAsync<T>(Func<Task<T>> change, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            return await change();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public void Dispose() => _gate.Dispose();
 }

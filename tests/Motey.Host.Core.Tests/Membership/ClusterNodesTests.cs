@@ -141,6 +141,22 @@ public sealed class ClusterNodesTests
         Assert.Equal(["10.0.0.3"], await PeersAsync());
     }
 
+    [Fact]
+    public async Task A_peer_heard_from_is_seen_later_and_an_unknown_address_heard_from_stays_unknown()
+    {
+        await _nodes.ResetAsync(CancellationToken.None);
+        await AddAsync("10.0.0.2");
+        var firstSeen = (await _store.AllAsync()).Single(n => n.Address == "10.0.0.2").LastSeen;
+        _clock.Advance(TimeSpan.FromSeconds(30));
+
+        Assert.True(await _nodes.SeenAsync("10.0.0.2", CancellationToken.None));
+        Assert.False(await _nodes.SeenAsync("10.0.0.9", CancellationToken.None));
+
+        Assert.Equal(firstSeen + TimeSpan.FromSeconds(30), (await _store.AllAsync()).Single(n => n.Address == "10.0.0.2").LastSeen);
+        Assert.Equal([(Self, true), ("10.0.0.2", false)], await TableAsync());
+        Assert.Null(_nodes.Find("10.0.0.9"));
+    }
+
     /// <summary>Makes a fake client per remote node and keeps them, so a test can see which client the directory hands out.</summary>
     private sealed class RemoteNodes : IRemoteNodeFactory
     {

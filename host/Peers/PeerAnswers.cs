@@ -1,0 +1,42 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+
+namespace Motey.Host.Peers;
+
+/// <summary>
+/// Which peers answered a ZeroMQ request, for their last-seen time: every answer is told here, and at most one per
+/// node per <see cref="Interval"/> is passed on (placement alone may ask every peer several times a second; the
+/// nodes table need not be written that often). The reader is membership's last-seen recorder.
+/// </summary>
+internal sealed class PeerAnswers(TimeProvider clock)
+{
+    /// <summary>How often one node's last-seen time may be written because it answered: "a few seconds" is exact enough for GET /v1/nodes.</summary>
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
+
+    private readonly ConcurrentDictionary<string, long> _passedOn = new(StringComparer.Ordinal);
+    // Bounded by the number of peers (one entry per node per interval); DropWrite only guards against a flood of new addresses.
+    private readonly Channel<string> _answered = Channel.CreateBounded<string>(new BoundedChannelOptions(4096)
+    {
+        FullMode = BoundedChannelFullMode.DropWrite,
+        SingleReader = true,
+    });
+
+    /// <summary>The addresses to record as seen now.</summary>
+    public ChannelReader<string> Reader => _answered.Reader;
+
+    /// <summary>The node at <paramref name="address"/> answered a request; cheap, never blocks.</summary>
+    public void Answered(string address)
+    {
+        var now = clock.GetTimestamp();
+        var interval = (long)(Interval.TotalSeconds * clock.TimestampFrequency);
+        var passOn = false;
+        _passedOn.AddOrUpdate(address,
+            _ => { passOn = true; return now; },
+            (_, last) =>
+            {
+                passOn = now - last >= interval;
+                return passOn ? now : last;
+            });
+        if (passOn) _answered.Writer.TryWrite(address);
+    }
+}

@@ -26,7 +26,7 @@ internal static class ConfigLoader
             ["MQTT"] = new Dictionary<string, string>
             {
                 ["broker"] = "embedded", ["ip"] = "127.0.0.1", ["port"] = "1883", ["keepalive"] = "60",
-                ["username"] = "", ["password"] = "", ["reconnect_max"] = "30",
+                ["username"] = "", ["password"] = "", ["reconnect_max"] = "30", ["brokers"] = "",
             },
             ["DATABASE"] = new Dictionary<string, string> { ["path"] = "data/motey.db" },
             ["ZEROMQ"] = new Dictionary<string, string>
@@ -116,7 +116,8 @@ internal static class ConfigLoader
                 r.Ip("MQTT", "ip"), r.Port("MQTT", "port"), r.Int("MQTT", "keepalive", 1, 65535),
                 r.Text("MQTT", "username", allowEmpty: true) is { Length: > 0 } user ? user : null,
                 r.Text("MQTT", "password", allowEmpty: true) is { Length: > 0 } password ? password : null,
-                r.Seconds("MQTT", "reconnect_max")),
+                r.Seconds("MQTT", "reconnect_max"),
+                Brokers(r)),
             Database = new DatabaseSettings(r.FilePath("DATABASE", "path")),
             ZeroMq = new ZeroMqSettings(
                 r.Endpoint("ZEROMQ", "capability_engine_ipc_path"),
@@ -134,5 +135,13 @@ internal static class ConfigLoader
                 OrphanGrace = r.Seconds("ORCHESTRATOR", "orphan_grace"),
             },
         };
+    }
+
+    /// <summary>[MQTT] brokers in order; ip:port when empty (see <see cref="Membership.BrokerEndpoint.ParseList"/>).</summary>
+    private static Membership.BrokerList Brokers(ConfigReader r)
+    {
+        var text = r.Text("MQTT", "brokers", allowEmpty: true);
+        return Membership.BrokerEndpoint.ParseList(text, r.Choice("MQTT", "broker", "embedded", "external") == "embedded", r.Ip("MQTT", "ip"), r.Port("MQTT", "port"), out var problem)
+            ?? throw r.Bad("MQTT", "brokers", text, $"brokers as host:port separated by commas ({problem})");
     }
 }

@@ -46,7 +46,9 @@ internal sealed record LoggerSettings(string Name, string LogPath, string FileNa
 internal sealed record WebServerSettings(string Ip, int Port, long MaxBodyBytes);
 
 /// <param name="Embedded">True: this node hosts the broker itself on Ip:Port (MQTTnet); false: an external broker (mosquitto, ...) is there.</param>
-internal sealed record MqttSettings(bool Embedded, string Ip, int Port, int KeepAliveSeconds, string? Username, string? Password, TimeSpan ReconnectMax);
+/// <param name="Brokers">The brokers membership tries, in order ([MQTT] brokers; Ip:Port when that is empty).</param>
+internal sealed record MqttSettings(bool Embedded, string Ip, int Port, int KeepAliveSeconds, string? Username, string? Password, TimeSpan ReconnectMax,
+    Membership.BrokerList Brokers);
 
 internal sealed record DatabaseSettings(string Path);
 

@@ -1,20 +1,21 @@
 using System.Net;
 using System.Text;
 using MQTTnet;
-using MQTTnet.Protocol;
 using Motey.Host.Configuration;
 using Motey.Host.Core.Membership;
 
 namespace Motey.Host.Membership;
 
 /// <summary>
-/// Node membership over MQTT, wire-compatible with the original Motey (topics below, QoS 0, payload = the
-/// node's address as plain text). After every (re)connect the node announces itself on <c>register</c> and
-/// asks on <c>nodes_request</c>; peers that do not answer within a few seconds are dropped, so membership is
-/// rebuilt from the live nodes' answers without forgetting live peers in between.
-/// A clean stop says <c>remove</c>; a node that dies is removed through its last will (the broker sends
-/// <c>remove</c> for it when its connection drops or its keepalive runs out). The broker may be down at
-/// start or go away later: the node retries with exponential backoff.
+/// Node membership over MQTT, wire-compatible with the original Motey (topics below, QoS 0, payload = the node's
+/// address as plain text). The node uses the first broker of [MQTT] brokers that answers; when it loses that broker it
+/// goes on with the next one (then the rest of the list, round), and while it uses a later broker it looks for an
+/// earlier one every <see cref="PreferredBrokerRetry"/> and moves back to it: every node lists the same brokers in the
+/// same order, so they all meet on the first one alive. When none answers it retries with exponential backoff.
+/// After every (re)connect the node announces itself on <c>register</c> and asks on <c>nodes_request</c>; peers that do
+/// not answer within a few seconds are dropped, so membership is rebuilt from the live nodes' answers without
+/// forgetting live peers in between. A clean stop says <c>remove</c>; a node that dies is removed through its last
+/// will (the broker sends <c>remove</c> for it when its connection drops or its keepalive runs out).
 /// </summary>
 internal sealed class MqttMembership(
     MoteySettings settings,
@@ -27,13 +28,24 @@ internal sealed class MqttMembership(
     public const string Register = "motey/v1/register";
     public const string Remove = "motey/v1/remove";
 
+    /// <summary>
+    /// While on a later broker of the list, how often an earlier one is tried: nodes that moved on meet again on the
+    /// first broker within this (plus <see cref="ProbeTimeout"/>) once it is back, and a broker that is down costs one
+    /// refused connection per try.
+    /// </summary>
+    public static readonly TimeSpan PreferredBrokerRetry = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long trying an earlier broker may take; it is answered within milliseconds when it is up.</summary>
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(250);
     /// <summary>How long peers have to answer a nodes_request before the ones that did not are dropped.</summary>
     private static readonly TimeSpan ResyncSettle = TimeSpan.FromSeconds(3);
-    private readonly IMqttClient _client = new MqttClientFactory().CreateMqttClient();
-    private readonly SemaphoreSlim _disconnected = new(0);
 
-    private string Broker => $"{settings.Mqtt.Ip}:{settings.Mqtt.Port}";
+    private BrokerList Brokers => settings.Mqtt.Brokers;
+
+    /// <summary>The connection in use; null while none.</summary>
+    private volatile BrokerConnection? _current;
 
     /// <summary>The nodes of the last run are forgotten before the first connect: they announce themselves again.</summary>
     public override async Task StartAsync(CancellationToken cancellationToken)
@@ -45,86 +57,94 @@ internal sealed class MqttMembership(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        _client.ApplicationMessageReceivedAsync += e => OnMessageAsync(e, stoppingToken);
-        _client.DisconnectedAsync += e =>
-        {
-            if (e.ClientWasConnected && !stoppingToken.IsCancellationRequested)
-            {
-                log.LogWarning("Lost the MQTT broker at {Broker}: {Reason}", Broker, e.Exception?.Message ?? e.Reason.ToString());
-                status.Set(MembershipState.Reconnecting, $"lost the broker at {Broker}");
-                _disconnected.Release();
-            }
-            return Task.CompletedTask;
-        };
-
         var retry = FirstRetry;
+        var first = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
-            if (await TryConnectAsync(stoppingToken))
+            if (await ConnectToFirstAnsweringAsync(first, stoppingToken) is { } connection)
             {
                 retry = FirstRetry;
-                await _disconnected.WaitAsync(stoppingToken);
+                first = await StayConnectedAsync(connection, stoppingToken);
                 continue;
             }
             await Task.Delay(retry, stoppingToken);
             retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, settings.Mqtt.ReconnectMax.Ticks));
+            first = 0;
         }
     }
 
-    private async Task<bool> TryConnectAsync(CancellationToken stoppingToken)
+    /// <summary>Tries the brokers from <paramref name="first"/> on, round the list; null, with the state set, when none answers.</summary>
+    private async Task<BrokerConnection?> ConnectToFirstAnsweringAsync(int first, CancellationToken stoppingToken)
     {
-        var mqtt = settings.Mqtt;
-        var builder = new MqttClientOptionsBuilder()
-            .WithTcpServer(mqtt.Ip, mqtt.Port)
-            .WithClientId($"motey-{identity.Address}-{Guid.NewGuid():N}")
-            .WithCleanSession(true)
-            .WithKeepAlivePeriod(TimeSpan.FromSeconds(mqtt.KeepAliveSeconds))
-            .WithTimeout(TimeSpan.FromSeconds(10))
-            .WithWillTopic(Remove)
-            .WithWillPayload(identity.Address)
-            .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtMostOnce);
-        if (mqtt.Username is not null) builder = builder.WithCredentials(mqtt.Username, mqtt.Password ?? "");
-        MqttClientConnectResult result;
+        var problems = new List<string>();
+        var refusedLogin = false;
+        for (var i = 0; i < Brokers.Count; i++)
+        {
+            var (connection, problem, refused) = await TryConnectAsync((first + i) % Brokers.Count, stoppingToken);
+            if (connection is not null)
+            {
+                _current = connection;
+                status.Set(MembershipState.Connected, null);
+                log.LogInformation("Joined the cluster through the MQTT broker at {Broker} as {Address}", connection.Broker, identity.Address);
+                return connection;
+            }
+            problems.Add(problem!);
+            refusedLogin |= refused;
+        }
+        var all = string.Join("; ", problems);
+        // A broker that refuses the login needs an operator, even while another one is merely down.
+        if (refusedLogin)
+        {
+            if (status.Set(MembershipState.Refused, all)) log.LogError("{Problem}; check [MQTT] username and password", all);
+        }
+        else if (status.Set(MembershipState.Reconnecting, all))
+        {
+            log.LogWarning("{Problem}; retrying", all);
+        }
+        return null;
+    }
+
+    private async Task<(BrokerConnection? Connection, string? Problem, bool RefusedLogin)> TryConnectAsync(int index, CancellationToken stoppingToken)
+    {
+        var broker = Brokers[index];
+        var connection = new BrokerConnection(broker, index, (c, message) => OnMessageAsync(c, message, stoppingToken));
         try
         {
-            result = await _client.ConnectAsync(builder.Build(), stoppingToken);
+            var result = await connection.ConnectAsync(BrokerConnection.Options(settings.Mqtt, identity.Address, broker, will: true, ConnectTimeout), stoppingToken);
+            if (result.ResultCode != MqttClientConnectResultCode.Success)
+            {
+                connection.Dispose();
+                var refused = result.ResultCode is MqttClientConnectResultCode.BadUserNameOrPassword or MqttClientConnectResultCode.NotAuthorized;
+                var reason = string.IsNullOrEmpty(result.ReasonString) ? "" : $" ({result.ReasonString})";
+                return (null, $"the MQTT broker at {broker} refused the connection: {result.ResultCode}{reason}", refused);
+            }
+            nodes.BeginResync();
+            await connection.SubscribeAsync([NodesRequest, Register, Remove], stoppingToken);
+            await connection.PublishAsync(Register, identity.Address, stoppingToken);
+            await connection.PublishAsync(NodesRequest, identity.Address, stoppingToken);
+            _ = EndResyncAsync(connection, stoppingToken);
+            return (connection, null, false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
         {
-            // Refused logins come back as a result code below; an exception means nothing answered usefully.
-            var problem = $"the MQTT broker at {Broker} is not reachable: {Innermost(e).Message}";
-            if (status.Set(MembershipState.Reconnecting, problem)) log.LogWarning("{Problem}; retrying", problem);
-            return false;
+            // Refused logins come back as a result code above; an exception means nothing answered usefully.
+            connection.Dispose();
+            return (null, $"the MQTT broker at {broker} is not reachable: {BrokerConnection.Innermost(e).Message}", false);
         }
-        if (result.ResultCode != MqttClientConnectResultCode.Success)
+        catch
         {
-            var problem = $"the MQTT broker at {Broker} refused the connection: {result.ResultCode}{(string.IsNullOrEmpty(result.ReasonString) ? "" : $" ({result.ReasonString})")}";
-            var refusedLogin = result.ResultCode is MqttClientConnectResultCode.BadUserNameOrPassword or MqttClientConnectResultCode.NotAuthorized;
-            if (status.Set(refusedLogin ? MembershipState.Refused : MembershipState.Reconnecting, problem))
-                log.LogError("{Problem}; check [MQTT] username and password", problem);
-            return false;
+            connection.Dispose();
+            throw;
         }
-
-        nodes.BeginResync();
-        await _client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
-            .WithTopicFilter(NodesRequest).WithTopicFilter(Register).WithTopicFilter(Remove).Build(), stoppingToken);
-        await PublishAsync(Register, stoppingToken);
-        await PublishAsync(NodesRequest, stoppingToken);
-        status.Set(MembershipState.Connected, null);
-        log.LogInformation("Joined the cluster through the MQTT broker at {Broker} as {Address}", Broker, identity.Address);
-        _ = EndResyncAsync(Interlocked.Increment(ref _connections), stoppingToken);
-        return true;
     }
 
-    private int _connections;
-
     /// <summary>Peers that did not answer the nodes_request of this connection within the settle time are gone.</summary>
-    private async Task EndResyncAsync(int connection, CancellationToken stoppingToken)
+    private async Task EndResyncAsync(BrokerConnection connection, CancellationToken stoppingToken)
     {
         try
         {
             await Task.Delay(ResyncSettle, stoppingToken);
-            if (connection != Volatile.Read(ref _connections) || !_client.IsConnected) return;
+            if (connection != _current || !connection.IsConnected) return;
             foreach (var address in await nodes.EndResyncAsync(stoppingToken))
                 log.LogInformation("Node {Address} did not answer after the reconnect: it left", address);
         }
@@ -137,10 +157,68 @@ internal sealed class MqttMembership(
         }
     }
 
-    private async Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs e, CancellationToken stoppingToken)
+    /// <summary>Until the connection is lost, or an earlier broker answers again; returns the index of the broker to try first next.</summary>
+    private async Task<int> StayConnectedAsync(BrokerConnection connection, CancellationToken stoppingToken)
     {
-        var topic = e.ApplicationMessage.Topic;
-        var address = ReadAddress(e.ApplicationMessage);
+        while (true)
+        {
+            bool lost;
+            using (var waitEnd = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
+            {
+                var wait = Task.Delay(connection.Index == 0 ? Timeout.InfiniteTimeSpan : PreferredBrokerRetry, waitEnd.Token);
+                lost = await Task.WhenAny(connection.Lost, wait) == connection.Lost;
+                await waitEnd.CancelAsync();  // ends the wait's timer either way
+            }
+            if (lost)
+            {
+                var reason = await connection.Lost;
+                _current = null;
+                connection.Dispose();
+                log.LogWarning("Lost the MQTT broker at {Broker}: {Reason}", connection.Broker, reason);
+                status.Set(MembershipState.Reconnecting, $"lost the broker at {connection.Broker}");
+                return (connection.Index + 1) % Brokers.Count;
+            }
+            stoppingToken.ThrowIfCancellationRequested();  // stopping: the connection stays for the goodbye
+            for (var earlier = 0; earlier < connection.Index; earlier++)
+            {
+                if (!await AnswersAsync(Brokers[earlier], stoppingToken)) continue;
+                log.LogInformation("The MQTT broker at {Earlier} answers again; moving there from {Broker}", Brokers[earlier], connection.Broker);
+                _current = null;
+                try
+                {
+                    await connection.LeaveAsync(stoppingToken);  // cleanly: no last will, the peers there keep this node
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    log.LogDebug("Leaving the MQTT broker at {Broker}: {Error}", connection.Broker, e.Message);
+                }
+                connection.Dispose();
+                return earlier;
+            }
+        }
+    }
+
+    /// <summary>Whether <paramref name="broker"/> accepts a connection now: a throwaway client with no will, disconnected at once.</summary>
+    private async Task<bool> AnswersAsync(BrokerEndpoint broker, CancellationToken stoppingToken)
+    {
+        using var probe = new MqttClientFactory().CreateMqttClient();
+        try
+        {
+            var result = await probe.ConnectAsync(BrokerConnection.Options(settings.Mqtt, identity.Address, broker, will: false, ProbeTimeout), stoppingToken);
+            if (result.ResultCode != MqttClientConnectResultCode.Success) return false;
+            await probe.DisconnectAsync(new MqttClientDisconnectOptions(), stoppingToken);
+            return true;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    private async Task OnMessageAsync(BrokerConnection connection, MqttApplicationMessage message, CancellationToken stoppingToken)
+    {
+        var topic = message.Topic;
+        var address = ReadAddress(message);
         if (address is null)
         {
             log.LogWarning("Dropped a message on {Topic}: the payload is not a node address", topic);
@@ -151,7 +229,7 @@ internal sealed class MqttMembership(
             switch (topic)
             {
                 case NodesRequest when address != identity.Address:
-                    await PublishAsync(Register, stoppingToken);
+                    await connection.PublishAsync(Register, identity.Address, stoppingToken);
                     break;
                 case Register when await nodes.AddAsync(address, stoppingToken):
                     log.LogInformation("Node {Address} joined", address);
@@ -192,22 +270,19 @@ internal sealed class MqttMembership(
         return unusable ? null : ip.ToString();
     }
 
-    private Task<MqttClientPublishResult> PublishAsync(string topic, CancellationToken cancellationToken) =>
-        _client.PublishAsync(new MqttApplicationMessageBuilder()
-            .WithTopic(topic)
-            .WithPayload(identity.Address)
-            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtMostOnce)
-            .Build(), cancellationToken);
-
-    /// <summary>Says goodbye on <c>remove</c> and disconnects cleanly (so the broker does not send the last will too).</summary>
+    /// <summary>
+    /// Ends the loop first (no reconnect or move while saying goodbye), then says goodbye on <c>remove</c> and
+    /// disconnects cleanly (so the broker does not send the last will too).
+    /// </summary>
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_client.IsConnected)
+        await base.StopAsync(cancellationToken);
+        if (_current is { IsConnected: true } connection)
         {
             try
             {
-                await PublishAsync(Remove, cancellationToken);
-                await _client.DisconnectAsync(new MqttClientDisconnectOptions(), cancellationToken);
+                await connection.PublishAsync(Remove, identity.Address, cancellationToken);
+                await connection.LeaveAsync(cancellationToken);
                 log.LogInformation("Left the cluster");
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -215,14 +290,11 @@ internal sealed class MqttMembership(
                 log.LogWarning("Could not say goodbye to the cluster: {Error}", e.Message);
             }
         }
-        await base.StopAsync(cancellationToken);
     }
 
     public override void Dispose()
     {
-        _client.Dispose();
+        _current?.Dispose();
         base.Dispose();
     }
-
-    private static Exception Innermost(Exception e) => e.InnerException is null ? e : Innermost(e.InnerException);
 }

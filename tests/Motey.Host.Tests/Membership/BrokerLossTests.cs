@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Motey.Host.Membership;
+using Motey.Host.Peers;
+using Motey.Host.Tests.Infrastructure;
+
+namespace Motey.Host.Tests.Membership;
+
+/// <summary>
+/// In-process agents on their own loopback addresses with more than one broker in [MQTT] brokers, whose first broker
+/// goes away with the node that hosts it. There is no kill -9 in-process: a node is cut off by stopping its embedded
+/// broker and its ZeroMQ repliers; its own membership then only knows its own dead broker, so it can neither reconnect
+/// elsewhere nor say goodbye.
+/// </summary>
+public sealed class BrokerLossTests : IAsyncLifetime
+{
+    /// <summary>The survivors connect to the second broker at once and drop who did not answer there within 3 s.</summary>
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(3);
+
+    /// <summary>What a loaded two-core machine may add to the bound: polling, thread-pool and timer delays.</summary>
+    private static readonly TimeSpan Slack = TimeSpan.FromSeconds(3);
+
+    private readonly List<TestFolder> _folders = [];
+    private readonly List<TestNode> _nodes = [];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        for (var i = _nodes.Count - 1; i >= 0; i--) await _nodes[i].DisposeAsync();
+        foreach (var folder in _folders) folder.Dispose();
+    }
+
+    private async Task<TestNode> StartAsync(TestFolder? folder = null, Dictionary<string, string>? settings = null)
+    {
+        if (folder is null)
+        {
+            folder = new TestFolder();
+            _folders.Add(folder);
+        }
+        var node = await TestNode.StartAsync(folder, [TestNode.Simulated], settings);
+        _nodes.Add(node);
+        return node;
+    }
+
+    private static Dictionary<string, string> External(params TestFolder[] brokers) => new()
+    {
+        ["MQTT:broker"] = "external",
+        ["MQTT:brokers"] = string.Join(", ", brokers.Select(b => $"{b.Address}:1883")),
+    };
+
+    private static Dictionary<string, string> Embedded(params TestFolder[] brokers) => new()
+    {
+        ["MQTT:brokers"] = string.Join(", ", brokers.Select(b => $"{b.Address}:1883")),
+    };
+
+    private static async Task<List<string>> MembersAsync(TestNode node) =>
+        (await node.Client.GetFromJsonAsync<List<JsonElement>>("/v1/nodes"))!.Select(n => n.GetProperty("ip").GetString()!).Order(StringComparer.Ordinal).ToList();
+
+    private static async Task WaitForMembersAsync(IEnumerable<TestNode> observers, IEnumerable<TestNode> members, TimeSpan? within = null)
+    {
+        var expected = members.Select(m => m.Address).Order(StringComparer.Ordinal).ToList();
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(20));
+        foreach (var observer in observers)
+        {
+            List<string> seen;
+            while (!(seen = await MembersAsync(observer)).SequenceEqual(expected))
+            {
+                if (DateTime.UtcNow > deadline)
+                    Assert.Fail($"{observer.Address} lists [{string.Join(", ", seen)}], expected [{string.Join(", ", expected)}]");
+                await Task.Delay(50);
+            }
+        }
+    }
+
+    private static Task<string> HealthAsync(TestNode node) => node.Client.GetStringAsync("/healthz");
+
+    /// <summary>What a crash does to the network: the node's broker and its ZeroMQ repliers are gone, and nobody hears a goodbye.</summary>
+    private static async Task CutOffAsync(TestNode node)
+    {
+        var hosted = node.Services.GetServices<IHostedService>().ToList();
+        await hosted.OfType<EmbeddedBroker>().Single().StopAsync(CancellationToken.None);
+        await hosted.OfType<PeerRepliers>().Single().StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task With_a_second_broker_the_survivors_move_to_it_drop_the_dead_node_and_a_node_started_afterwards_joins_them()
+    {
+        var folderV = new TestFolder();
+        var folderS = new TestFolder();
+        _folders.AddRange([folderV, folderS]);
+        // V lists only its own broker: cut off, it must not reach S's broker and say goodbye there.
+        var v = await StartAsync(folderV);
+        var s = await StartAsync(folderS, Embedded(folderV, folderS));
+        var t = await StartAsync(settings: External(folderV, folderS));
+        await WaitForMembersAsync([v, s, t], [v, s, t]);
+
+        var clock = Stopwatch.StartNew();
+        await CutOffAsync(v);
+
+        await WaitForMembersAsync([s, t], [s, t], Bound + Slack);
+        Assert.True(clock.Elapsed < Bound + Slack, $"dropping the dead node took {clock.Elapsed.TotalSeconds:0.0} s");
+        await Wait.UntilAsync(async () => await HealthAsync(s) == "Healthy" && await HealthAsync(t) == "Healthy", "both survivors are connected to S's broker");
+
+        var w = await StartAsync(settings: External(folderV, folderS));
+        await WaitForMembersAsync([s, t, w], [s, t, w]);
+    }
+
+    [Fact]
+    public async Task Nodes_on_a_later_broker_move_back_to_the_first_one_once_it_answers_again()
+    {
+        var folderV = new TestFolder();
+        var folderS = new TestFolder();
+        _folders.AddRange([folderV, folderS]);
+        // V's broker is not there yet: S and T meet on S's, the second of the list.
+        var s = await StartAsync(folderS, Embedded(folderV, folderS));
+        var t = await StartAsync(settings: External(folderV, folderS));
+        await WaitForMembersAsync([s, t], [s, t]);
+
+        var v = await StartAsync(folderV, Embedded(folderV, folderS));
+
+        // V connects to its own broker, the first of the list, and hears S and T only if they moved there.
+        await WaitForMembersAsync([v, s, t], [v, s, t], MqttMembership.PreferredBrokerRetry + TimeSpan.FromSeconds(15));
+    }
+
+}

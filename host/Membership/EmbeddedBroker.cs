@@ -14,6 +14,7 @@ namespace Motey.Host.Membership;
 internal sealed class EmbeddedBroker(MoteySettings settings, ILogger<EmbeddedBroker> log) : IHostedService, IAsyncDisposable
 {
     private MqttServer? _server;
+    private volatile bool _stopping;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -36,6 +37,14 @@ internal sealed class EmbeddedBroker(MoteySettings settings, ILogger<EmbeddedBro
                 e.ReasonCode = MqttConnectReasonCode.BadUserNameOrPassword;
             return Task.CompletedTask;
         };
+        // A broker that stops ends every client's connection without a DISCONNECT from the client, so MQTTnet would
+        // publish their last wills: "remove" for nodes that are alive, which would drop them from the others' lists
+        // (and place their instances again). A stopping broker is no news about its clients: nothing passes any more.
+        _server.InterceptingPublishAsync += e =>
+        {
+            if (_stopping) e.ProcessPublish = false;
+            return Task.CompletedTask;
+        };
         try
         {
             await _server.StartAsync();
@@ -50,6 +59,7 @@ internal sealed class EmbeddedBroker(MoteySettings settings, ILogger<EmbeddedBro
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        _stopping = true;
         if (_server is { IsStarted: true }) await _server.StopAsync(new MqttServerStopOptions());
     }
 

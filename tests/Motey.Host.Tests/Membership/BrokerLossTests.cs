@@ -13,7 +13,7 @@ namespace Motey.Host.Tests.Membership;
 /// In-process agents on their own loopback addresses with more than one broker in [MQTT] brokers, whose first broker
 /// goes away with the node that hosts it. There is no kill -9 in-process: a node is cut off by stopping its embedded
 /// broker and its ZeroMQ repliers; its own membership then only knows its own dead broker, so it can neither reconnect
-/// elsewhere nor say goodbye.
+/// elsewhere nor say goodbye. Stopping a node's embedded broker publishes no last wills, as after a crash.
 /// </summary>
 public sealed class BrokerLossTests : IAsyncLifetime
 {
@@ -126,4 +126,26 @@ public sealed class BrokerLossTests : IAsyncLifetime
         await WaitForMembersAsync([v, s, t], [v, s, t], MqttMembership.PreferredBrokerRetry + TimeSpan.FromSeconds(15));
     }
 
+    [Fact]
+    public async Task Stopping_the_node_that_hosts_the_broker_drops_only_that_node_from_the_others_lists()
+    {
+        var v = await StartAsync();
+        var s = await StartAsync(settings: External(v.Folder));
+        var t = await StartAsync(settings: External(v.Folder));
+        await WaitForMembersAsync([v, s, t], [v, s, t]);
+
+        // While V's broker stops, the connections of S and T end without a DISCONNECT of theirs: a broker that sent
+        // their last wills would make each drop the other, alive as it is.
+        _nodes.Remove(v);
+        var stop = v.DisposeAsync().AsTask();
+        var end = DateTime.UtcNow + Bound + Slack;
+        while (DateTime.UtcNow < end)
+        {
+            Assert.Contains(t.Address, await MembersAsync(s));
+            Assert.Contains(s.Address, await MembersAsync(t));
+            await Task.Delay(50);
+        }
+        await stop;
+        await WaitForMembersAsync([s, t], [s, t]);
+    }
 }

@@ -72,6 +72,7 @@ internal static class MoteyApp
         services.AddSingleton<ClusterNodes>();
         services.AddSingleton<IPeerDirectory>(sp => sp.GetRequiredService<ClusterNodes>());
         services.AddSingleton<MembershipStatus>();
+        services.AddSingleton<DirectPeerChecks>();
         services.AddSingleton(PlacementSettings.For(settings.ZeroMq.RequestTimeout));
         services.AddSingleton(sp => new Placer(sp.GetRequiredService<LocalNode>(), sp.GetRequiredService<IPeerDirectory>(),
             sp.GetRequiredService<PlacementSettings>(), sp.GetRequiredService<ILogger<Placer>>()));
@@ -92,6 +93,7 @@ internal static class MoteyApp
         services.AddHostedService<CapabilityEventListener>();
         services.AddHostedService<EmbeddedBroker>();
         services.AddHostedService<MqttMembership>();
+        services.AddHostedService(sp => sp.GetRequiredService<DirectPeerChecks>());
         services.AddHostedService<LastSeenRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<NodeStatusSampler>());
         services.AddHostedService<EngineMonitor>();

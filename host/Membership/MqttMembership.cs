@@ -12,16 +12,18 @@ namespace Motey.Host.Membership;
 /// goes on with the next one (then the rest of the list, round), and while it uses a later broker it looks for an
 /// earlier one every <see cref="PreferredBrokerRetry"/> and moves back to it: every node lists the same brokers in the
 /// same order, so they all meet on the first one alive. When none answers it retries with exponential backoff.
-/// After every (re)connect the node announces itself on <c>register</c> and asks on <c>nodes_request</c>; peers that do
-/// not answer within a few seconds are dropped, so membership is rebuilt from the live nodes' answers without
-/// forgetting live peers in between. A clean stop says <c>remove</c>; a node that dies is removed through its last
-/// will (the broker sends <c>remove</c> for it when its connection drops or its keepalive runs out).
+/// After every (re)connect the node announces itself on <c>register</c> and asks on <c>nodes_request</c>; a peer is
+/// confirmed by its <c>register</c>. From the loss of a broker until they announce themselves again, the peers are
+/// unconfirmed, kept, and checked directly over ZeroMQ (<see cref="DirectPeerChecks"/>), which drops the dead ones: a
+/// broker that dies with its node never freezes membership. A clean stop says <c>remove</c>; a node that dies is
+/// removed through its last will (the broker sends <c>remove</c> for it when its connection drops or its keepalive runs out).
 /// </summary>
 internal sealed class MqttMembership(
     MoteySettings settings,
     NodeIdentity identity,
     ClusterNodes nodes,
     MembershipStatus status,
+    DirectPeerChecks checks,
     ILogger<MqttMembership> log) : BackgroundService
 {
     public const string NodesRequest = "motey/v1/nodes_request";
@@ -39,8 +41,6 @@ internal sealed class MqttMembership(
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(250);
-    /// <summary>How long peers have to answer a nodes_request before the ones that did not are dropped.</summary>
-    private static readonly TimeSpan ResyncSettle = TimeSpan.FromSeconds(3);
 
     private BrokerList Brokers => settings.Mqtt.Brokers;
 
@@ -118,11 +118,11 @@ internal sealed class MqttMembership(
                 var reason = string.IsNullOrEmpty(result.ReasonString) ? "" : $" ({result.ReasonString})";
                 return (null, $"the MQTT broker at {broker} refused the connection: {result.ResultCode}{reason}", refused);
             }
+            // Every peer must announce itself on this broker; until then the direct checks vouch for it.
             nodes.BeginResync();
             await connection.SubscribeAsync([NodesRequest, Register, Remove], stoppingToken);
             await connection.PublishAsync(Register, identity.Address, stoppingToken);
             await connection.PublishAsync(NodesRequest, identity.Address, stoppingToken);
-            _ = EndResyncAsync(connection, stoppingToken);
             return (connection, null, false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
@@ -138,26 +138,10 @@ internal sealed class MqttMembership(
         }
     }
 
-    /// <summary>Peers that did not answer the nodes_request of this connection within the settle time are gone.</summary>
-    private async Task EndResyncAsync(BrokerConnection connection, CancellationToken stoppingToken)
-    {
-        try
-        {
-            await Task.Delay(ResyncSettle, stoppingToken);
-            if (connection != _current || !connection.IsConnected) return;
-            foreach (var address in await nodes.EndResyncAsync(stoppingToken))
-                log.LogInformation("Node {Address} did not answer after the reconnect: it left", address);
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-        catch (Exception e)
-        {
-            log.LogError(e, "Membership resync failed");
-        }
-    }
-
-    /// <summary>Until the connection is lost, or an earlier broker answers again; returns the index of the broker to try first next.</summary>
+    /// <summary>
+    /// Until the connection is lost, or an earlier broker answers again; returns the index of the broker to try first
+    /// next. A lost broker leaves every peer unconfirmed and wakes the direct checks at once.
+    /// </summary>
     private async Task<int> StayConnectedAsync(BrokerConnection connection, CancellationToken stoppingToken)
     {
         while (true)
@@ -174,8 +158,10 @@ internal sealed class MqttMembership(
                 var reason = await connection.Lost;
                 _current = null;
                 connection.Dispose();
-                log.LogWarning("Lost the MQTT broker at {Broker}: {Reason}", connection.Broker, reason);
+                log.LogWarning("Lost the MQTT broker at {Broker}: {Reason}; the peers are checked directly until they announce themselves again", connection.Broker, reason);
                 status.Set(MembershipState.Reconnecting, $"lost the broker at {connection.Broker}");
+                nodes.BeginResync();
+                checks.Wake();
                 return (connection.Index + 1) % Brokers.Count;
             }
             stoppingToken.ThrowIfCancellationRequested();  // stopping: the connection stays for the goodbye

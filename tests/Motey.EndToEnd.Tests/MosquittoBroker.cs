@@ -9,13 +9,14 @@ internal sealed class MosquittoBroker : IAsyncDisposable
     private readonly string _config;
     private Process? _process;
 
-    public MosquittoBroker(string folder, string ip, int port = 1883, string? passwordFile = null)
+    /// <param name="extraConfig">Lines appended to its configuration (a bridge, say).</param>
+    public MosquittoBroker(string folder, string ip, int port = 1883, string? passwordFile = null, string extraConfig = "")
     {
         Ip = ip;
         Port = port;
         _config = Path.Combine(folder, $"mosquitto-{ip}.conf");
         var auth = passwordFile is null ? "allow_anonymous true" : $"allow_anonymous false\npassword_file {passwordFile}";
-        File.WriteAllText(_config, $"listener {port} {ip}\n{auth}\npersistence false\n");
+        File.WriteAllText(_config, $"listener {port} {ip}\n{auth}\npersistence false\n{extraConfig}");
     }
 
     public string Ip { get; }

@@ -6,8 +6,9 @@ namespace Motey.Host.Core.Membership;
 
 /// <summary>
 /// The nodes this node knows, itself included: kept in memory for placement and mirrored to the store
-/// for GET /v1/nodes, whose table it owns. Membership (MQTT) adds and removes peers; the orchestrator reaches them
-/// through clients. Changes to a peer are serialised, so the directory and the table never disagree about it.
+/// for GET /v1/nodes, whose table it owns. Membership (MQTT) adds and removes peers, and the direct checks (ZeroMQ)
+/// drop the peers that were not heard on the current broker connection and stop answering; the orchestrator reaches
+/// them through clients. Changes to a peer are serialised, so the directory and the table never disagree about it.
 /// </summary>
 public sealed class ClusterNodes(
     NodeIdentity identity, INodeStore repository, LocalNode local, IRemoteNodeFactory remotes, ClusterChanges? changes = null)
@@ -36,6 +37,12 @@ public sealed class ClusterNodes(
 
     public IReadOnlyCollection<string> PeerAddresses => _peers.Keys.ToList();
 
+    /// <summary>Known peers not heard on the current broker connection (every peer while no broker answers): membership cannot vouch for them.</summary>
+    public IReadOnlyCollection<string> UnconfirmedAddresses => _unconfirmed.Keys.ToList();
+
+    /// <summary>Whether <paramref name="address"/> is a peer not heard on the current broker connection.</summary>
+    public bool IsUnconfirmed(string address) => _unconfirmed.ContainsKey(address);
+
     public Task<IReadOnlyList<INodeClient>> PeersAsync(CancellationToken cancellationToken) =>
         // ToArray is the dictionary's own atomic snapshot. LINQ straight on the dictionary sizes its buffer by Count and
         // then copies: a peer leaving in between left a default entry, a null client, in the list (found by PeerFaultTests).
@@ -44,7 +51,7 @@ public sealed class ClusterNodes(
     public INodeClient? Find(string address) =>
         address == identity.Address ? local : _peers.GetValueOrDefault(address);
 
-    /// <summary>Adds a peer; false when it is this node or already known (its last-seen time is refreshed).</summary>
+    /// <summary>Adds a peer that announced itself (it is confirmed); false when it is this node or already known (its last-seen time is refreshed).</summary>
     public Task<bool> AddAsync(string address, CancellationToken cancellationToken) =>
         address == identity.Address ? Task.FromResult(false) : UnderGateAsync(async () =>
         {
@@ -58,6 +65,10 @@ public sealed class ClusterNodes(
     public Task<bool> RemoveAsync(string address, CancellationToken cancellationToken) =>
         address == identity.Address ? Task.FromResult(false) : UnderGateAsync(() => RemoveKnownAsync(address, cancellationToken), cancellationToken);
 
+    /// <summary>Removes the peer only if it is still unconfirmed: one that announced itself meanwhile stays.</summary>
+    public Task<bool> RemoveUnconfirmedAsync(string address, CancellationToken cancellationToken) =>
+        UnderGateAsync(() => _unconfirmed.ContainsKey(address) ? RemoveKnownAsync(address, cancellationToken) : Task.FromResult(false), cancellationToken);
+
     /// <summary>The peer was heard from (it answered a request): its last-seen time becomes now. False when it is not a known peer, which stays unknown.</summary>
     public Task<bool> SeenAsync(string address, CancellationToken cancellationToken) =>
         UnderGateAsync(async () =>
@@ -68,22 +79,13 @@ public sealed class ClusterNodes(
         }, cancellationToken);
 
     /// <summary>
-    /// Starts rebuilding membership (after a reconnect): every known peer must announce itself again.
-    /// Until <see cref="EndResyncAsync"/> the peers stay known, so a broker blip does not make the
-    /// orchestrator think their instances are gone.
+    /// After the broker connection was lost or changed: every known peer must announce itself again on the broker.
+    /// Until it does it stays known, so a broker blip does not make the orchestrator think its instances are gone, and
+    /// it is unconfirmed: the direct checks ask it over ZeroMQ and drop it when it stops answering.
     /// </summary>
     public void BeginResync()
     {
         foreach (var address in _peers.Keys) _unconfirmed[address] = true;
-    }
-
-    /// <summary>Forgets the peers that did not announce themselves since <see cref="BeginResync"/>; returns them.</summary>
-    public async Task<IReadOnlyList<string>> EndResyncAsync(CancellationToken cancellationToken)
-    {
-        var gone = _unconfirmed.Keys.ToList();
-        _unconfirmed.Clear();
-        foreach (var address in gone) await RemoveAsync(address, cancellationToken);
-        return gone;
     }
 
     private async Task<bool> RemoveKnownAsync(string address, CancellationToken cancellationToken)

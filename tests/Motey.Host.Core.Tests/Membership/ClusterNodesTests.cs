@@ -101,7 +101,7 @@ public sealed class ClusterNodesTests
     }
 
     [Fact]
-    public async Task Peers_stay_known_during_a_resync_and_those_that_did_not_announce_themselves_are_forgotten_at_its_end()
+    public async Task Peers_stay_known_during_a_resync_and_only_those_that_did_not_announce_themselves_stay_unconfirmed()
     {
         await _nodes.ResetAsync(CancellationToken.None);
         await AddAsync("10.0.0.2", "10.0.0.3", "10.0.0.4");
@@ -110,21 +110,36 @@ public sealed class ClusterNodesTests
         Assert.Equal(["10.0.0.2", "10.0.0.3", "10.0.0.4"], await PeersAsync());
         await AddAsync("10.0.0.3", "10.0.0.5");
 
-        var gone = await _nodes.EndResyncAsync(CancellationToken.None);
-
-        Assert.Equal(["10.0.0.2", "10.0.0.4"], gone.Order());
-        Assert.Equal(["10.0.0.3", "10.0.0.5"], await PeersAsync());
-        Assert.Equal([(Self, true), ("10.0.0.3", false), ("10.0.0.5", false)], await TableAsync());
-        Assert.Null(_nodes.Find("10.0.0.2"));
+        Assert.Equal(["10.0.0.2", "10.0.0.4"], _nodes.UnconfirmedAddresses.Order());
+        Assert.True(_nodes.IsUnconfirmed("10.0.0.2"));
+        Assert.False(_nodes.IsUnconfirmed("10.0.0.3"));
+        Assert.Equal(["10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5"], await PeersAsync());
     }
 
     [Fact]
-    public async Task Ending_a_resync_that_never_began_forgets_nobody()
+    public async Task Only_an_unconfirmed_peer_is_removed_as_unconfirmed_and_it_leaves_directory_and_table()
+    {
+        await _nodes.ResetAsync(CancellationToken.None);
+        await AddAsync("10.0.0.2", "10.0.0.3");
+        _nodes.BeginResync();
+        await AddAsync("10.0.0.3");
+
+        Assert.True(await _nodes.RemoveUnconfirmedAsync("10.0.0.2", CancellationToken.None));
+        Assert.False(await _nodes.RemoveUnconfirmedAsync("10.0.0.3", CancellationToken.None));
+
+        Assert.Equal(["10.0.0.3"], await PeersAsync());
+        Assert.Null(_nodes.Find("10.0.0.2"));
+        Assert.Equal([(Self, true), ("10.0.0.3", false)], await TableAsync());
+        Assert.Empty(_nodes.UnconfirmedAddresses);
+    }
+
+    [Fact]
+    public async Task Without_a_resync_no_peer_is_unconfirmed()
     {
         await AddAsync("10.0.0.2");
 
-        Assert.Empty(await _nodes.EndResyncAsync(CancellationToken.None));
-
+        Assert.Empty(_nodes.UnconfirmedAddresses);
+        Assert.False(await _nodes.RemoveUnconfirmedAsync("10.0.0.2", CancellationToken.None));
         Assert.Equal(["10.0.0.2"], await PeersAsync());
     }
 
@@ -137,7 +152,7 @@ public sealed class ClusterNodesTests
         await _nodes.ResetAsync(CancellationToken.None);
         await AddAsync("10.0.0.3");
 
-        Assert.Empty(await _nodes.EndResyncAsync(CancellationToken.None));
+        Assert.Empty(_nodes.UnconfirmedAddresses);
         Assert.Equal(["10.0.0.3"], await PeersAsync());
     }
 

@@ -10,15 +10,15 @@ using Motey.Host.Tests.Infrastructure;
 namespace Motey.Host.Tests.Membership;
 
 /// <summary>
-/// In-process agents on their own loopback addresses with more than one broker in [MQTT] brokers, whose first broker
-/// goes away with the node that hosts it. There is no kill -9 in-process: a node is cut off by stopping its embedded
-/// broker and its ZeroMQ repliers; its own membership then only knows its own dead broker, so it can neither reconnect
-/// elsewhere nor say goodbye. Stopping a node's embedded broker publishes no last wills, as after a crash.
+/// In-process agents on their own loopback addresses whose broker goes away with the node that hosts it. There is no
+/// kill -9 in-process: a node is cut off by stopping its embedded broker (which publishes no last wills while it
+/// stops, as after a crash) and its ZeroMQ repliers; its own membership then only knows its own dead broker, so it can
+/// neither reconnect elsewhere nor say goodbye. Motey.EndToEnd.Tests kills real processes the same way.
 /// </summary>
 public sealed class BrokerLossTests : IAsyncLifetime
 {
-    /// <summary>The survivors connect to the second broker at once and drop who did not answer there within 3 s.</summary>
-    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(3);
+    /// <summary>The documented bound with the test nodes' request_timeout (2 s): 6 s.</summary>
+    private static readonly TimeSpan Bound = DirectPeerChecks.DropBound(TimeSpan.FromSeconds(2));
 
     /// <summary>What a loaded two-core machine may add to the bound: polling, thread-pool and timer delays.</summary>
     private static readonly TimeSpan Slack = TimeSpan.FromSeconds(3);
@@ -87,6 +87,25 @@ public sealed class BrokerLossTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Nodes_that_shared_the_broker_of_a_node_that_dies_drop_it_within_the_bound_and_keep_each_other()
+    {
+        var v = await StartAsync();
+        var s = await StartAsync(settings: External(v.Folder));
+        var t = await StartAsync(settings: External(v.Folder));
+        await WaitForMembersAsync([v, s, t], [v, s, t]);
+
+        var clock = Stopwatch.StartNew();
+        await CutOffAsync(v);
+
+        await WaitForMembersAsync([s, t], [s, t], Bound + Slack);
+        Assert.True(clock.Elapsed < Bound + Slack, $"dropping the dead node took {clock.Elapsed.TotalSeconds:0.0} s");
+        // No broker answers: membership is degraded, not unhealthy, and the survivors stay listed for each other.
+        Assert.Equal("Degraded", await HealthAsync(s));
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, (await t.Client.GetAsync("/v1/heartbeat")).StatusCode);
+        await WaitForMembersAsync([s, t], [s, t]);
+    }
+
+    [Fact]
     public async Task With_a_second_broker_the_survivors_move_to_it_drop_the_dead_node_and_a_node_started_afterwards_joins_them()
     {
         var folderV = new TestFolder();
@@ -124,6 +143,27 @@ public sealed class BrokerLossTests : IAsyncLifetime
 
         // V connects to its own broker, the first of the list, and hears S and T only if they moved there.
         await WaitForMembersAsync([v, s, t], [v, s, t], MqttMembership.PreferredBrokerRetry + TimeSpan.FromSeconds(15));
+    }
+
+    [Fact]
+    public async Task A_peer_that_still_answers_over_ZeroMQ_is_kept_while_no_broker_answers()
+    {
+        var v = await StartAsync();
+        var s = await StartAsync(settings: External(v.Folder));
+        var t = await StartAsync(settings: External(v.Folder));
+        await WaitForMembersAsync([v, s, t], [v, s, t]);
+
+        // Only the broker goes: V itself still answers its peers.
+        await v.Services.GetServices<IHostedService>().OfType<EmbeddedBroker>().Single().StopAsync(CancellationToken.None);
+        await Wait.UntilAsync(async () => await HealthAsync(s) == "Degraded", "S lost the broker");
+
+        var end = DateTime.UtcNow + Bound + Slack;
+        while (DateTime.UtcNow < end)
+        {
+            Assert.Equal([.. new[] { v.Address, s.Address, t.Address }.Order(StringComparer.Ordinal)], await MembersAsync(s));
+            Assert.Equal([.. new[] { v.Address, s.Address, t.Address }.Order(StringComparer.Ordinal)], await MembersAsync(t));
+            await Task.Delay(200);
+        }
     }
 
     [Fact]

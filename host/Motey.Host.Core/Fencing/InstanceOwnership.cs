@@ -31,7 +31,7 @@ public sealed class InstanceOwnership(IServiceStore services)
         if (service is null) return Stop($"service {instance.ServiceId} is gone");
         if (instance.Index < 0 || instance.Index >= service.Images.Count) return Stop($"service {instance.ServiceId} has no image {instance.Index}");
         var image = service.Images[instance.Index];
-        if (image.State is ImageState.Terminated or ImageState.Error)
+        if (image.HasEnded())
             return Stop($"image {instance.Index} of service {instance.ServiceId} is {image.State}");
         if (image.Node != holder)
             return Stop(image.Node is null ? $"image {instance.Index} of service {instance.ServiceId} is not placed on any node"

@@ -76,7 +76,7 @@ public sealed class LocalNode(
 
     private async Task<IReadOnlyList<ValInstance>> FindAllByLabelsAsync(IValPlugin val, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
     {
-        var running = await Call(val, "list running instances", ct => val.GetRunningInstancesAsync(ct), cancellationToken);
+        var running = await RunningAsync(val, cancellationToken);
         // Who placed it and in which generation do not make another instance: a placement retried on this node adopts
         // what an earlier one left (the fence decides about instances of older placements by their ids).
         var identity = labels.Where(l => l.Key is not (InstanceLabels.PlacedBy or InstanceLabels.Generation)).ToList();
@@ -88,11 +88,14 @@ public sealed class LocalNode(
     {
         var lists = await Task.WhenAll(plugins.Active.Select(async val =>
         {
-            var running = await Call(val, "list running instances", ct => val.GetRunningInstancesAsync(ct), cancellationToken);
+            var running = await RunningAsync(val, cancellationToken);
             return running.Select(i => (val.PluginType, i));
         }));
         return lists.SelectMany(l => l).ToList();
     }
+
+    private Task<IReadOnlyList<ValInstance>> RunningAsync(IValPlugin val, CancellationToken cancellationToken) =>
+        Call(val, "list running instances", ct => val.GetRunningInstancesAsync(ct), cancellationToken);
 
     public async Task<int?> GetExitCodeAsync(Image image, CancellationToken cancellationToken)
     {

@@ -47,9 +47,11 @@ public static class ServiceUpdates
         };
     }
 
-    /// <summary>Whether nothing of the service runs or will run: every image TERMINATED or in ERROR.</summary>
-    public static bool HasEnded(this Service service) =>
-        service.Images.All(i => i.State is ImageState.Terminated or ImageState.Error);
+    /// <summary>Whether nothing of the image runs or will run: it is TERMINATED or in ERROR.</summary>
+    public static bool HasEnded(this Image image) => image.State is ImageState.Terminated or ImageState.Error;
+
+    /// <summary>Whether nothing of the service runs or will run: every image has ended.</summary>
+    public static bool HasEnded(this Service service) => service.Images.All(HasEnded);
 
     /// <summary>The service once its termination is under way: every image that has not ended is STOPPING.</summary>
     public static Service Stopping(this Service service)
@@ -57,7 +59,7 @@ public static class ServiceUpdates
         for (var index = 0; index < service.Images.Count; index++)
         {
             var image = service.Images[index];
-            if (image.State is not (ImageState.Terminated or ImageState.Error or ImageState.Stopping))
+            if (!image.HasEnded() && image.State != ImageState.Stopping)
                 service = service.WithImage(index, image with { State = ImageState.Stopping, StateMessage = "" });
         }
         return service;

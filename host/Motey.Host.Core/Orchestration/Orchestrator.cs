@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Motey.Abstractions;
@@ -20,7 +21,7 @@ public sealed class Orchestrator(
     ILogger<Orchestrator> log) : IDisposable
 {
     private readonly Channel<OrchestrationCommand> _commands = Channel.CreateUnbounded<OrchestrationCommand>();
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _deploysQueued = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _deploysQueued = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _accepting = new(1, 1);
 
     /// <inheritdoc />

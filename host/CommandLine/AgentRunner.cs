@@ -44,6 +44,7 @@ internal static class AgentRunner
             {
                 app.Logger.LogInformation("Motey {Version} (pid {Pid}) using {Config}", typeof(AgentRunner).Assembly.GetName().Version,
                     Environment.ProcessId, settings.SourceFile ?? "the embedded defaults");
+                foreach (var warning in SecurityRules.Warnings(settings)) app.Logger.LogWarning("INSECURE: {Warning}", warning);
                 // `motey start` waits for this line (its output file) before it believes a heartbeat: see StartWatch.
                 if (daemon) app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine($"{StartWatch.ReadyLine} (pid {Environment.ProcessId})"));
                 try

@@ -22,11 +22,16 @@ internal static class ConfigLoader
             {
                 ["name"] = "motey", ["log_path"] = "logs", ["file_name"] = "motey.log", ["level"] = "Information",
             },
-            ["WEBSERVER"] = new Dictionary<string, string> { ["ip"] = "127.0.0.1", ["port"] = "5023", ["max_body_bytes"] = "1048576" },
+            ["WEBSERVER"] = new Dictionary<string, string>
+            {
+                ["ip"] = "127.0.0.1", ["port"] = "5023", ["max_body_bytes"] = "1048576",
+                ["tokens"] = "", ["tls_certificate"] = "", ["tls_key"] = "", ["tls_client_ca"] = "", ["insecure"] = "false",
+            },
             ["MQTT"] = new Dictionary<string, string>
             {
                 ["broker"] = "embedded", ["ip"] = "127.0.0.1", ["port"] = "1883", ["keepalive"] = "60",
                 ["username"] = "", ["password"] = "", ["reconnect_max"] = "30", ["brokers"] = "",
+                ["tls"] = "false", ["ca_file"] = "", ["tls_certificate"] = "", ["tls_key"] = "", ["password_file"] = "",
             },
             ["DATABASE"] = new Dictionary<string, string> { ["path"] = "data/motey.db" },
             ["ZEROMQ"] = new Dictionary<string, string>
@@ -38,7 +43,10 @@ internal static class ConfigLoader
                 ["image_terminate_replier"] = "5094",
                 ["request_timeout"] = "5",
                 ["deploy_timeout"] = "330",
+                ["cluster_key"] = "",
+                ["capability_publishers"] = "local",
             },
+            ["SECURITY"] = new Dictionary<string, string> { ["mode"] = "secure" },
             ["DOCKER"] = new Dictionary<string, string>
             {
                 ["url"] = "unix:///var/run/docker.sock", ["pull_timeout"] = "300", ["stop_timeout"] = "10",
@@ -102,6 +110,13 @@ internal static class ConfigLoader
     private static MoteySettings Bind(ConfigReader r, IConfiguration raw, string baseDirectory, string? file)
     {
         ShippedPluginSettings.Check(r);
+        var settings = Read(r, raw, baseDirectory, file);
+        SecurityRules.Check(settings, r);
+        return settings;
+    }
+
+    private static MoteySettings Read(ConfigReader r, IConfiguration raw, string baseDirectory, string? file)
+    {
         return new MoteySettings
         {
             SourceFile = file,
@@ -110,20 +125,39 @@ internal static class ConfigLoader
             General = new GeneralSettings(r.Text("GENERAL", "app_name"), r.FilePath("GENERAL", "pid"), r.Text("GENERAL", "address", allowEmpty: true)),
             Logger = new LoggerSettings(
                 r.Text("LOGGER", "name"), r.FilePath("LOGGER", "log_path"), r.Text("LOGGER", "file_name"), r.LogLevel("LOGGER", "level")),
-            WebServer = new WebServerSettings(r.Ip("WEBSERVER", "ip"), r.Port("WEBSERVER", "port", allowZero: true), r.Int("WEBSERVER", "max_body_bytes", 1024, int.MaxValue)),
+            WebServer = new WebServerSettings(r.Ip("WEBSERVER", "ip"), r.Port("WEBSERVER", "port", allowZero: true), r.Int("WEBSERVER", "max_body_bytes", 1024, int.MaxValue))
+            {
+                TokensFile = r.OptionalFilePath("WEBSERVER", "tokens"),
+                TlsCertificate = r.OptionalFilePath("WEBSERVER", "tls_certificate"),
+                TlsKey = r.OptionalFilePath("WEBSERVER", "tls_key"),
+                TlsClientCa = r.OptionalFilePath("WEBSERVER", "tls_client_ca"),
+                Insecure = r.Bool("WEBSERVER", "insecure"),
+            },
             Mqtt = new MqttSettings(
                 r.Choice("MQTT", "broker", "embedded", "external") == "embedded",
                 r.Ip("MQTT", "ip"), r.Port("MQTT", "port"), r.Int("MQTT", "keepalive", 1, 65535),
                 r.Text("MQTT", "username", allowEmpty: true) is { Length: > 0 } user ? user : null,
                 r.Text("MQTT", "password", allowEmpty: true) is { Length: > 0 } password ? password : null,
                 r.Seconds("MQTT", "reconnect_max"),
-                Brokers(r)),
+                Brokers(r))
+            {
+                Tls = r.Bool("MQTT", "tls"),
+                CaFile = r.OptionalFilePath("MQTT", "ca_file"),
+                TlsCertificate = r.OptionalFilePath("MQTT", "tls_certificate"),
+                TlsKey = r.OptionalFilePath("MQTT", "tls_key"),
+                PasswordFile = r.OptionalFilePath("MQTT", "password_file"),
+            },
             Database = new DatabaseSettings(r.FilePath("DATABASE", "path")),
             ZeroMq = new ZeroMqSettings(
                 r.Endpoint("ZEROMQ", "capability_engine_ipc_path"),
                 r.Port("ZEROMQ", "capabilities_replier"), r.Port("ZEROMQ", "deploy_image_replier"),
                 r.Port("ZEROMQ", "image_status_replier"), r.Port("ZEROMQ", "image_terminate_replier"),
-                r.Seconds("ZEROMQ", "request_timeout"), r.Seconds("ZEROMQ", "deploy_timeout")),
+                r.Seconds("ZEROMQ", "request_timeout"), r.Seconds("ZEROMQ", "deploy_timeout"))
+            {
+                ClusterKeyFile = r.OptionalFilePath("ZEROMQ", "cluster_key"),
+                RemotePublishers = r.Choice("ZEROMQ", "capability_publishers", "local", "any") == "any",
+            },
+            Security = new SecuritySettings(r.Choice("SECURITY", "mode", "secure", "open") == "open" ? SecurityMode.Open : SecurityMode.Secure),
             Plugins = new PluginSettings(
                 PluginsFolder(r),
                 r.Seconds("PLUGINS", "activation_timeout"), r.Seconds("PLUGINS", "call_timeout"), r.Seconds("PLUGINS", "health_interval")),

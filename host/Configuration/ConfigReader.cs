@@ -20,6 +20,24 @@ internal sealed class ConfigReader(IConfiguration raw, string baseDirectory, Fun
 
     public string FilePath(string section, string key) => Path.GetFullPath(Text(section, key), baseDirectory);
 
+    /// <summary>The absolute path of a file setting, or null when it is empty.</summary>
+    public string? OptionalFilePath(string section, string key) =>
+        Text(section, key, allowEmpty: true).Length > 0 ? FilePath(section, key) : null;
+
+    public bool Bool(string section, string key)
+    {
+        var text = Text(section, key);
+        return text.ToLowerInvariant() switch
+        {
+            "true" or "yes" or "on" or "1" => true,
+            "false" or "no" or "off" or "0" => false,
+            _ => throw Bad(section, key, text, "true or false"),
+        };
+    }
+
+    /// <summary>Where <paramref name="section"/> <paramref name="key"/> is set: file and line, or the embedded defaults.</summary>
+    public string Where(string section, string key) => where(section, key);
+
     public int Int(string section, string key, int min, int max)
     {
         var text = Text(section, key);

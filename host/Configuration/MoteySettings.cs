@@ -18,6 +18,7 @@ internal sealed record MoteySettings
     public required ZeroMqSettings ZeroMq { get; init; }
     public required PluginSettings Plugins { get; init; }
     public required OrchestratorSettings Orchestrator { get; init; }
+    public SecuritySettings Security { get; init; } = new(SecurityMode.Secure);
 
     /// <summary>The raw configuration, so each plugin can read its own section (e.g. [DOCKER]).</summary>
     public required Microsoft.Extensions.Configuration.IConfiguration Raw { get; init; }
@@ -43,12 +44,36 @@ internal sealed record LoggerSettings(string Name, string LogPath, string FileNa
         Path.GetFileNameWithoutExtension(FileName) + ".out" is var name && name != FileName ? name : FileName + ".out");
 }
 
-internal sealed record WebServerSettings(string Ip, int Port, long MaxBodyBytes);
+internal sealed record WebServerSettings(string Ip, int Port, long MaxBodyBytes)
+{
+    /// <summary>[WEBSERVER] tokens: a file of "role token" lines (role read or admin); null = no authentication.</summary>
+    public string? TokensFile { get; init; }
+    /// <summary>[WEBSERVER] tls_certificate and tls_key (PEM): the API serves HTTPS; null = plain HTTP.</summary>
+    public string? TlsCertificate { get; init; }
+    public string? TlsKey { get; init; }
+    /// <summary>[WEBSERVER] tls_client_ca (PEM): clients must present a certificate signed by one of these CAs.</summary>
+    public string? TlsClientCa { get; init; }
+    /// <summary>[WEBSERVER] insecure: bind beyond loopback without tokens or TLS (warned at every start).</summary>
+    public bool Insecure { get; init; }
+
+    public bool Https => TlsCertificate is not null;
+}
 
 /// <param name="Embedded">True: this node hosts the broker itself on Ip:Port (MQTTnet); false: an external broker (mosquitto, ...) is there.</param>
 /// <param name="Brokers">The brokers membership tries, in order ([MQTT] brokers; Ip:Port when that is empty).</param>
 internal sealed record MqttSettings(bool Embedded, string Ip, int Port, int KeepAliveSeconds, string? Username, string? Password, TimeSpan ReconnectMax,
-    Membership.BrokerList Brokers);
+    Membership.BrokerList Brokers)
+{
+    /// <summary>[MQTT] tls: this node reaches its brokers over TLS.</summary>
+    public bool Tls { get; init; }
+    /// <summary>[MQTT] ca_file (PEM): the CA that signed the brokers' certificates; null = the system's trust store.</summary>
+    public string? CaFile { get; init; }
+    /// <summary>[MQTT] tls_certificate and tls_key (PEM): the embedded broker serves TLS on its port.</summary>
+    public string? TlsCertificate { get; init; }
+    public string? TlsKey { get; init; }
+    /// <summary>[MQTT] password_file (mosquitto_passwd format): the logins the embedded broker accepts; null = anyone.</summary>
+    public string? PasswordFile { get; init; }
+}
 
 internal sealed record DatabaseSettings(string Path);
 
@@ -59,6 +84,22 @@ internal sealed record ZeroMqSettings(
     int ImageStatusReplier,
     int ImageTerminateReplier,
     TimeSpan RequestTimeout,
-    TimeSpan DeployTimeout);
+    TimeSpan DeployTimeout)
+{
+    /// <summary>[ZEROMQ] cluster_key: the cluster's CURVE key file (`motey keys generate`); null = plain ZeroMQ.</summary>
+    public string? ClusterKeyFile { get; init; }
+    /// <summary>[ZEROMQ] capability_publishers = any: capability events from other hosts too; false (local) = loopback or ipc only.</summary>
+    public bool RemotePublishers { get; init; }
+}
+
+/// <summary>Secure: every channel that leaves loopback is authenticated and encrypted; open: MQTT and ZeroMQ may be plain.</summary>
+internal enum SecurityMode
+{
+    Secure,
+    Open,
+}
+
+/// <summary>[SECURITY] mode: open mixes with nodes of the original Motey, which speak plain MQTT and ZeroMQ.</summary>
+internal sealed record SecuritySettings(SecurityMode Mode);
 
 internal sealed record PluginSettings(string Path, TimeSpan ActivationTimeout, TimeSpan CallTimeout, TimeSpan HealthInterval);

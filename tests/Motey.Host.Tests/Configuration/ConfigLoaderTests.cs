@@ -218,11 +218,35 @@ public sealed class ConfigLoaderTests
         Assert.Equal($"[LXD] at {folder.Path}/config.ini:3 is not a known section; did you mean [LXC]?", error.Message);
     }
 
+    /// <summary>
+    /// The original's config.ini binds everything beyond loopback with nothing secured: in secure mode (the default) the
+    /// agent refuses it, naming the first setting that is missing; with the explicit opt-ins every key is accepted.
+    /// </summary>
     [Fact]
-    public void Every_key_of_the_original_Moteys_config_ini_is_accepted()
+    public void Every_key_of_the_original_Moteys_config_ini_is_accepted_once_open_mode_is_chosen()
     {
         using var folder = new TestFolder();
-        var settings = Loaded(folder, """
+        var refused = Refused(folder, OriginalConfig);
+        Assert.Equal($"{folder.Path}/config.ini:11: [WEBSERVER] ip: ip = 0.0.0.0 is beyond loopback, where the REST API needs tokens and "
+            + "TLS (tokens, tls_certificate, tls_key); set them, bind ip = 127.0.0.1, or accept an open API with insecure = true", refused.Message);
+
+        var open = OriginalConfig + "\n[SECURITY]\nmode = open\n";
+        open = open.Replace("port = 5023", "port = 5023\ninsecure = true", StringComparison.Ordinal);
+        var config = Path.Combine(folder.Path, "config.ini");
+        File.WriteAllText(config, open);
+        File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        // The file holds the MQTT password: others may not read it.
+        Assert.Contains("holds [MQTT] password but others can read it (mode 0644)", Assert.Throws<ConfigException>(() => ConfigLoader.LoadFile(config)).Message);
+        File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
+        var settings = ConfigLoader.LoadFile(config);
+        Assert.Equal("/var/log/motey/application.log", settings.Logger.FilePath);
+        Assert.Equal("neoklosch", settings.Mqtt.Username);
+        Assert.Equal(5094, settings.ZeroMq.ImageTerminateReplier);
+        Assert.Equal(SecurityMode.Open, settings.Security.Mode);
+        Assert.Equal(2, SecurityRules.Warnings(settings).Count);
+    }
+
+    private const string OriginalConfig = """
             [GENERAL]
             app_name = Motey
             pid = /var/run/motey.pid
@@ -255,9 +279,5 @@ public sealed class ConfigLoaderTests
 
             [DOCKER]
             url = unix:///var/run/docker.sock
-            """);
-        Assert.Equal("/var/log/motey/application.log", settings.Logger.FilePath);
-        Assert.Equal("neoklosch", settings.Mqtt.Username);
-        Assert.Equal(5094, settings.ZeroMq.ImageTerminateReplier);
-    }
+            """;
 }

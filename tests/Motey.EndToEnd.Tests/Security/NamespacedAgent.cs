@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text;
+
+namespace Motey.EndToEnd.Tests.Security;
+
+/// <summary>
+/// The built <c>motey</c> agent as a process inside one of <see cref="NetworkNamespaces"/>, on that namespace's own
+/// address with the config.ini it is given; reached over HTTP(S) from inside a namespace.
+/// </summary>
+internal sealed class NamespacedAgent : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private NamespacedAgent(Process process, string folder, string address)
+    {
+        _process = process;
+        Folder = folder;
+        Address = address;
+        process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public const int RestPort = 5023;
+
+    public string Folder { get; }
+    public string Address { get; }
+    public int Pid => _process.Id;
+    public bool HasExited => _process.HasExited;
+    public string Output { get { lock (_output) return _output.ToString(); } }
+
+    /// <summary>The REST client (set by the test: which namespace it starts from, TLS trust, token).</summary>
+    public HttpClient Client { get; private set; } = null!;
+
+    /// <summary>
+    /// Writes <paramref name="config"/> ("SECTION:key" → value) as config.ini (owner-only: it may hold the MQTT password)
+    /// into <paramref name="folder"/> and starts the agent in namespace <paramref name="node"/>.
+    /// </summary>
+    public static NamespacedAgent Start(NetworkNamespaces namespaces, int node, string folder, IReadOnlyDictionary<string, string> config)
+    {
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, "config.ini");
+        File.WriteAllLines(path, config.GroupBy(v => v.Key.Split(':')[0])
+            .SelectMany(section => section.Select(v => $"{v.Key.Split(':')[1]} = {v.Value}").Prepend($"[{section.Key}]")));
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var info = namespaces.Exec(node, "dotnet", Path.Combine(Build.AgentDirectory, "motey.dll"), "run", "--config", path);
+        info.Environment.Remove("MOTEY_CONFIG");
+        return new NamespacedAgent(Process.Start(info)!, folder, namespaces.Address(node));
+    }
+
+    /// <summary>Talks to this agent from inside namespace <paramref name="from"/>, over HTTPS trusting <paramref name="ca"/> when given, with <paramref name="token"/>.</summary>
+    public NamespacedAgent Using(NetworkNamespaces namespaces, int from, TestCertificates? ca, string? token)
+    {
+        Client?.Dispose();
+        Client = namespaces.Client(from, $"{(ca is null ? "http" : "https")}://{Address}:{RestPort}", ca is null ? null : ca.Trusts);
+        if (token is not null) Client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return this;
+    }
+
+    public Task WaitHealthyAsync() => Heartbeat.WaitAsync(Client, _process, () => Output, TimeSpan.FromSeconds(60));
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client?.Dispose();
+        if (!_process.HasExited)
+        {
+            Signals.Terminate(_process.Id);
+            try { await WaitForExitAsync(TimeSpan.FromSeconds(30)); }
+            catch (OperationCanceledException) { _process.Kill(); }
+        }
+        _process.Dispose();
+    }
+}

@@ -63,7 +63,7 @@ public sealed class ClusterKeyTests : IDisposable
             { $"public = {pub}\nsecret = {sec[..10]}\"{sec[11..]}\n", ":2: secret: not a CURVE key: character 11 is not Z85" },
             { $"public = {other.Certificate.PublicKeyZ85}\n\nsecret = {sec}\n", ":1: public does not belong to the secret on line 3" },
             { $"public = {pub}\nsecret = {sec}\nsecret = {sec}\n", ":3: 'secret' is set twice (first on line 2)" },
-            { $"public {pub}\nsecret = {sec}\n", ":1: expected 'public = KEY' or 'secret = KEY'" },
+            { $"publik = {pub}\nsecret = {sec}\n", ":1: expected 'public = KEY' or 'secret = KEY'" },
             { "", ": no 'secret = KEY' line" },
         };
     }

@@ -17,7 +17,8 @@ internal sealed class ClusterKey
     public const string DefaultFileName = "cluster.key";
 
     private const int KeyChars = 40;
-    private static readonly SearchValues<char> Z85 = SearchValues.Create("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#");
+    private static readonly SearchValues<char> Z85 =
+        SearchValues.Create("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#");
 
     private ClusterKey(NetMQCertificate pair)
     {

@@ -27,7 +27,10 @@ internal sealed class HandshakeRefusals(ILogger log, TimeProvider time)
     /// <summary>Warnings written so far (for tests).</summary>
     public int Warnings { get; private set; }
 
-    /// <summary>One refused connection to <paramref name="socket"/> (bound on <paramref name="endpoint"/>) from <paramref name="remote"/> (null: NetMQ no longer knew).</summary>
+    /// <summary>
+    /// One refused connection to <paramref name="socket"/> (bound on <paramref name="endpoint"/>) from <paramref name="remote"/>
+    /// (null: NetMQ no longer knew).
+    /// </summary>
     public void Refused(string socket, string endpoint, IPEndPoint? remote)
     {
         var from = remote?.Address.ToString() ?? "an address NetMQ did not keep";
@@ -51,7 +54,7 @@ internal sealed class HandshakeRefusals(ILogger log, TimeProvider time)
         }
     }
 
-    /// <summary>Writes the summary of the refusals since the last warning once <see cref="Interval"/> has passed (at once when <paramref name="final"/>).</summary>
+    /// <summary>The summary of the refusals since the last warning, once <see cref="Interval"/> has passed (at once when <paramref name="final"/>).</summary>
     public void Flush(bool final = false)
     {
         lock (_lock)

@@ -48,7 +48,7 @@ internal sealed class HandshakeWatch : IDisposable
     private long _lastDelivery = long.MinValue / 2;
     private bool _disposed;
 
-    /// <summary>Watches <paramref name="socket"/> (bound as <paramref name="name"/> on <paramref name="endpoint"/>) on <paramref name="poller"/>, which must be its own.</summary>
+    /// <summary>Watches <paramref name="socket"/>, bound as <paramref name="name"/> on <paramref name="endpoint"/>, on its own <paramref name="poller"/>.</summary>
     public HandshakeWatch(NetMQSocket socket, NetMQPoller poller, string name, string endpoint, HandshakeRefusals refusals, TrustTrace trace)
     {
         _trace = trace;
@@ -166,9 +166,16 @@ internal sealed class HandshakeWatch : IDisposable
         private static IPEndPoint? FromClosed(AsyncSocket socket)
         {
             if (Kept is null) return null;
-            var inner = socket.GetType().GetFields(BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public)
-                .FirstOrDefault(f => typeof(Socket).IsAssignableFrom(f.FieldType))?.GetValue(socket);
-            return inner is Socket closed ? Kept.GetValue(closed) as IPEndPoint : null;
+            try
+            {
+                var inner = socket.GetType().GetFields(BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public)
+                    .FirstOrDefault(f => typeof(Socket).IsAssignableFrom(f.FieldType))?.GetValue(socket);
+                return inner is Socket closed ? Kept.GetValue(closed) as IPEndPoint : null;
+            }
+            catch (Exception e) when (e is FieldAccessException or ArgumentException or TargetException)
+            {
+                return null;  // this runs on the socket's poller thread: an unknown address, never a crash
+            }
         }
     }
 }

@@ -99,7 +99,8 @@ public sealed class SecuredClusterTests : IAsyncLifetime
         // `motey capability` with C's config brings the key; the same command without the key is not heard.
         var (code, output) = await MoteyAsync("capability", "add", "lab", "--config", Path.Combine(cFolder, "config.ini"));
         Assert.True(code == 0, output);
-        var (noKeyConfig, _) = AgentProcess.WriteConfig(_scope.Folder("cli"), cAddress, new Dictionary<string, string> { ["ZEROMQ:capability_publishers"] = "any" });
+        var (noKeyConfig, _) = AgentProcess.WriteConfig(_scope.Folder("cli"), cAddress,
+            new Dictionary<string, string> { ["ZEROMQ:capability_publishers"] = "any" });
         (code, output) = await MoteyAsync("capability", "add", "rogue", "--config", noKeyConfig);
         Assert.Equal(1, code);
         Assert.Contains("no capability event listener subscribed", output);
@@ -119,9 +120,10 @@ public sealed class SecuredClusterTests : IAsyncLifetime
         await Wait.UntilAsync(async () => (await ListAsync(d, "/v1/nodes")).Count == 3, "node D hears of A and C", detail: () => d.Output);
         var refused = await PostAsync(d, LabImage);
         var waiting = await Wait.ForAsync(() => d.Client.GetFromJsonAsync<Service>($"/v1/service/{refused.Id}")!,
-            s => s!.StateMessage.Contains("none of the 2 other known nodes", StringComparison.Ordinal), "node D finds no node to run the image",
+            s => s!.StateMessage.Contains("waiting for a node that can run it", StringComparison.Ordinal), "node D finds no node to run the image",
             s => $"{s?.State}: {s?.StateMessage}\n{d.Output}");
         Assert.Equal(ServiceState.Initial, waiting!.State);
+        Assert.True(string.IsNullOrEmpty(waiting.Images.Single().Node), waiting.StateMessage);
 
         var log = Path.Combine(cFolder, "logs", "motey.log");
         await Wait.UntilAsync(() => File.ReadAllText(log).Contains("Refused a connection from 127.", StringComparison.Ordinal),

@@ -12,7 +12,10 @@ namespace Motey.Host.Tests.Peers;
 public sealed class CurveCapabilityEventTests : IDisposable
 {
     private static readonly Capability Gpu = new("gpu", "hardware");
-    /// <summary>How long a publisher that must be refused waits; one that must get through waits the default (a first connection on loopback now and then waits a second for a retransmitted SYN).</summary>
+    /// <summary>
+    /// How long a publisher that must be refused waits; one that must get through waits the default (a first connection
+    /// on loopback now and then waits a second for a retransmitted SYN).
+    /// </summary>
     private static readonly TimeSpan Refused = TimeSpan.FromSeconds(1);
 
     private readonly TestFolder _keys = new();

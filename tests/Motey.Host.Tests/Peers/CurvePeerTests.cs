@@ -87,7 +87,8 @@ public sealed class CurvePeerTests : IDisposable
         await Assert.ThrowsAsync<PeerTimeoutException>(() => deploy);
         Assert.Empty(await b.Simulated.GetRunningInstancesAsync(CancellationToken.None));
         await b.Logs.WaitForAsync("Refused a connection from 127.");
-        Assert.Contains(b.Logs.Lines, l => l.StartsWith("Warning", StringComparison.Ordinal) && l.Contains("did not complete the CURVE handshake", StringComparison.Ordinal));
+        Assert.Contains(b.Logs.Lines,
+            l => l.StartsWith("Warning", StringComparison.Ordinal) && l.Contains("did not complete the CURVE handshake", StringComparison.Ordinal));
 
         var id = await friend.Peers.For(b.Address).DeployImageAsync(Busybox, Labels(b.Address), CancellationToken.None);
         Assert.Equal(id, Assert.Single(await b.Simulated.GetRunningInstancesAsync(CancellationToken.None)).Id);

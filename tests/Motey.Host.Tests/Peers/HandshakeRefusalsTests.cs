@@ -36,7 +36,8 @@ public sealed class HandshakeRefusalsTests : IDisposable
         for (var i = 0; i < 600; i++)
         {
             _time.Advance(TimeSpan.FromMilliseconds(100));
-            _refusals.Refused(i % 2 == 0 ? "capabilities replier" : "deploy image replier", "tcp://127.0.0.9:509x", From(i % 3 == 0 ? "10.0.0.8" : "10.0.0.7", 41001 + i));
+            var socket = i % 2 == 0 ? "capabilities replier" : "deploy image replier";
+            _refusals.Refused(socket, "tcp://127.0.0.9:509x", From(i % 3 == 0 ? "10.0.0.8" : "10.0.0.7", 41001 + i));
             _refusals.Flush();
         }
         _refusals.Refused("deploy image replier", "tcp://127.0.0.9:5092", null);

@@ -7,7 +7,8 @@ namespace Motey.Host.CommandLine;
 
 /// <summary>
 /// `motey capability add|remove NAME [--type TYPE]`: sends a capability event to the node's capability
-/// engine ([ZEROMQ] capability_engine_ipc_path), as the original's addcapability.py did.
+/// engine ([ZEROMQ] capability_engine_ipc_path), as the original's addcapability.py did. With capability_publishers = any
+/// and a cluster_key the listener is a CURVE server, and the event goes out with the cluster key.
 /// </summary>
 internal static class CapabilityCommand
 {
@@ -19,7 +20,8 @@ internal static class CapabilityCommand
         var capability = new Capability(arguments[1], type);
         if (NodeCapabilities.Refusal(capability) is { } refusal) return Cli.Fail(refusal);
         var command = arguments[0] == "add" ? CapabilityEventPublisher.AddCommand : CapabilityEventPublisher.RemoveCommand;
-        var code = await CapabilityEventPublisher.PublishAsync(settings.ZeroMq.CapabilityEngineEndpoint, command, [capability], output);
+        var code = await CapabilityEventPublisher.PublishAsync(settings.ZeroMq.CapabilityEngineEndpoint, command, [capability], output,
+            key: ClusterKey.ForCapabilityEvents(settings.ZeroMq));
         // The process ends right after: let NetMQ flush the event first (never done inside an agent).
         NetMQ.NetMQConfig.Cleanup(block: true);
         return code;

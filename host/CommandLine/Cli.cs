@@ -19,6 +19,10 @@ internal static class Cli
           capability add NAME [--type TYPE]
           capability remove NAME [--type TYPE]
                                send a capability event to the node's capability engine (type: hardware)
+          keys generate [--out PATH] [--force]
+                               make the cluster's CURVE key file for [ZEROMQ] cluster_key (owner-only; default
+                               cluster.key beside the config file); copy it to every node of the cluster
+          keys show [PATH]     the fingerprint of a cluster key file (default: [ZEROMQ] cluster_key), to compare nodes
           version              print the version
 
         --config PATH   the config.ini to use (default: $MOTEY_CONFIG, else config.ini beside
@@ -34,8 +38,8 @@ internal static class Cli
         }
         var command = args[0];
         var positional = new List<string>();
-        string? configPath = null, type = null;
-        var daemon = false;
+        string? configPath = null, type = null, outPath = null;
+        bool daemon = false, force = false;
         for (var i = 1; i < args.Length; i++)
         {
             switch (args[i])
@@ -43,7 +47,9 @@ internal static class Cli
                 case "--config" when i + 1 < args.Length: configPath = args[++i]; break;
                 case "--type" when i + 1 < args.Length && command == "capability": type = args[++i]; break;
                 case "--daemon" when command == "run": daemon = true; break;
-                case var a when !a.StartsWith("--", StringComparison.Ordinal) && command == "capability": positional.Add(a); break;
+                case "--out" when i + 1 < args.Length && command == "keys": outPath = args[++i]; break;
+                case "--force" when command == "keys": force = true; break;
+                case var a when !a.StartsWith("--", StringComparison.Ordinal) && command is "capability" or "keys": positional.Add(a); break;
                 default: return Fail($"unknown argument '{args[i]}'");
             }
         }
@@ -52,8 +58,10 @@ internal static class Cli
             Console.WriteLine($"motey {typeof(Cli).Assembly.GetName().Version}");
             return 0;
         }
-        if (command is not ("run" or "start" or "stop" or "restart" or "status" or "capability"))
+        if (command is not ("run" or "start" or "stop" or "restart" or "status" or "capability" or "keys"))
             return Fail($"unknown command '{command}'");
+        // Before the config is loaded: a config that names a key file yet to be made must not stop its making.
+        if (command == "keys") return KeysCommand.Run(positional, configPath, outPath, force, Console.Out, Console.Error);
 
         MoteySettings settings;
         try

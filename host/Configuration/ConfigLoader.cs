@@ -69,15 +69,18 @@ internal static class ConfigLoader
     /// </summary>
     public static MoteySettings Load(string? explicitPath)
     {
+        if (Locate(explicitPath) is not { } file) return LoadDefaults(AppContext.BaseDirectory);
+        if (!File.Exists(file)) throw new ConfigException($"{file}: config file not found");
+        return LoadFile(file);
+    }
+
+    /// <summary>The config file <see cref="Load"/> reads (full path, maybe missing when given explicitly); null for the embedded defaults.</summary>
+    public static string? Locate(string? explicitPath)
+    {
         var path = explicitPath ?? Environment.GetEnvironmentVariable("MOTEY_CONFIG");
-        if (!string.IsNullOrWhiteSpace(path))
-        {
-            var full = Path.GetFullPath(path);
-            if (!File.Exists(full)) throw new ConfigException($"{full}: config file not found");
-            return LoadFile(full);
-        }
+        if (!string.IsNullOrWhiteSpace(path)) return Path.GetFullPath(path);
         var besideExecutable = Path.Combine(AppContext.BaseDirectory, DefaultFileName);
-        return File.Exists(besideExecutable) ? LoadFile(besideExecutable) : LoadDefaults(AppContext.BaseDirectory);
+        return File.Exists(besideExecutable) ? besideExecutable : null;
     }
 
     public static MoteySettings LoadFile(string file)
@@ -112,6 +115,7 @@ internal static class ConfigLoader
         ShippedPluginSettings.Check(r);
         var settings = Read(r, raw, baseDirectory, file);
         SecurityRules.Check(settings, r);
+        Peers.ClusterKey.Check(settings.ZeroMq, r);
         return settings;
     }
 

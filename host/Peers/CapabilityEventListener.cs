@@ -10,7 +10,10 @@ namespace Motey.Host.Peers;
 /// The capability engine's event input: a SUB socket bound on [ZEROMQ] capability_engine_ipc_path,
 /// subscribed to everything. Each event adds or removes capabilities in the store, in the order received; the events
 /// waiting in the queue together are applied in one transaction. A malformed event is logged with its reason and
-/// dropped; nothing a publisher sends stops the listener.
+/// dropped; nothing a publisher sends stops the listener. With capability_publishers = any and a [ZEROMQ] cluster_key
+/// the socket is a CURVE server of the cluster key: a publisher needs the key, and one without it is logged
+/// (<see cref="HandshakeWatch"/>). Otherwise it is plain, as the original's capability engine expects, and the config
+/// rules keep it on loopback unless capability_publishers = any.
 /// </summary>
 /// <remarks>
 /// Lossless in the normal case: the socket's poller thread only moves messages into a queue, so the socket's
@@ -34,6 +37,7 @@ internal sealed class CapabilityEventListener(
     private readonly CancellationTokenSource _stopping = new();
     private SubscriberSocket? _socket;
     private NetMQPoller? _poller;
+    private HandshakeWatch? _watch;
     private int _closed;
 
     public string Endpoint => settings.ZeroMq.CapabilityEngineEndpoint;
@@ -41,11 +45,14 @@ internal sealed class CapabilityEventListener(
     /// <summary>Binds the socket; throws <see cref="PeerBindException"/> naming the endpoint when it cannot, so the agent does not start half deaf.</summary>
     public override Task StartAsync(CancellationToken cancellationToken)
     {
+        var key = ClusterKey.ForCapabilityEvents(settings.ZeroMq);
+        var curve = key is null ? null : new CurveServer(key, new HandshakeRefusals(log, TimeProvider.System));
         var socket = new SubscriberSocket();
         socket.Options.Linger = TimeSpan.Zero;
         socket.Options.ReceiveHighWatermark = ReceiveHighWatermark;
         socket.Options.MaxMsgSize = PeerSockets.MaxMessageBytes;
         socket.SubscribeToAnyTopic();
+        curve?.Secure(socket);
         try
         {
             PeerSockets.Bind(socket, Endpoint, "capability event listener");
@@ -59,8 +66,11 @@ internal sealed class CapabilityEventListener(
         _socket = socket;
         // A bound SUB tells a connecting publisher its subscription only while something polls it: the poller does, always.
         _poller = new NetMQPoller { socket };
+        if (curve is not null) _watch = new HandshakeWatch(socket, _poller, "capability event listener", Endpoint, curve.Refusals, TrustTrace.Delivery);
         _poller.RunAsync("motey-capability-events", isBackgroundThread: true);
-        log.LogInformation("Listening for capability events on {Endpoint}", Endpoint);
+        log.LogInformation("Listening for capability events on {Endpoint}, {Publishers}", Endpoint, key is not null
+            ? $"from publishers that hold the {key} (CURVE)"
+            : settings.ZeroMq.RemotePublishers ? "from any publisher (plain ZeroMQ)" : "from publishers on this host (plain ZeroMQ)");
         return base.StartAsync(cancellationToken);
     }
 
@@ -110,6 +120,7 @@ internal sealed class CapabilityEventListener(
         var frames = new List<byte[]>();
         while (!_stopping.IsCancellationRequested && e.Socket.TryReceiveMultipartBytes(ref frames))
         {
+            _watch?.Delivered();
             if (!_queue.Writer.TryWrite(frames))
             {
                 try
@@ -185,6 +196,7 @@ internal sealed class CapabilityEventListener(
     {
         if (Interlocked.Exchange(ref _closed, 1) != 0) return;
         _stopping.Cancel();
+        _watch?.Dispose();  // before the poller: the watch's monitor is on it
         _poller?.Dispose();  // stops the poller thread and waits for it
         if (_socket is null) return;
         _socket.Dispose();

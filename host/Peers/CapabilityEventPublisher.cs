@@ -30,8 +30,10 @@ internal static class CapabilityEventPublisher
     /// Sends <paramref name="command"/> (<c>add_capability</c> or <c>remove_capability</c>) with <paramref name="list"/>
     /// to <paramref name="endpoint"/>. Returns 0 when sent, 1 when no listener subscribed within <paramref name="wait"/>
     /// or the endpoint is unusable, 2 for an invalid command or list. Says what happened on <paramref name="output"/>.
+    /// With <paramref name="key"/> the event goes out as a CURVE client of the cluster key (a listener with capability_publishers = any).
     /// </summary>
-    public static Task<int> PublishAsync(string endpoint, string command, IReadOnlyList<Capability> list, TextWriter output, TimeSpan? wait = null)
+    public static Task<int> PublishAsync(string endpoint, string command, IReadOnlyList<Capability> list, TextWriter output, TimeSpan? wait = null,
+        ClusterKey? key = null)
     {
         if (command is not (AddCommand or RemoveCommand))
             return Done(output, 2, $"motey: unknown capability command '{command}'; expected {AddCommand} or {RemoveCommand}");
@@ -40,13 +42,18 @@ internal static class CapabilityEventPublisher
         // The listener's own rules, checked here so the user hears about a refusal instead of the listener's log.
         if (CapabilityEvent.Parse(message, out var problem) is null) return Done(output, 2, $"motey: {problem}");
         // NetMQ calls block: they get a thread of their own for the few seconds this takes.
-        return Task.Run(() => Send(endpoint, message, list, output, wait ?? DefaultWait));
+        return Task.Run(() => Send(endpoint, message, list, output, wait ?? DefaultWait, key));
     }
 
-    private static int Send(string endpoint, string message, IReadOnlyList<Capability> list, TextWriter output, TimeSpan wait)
+    private static int Send(string endpoint, string message, IReadOnlyList<Capability> list, TextWriter output, TimeSpan wait, ClusterKey? key)
     {
         using var socket = new XPublisherSocket();
         socket.Options.Linger = Linger;
+        if (key is not null)
+        {
+            socket.Options.CurveServerKey = key.PublicKey;
+            socket.Options.CurveCertificate = new NetMQCertificate();
+        }
         try
         {
             socket.Connect(endpoint);
@@ -57,7 +64,9 @@ internal static class CapabilityEventPublisher
         }
         if (!WaitForSubscriber(socket, Frames.Encode(message), wait))
             return Write(output, 1, $"motey: no capability event listener subscribed on {endpoint} within {wait.TotalSeconds:0.###} s; " +
-                "is the agent running, and is this its [ZEROMQ] capability_engine_ipc_path?");
+                "is the agent running, and is this its [ZEROMQ] capability_engine_ipc_path?" + (key is null
+                    ? ""
+                    : $" A listener with another cluster key (this one is {key.Fingerprint}) does not subscribe either"));
         if (!socket.TrySendFrame(wait, message))
             return Write(output, 1, $"motey: could not send the event to {endpoint} within {wait.TotalSeconds:0.###} s");
         var names = string.Join(", ", list.Select(c => $"{c.Name} ({c.Type})"));

@@ -13,6 +13,8 @@ namespace Motey.Host.Peers;
 /// Replies keep the original's contract: capabilities as a JSON list; deploy the instance id or "" on failure;
 /// status the ImageState number, "5" when unknown; terminate "" when done, <c>error: reason</c> when not (our extension).
 /// Each endpoint answers on its own, so a slow deploy holds up neither the other endpoints nor other deploys.
+/// With [ZEROMQ] cluster_key all four are CURVE servers of the cluster key: a peer without it gets no answer, and the
+/// refused connections of all four are logged together, at most once a minute (<see cref="HandshakeRefusals"/>).
 /// </summary>
 internal sealed class PeerRepliers : IHostedService, IDisposable
 {
@@ -28,6 +30,7 @@ internal sealed class PeerRepliers : IHostedService, IDisposable
     private readonly INodeClient _local;
     private readonly InstanceOwnership? _ownership;
     private readonly ILogger<PeerRepliers> _log;
+    private CurveServer? _curve;
 
     /// <summary>The repliers in front of this node's <see cref="LocalNode"/> (the constructor dependency injection sees).</summary>
     public PeerRepliers(MoteySettings settings, NodeIdentity identity, LocalNode local, InstanceOwnership ownership, ILogger<PeerRepliers> log)
@@ -52,6 +55,7 @@ internal sealed class PeerRepliers : IHostedService, IDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var ports = _settings.ZeroMq;
+        if (ClusterKey.ReadConfigured(ports) is { } key) _curve = new CurveServer(key, new HandshakeRefusals(_log, TimeProvider.System));
         try
         {
             Start("capabilities replier", ports.CapabilitiesReplier, AnswerCapabilitiesAsync, reason => ErrorPrefix + reason);
@@ -65,8 +69,9 @@ internal sealed class PeerRepliers : IHostedService, IDisposable
             await StopAsync(CancellationToken.None);
             throw;
         }
-        _log.LogInformation("Answering peers on {Address}: capabilities {Capabilities}, deploy {Deploy}, status {Status}, terminate {Terminate}",
-            _identity.Address, ports.CapabilitiesReplier, ports.DeployImageReplier, ports.ImageStatusReplier, ports.ImageTerminateReplier);
+        _log.LogInformation("Answering peers on {Address}: capabilities {Capabilities}, deploy {Deploy}, status {Status}, terminate {Terminate}; {Security}",
+            _identity.Address, ports.CapabilitiesReplier, ports.DeployImageReplier, ports.ImageStatusReplier, ports.ImageTerminateReplier,
+            _curve is null ? "plain ZeroMQ (no [ZEROMQ] cluster_key)" : $"CURVE with the {_curve.Key}: peers without it get no answer");
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -80,7 +85,7 @@ internal sealed class PeerRepliers : IHostedService, IDisposable
 
     private void Start(string name, int port, Func<PeerRequest, CancellationToken, Task<string>> handle, Func<string, string> failureReply)
     {
-        var replier = new Replier(name, PeerSockets.Tcp(_identity.Address, port), handle, failureReply, _log);
+        var replier = new Replier(name, PeerSockets.Tcp(_identity.Address, port), handle, failureReply, _log, _curve);
         replier.Start();
         _repliers.Add(replier);
     }

@@ -17,6 +17,9 @@ namespace Motey.Host.Peers;
 /// so peers that left cost nothing and a large cluster does not run out of sockets.
 /// One poller thread owns every socket (NetMQ sockets are not thread-safe); callers only wait on a task, so a
 /// thousand requests to dead nodes cost no thread-pool thread while they wait out their timeouts.
+/// With a <see cref="ClusterKey"/> every connection is a CURVE client: it names the cluster's public key as the server's
+/// and shows a key pair of its own, made fresh for this requester (no server checks it: NetMQ has no ZAP). A peer with
+/// another key, or none, never completes the handshake: its requests time out like those to a dead node.
 /// </summary>
 internal sealed class PeerRequester : IDisposable
 {
@@ -28,17 +31,20 @@ internal sealed class PeerRequester : IDisposable
     private readonly Dictionary<string, Connection> _current = new(StringComparer.Ordinal);  // poller thread only
     private readonly HashSet<Connection> _retired = [];  // poller thread only: closed when their last request ends
     private readonly ConcurrentDictionary<Exchange, byte> _live = new();  // every request not yet ended, so Dispose can fail it
+    private readonly Curve? _curve;
     private int _disposed;
 
-    public PeerRequester() : this(DefaultIdleTimeout, DefaultMaxIdleConnections)
+    /// <summary>A requester speaking plain ZeroMQ, or CURVE with <paramref name="key"/>.</summary>
+    public PeerRequester(ClusterKey? key = null) : this(DefaultIdleTimeout, DefaultMaxIdleConnections, key)
     {
     }
 
     /// <summary>A requester that closes connections unused for <paramref name="idleTimeout"/> and keeps at most <paramref name="maxIdleConnections"/> unused ones (tests use small values).</summary>
-    internal PeerRequester(TimeSpan idleTimeout, int maxIdleConnections)
+    internal PeerRequester(TimeSpan idleTimeout, int maxIdleConnections, ClusterKey? key = null)
     {
         IdleTimeout = idleTimeout;
         MaxIdleConnections = maxIdleConnections;
+        _curve = key is null ? null : new Curve(key.PublicKey, new NetMQCertificate());
         _sweep = new NetMQTimer(TimeSpan.FromTicks(Math.Max(idleTimeout.Ticks / 2, TimeSpan.TicksPerMillisecond)));
         _sweep.Elapsed += (_, _) => CloseIdle();
         _poller.Add(_sweep);
@@ -47,6 +53,9 @@ internal sealed class PeerRequester : IDisposable
 
     public TimeSpan IdleTimeout { get; }
     public int MaxIdleConnections { get; }
+
+    /// <summary>True when requests go out as CURVE clients of the cluster key.</summary>
+    public bool Secured => _curve is not null;
 
     /// <summary>Open connections, retired ones included (poller thread; for tests).</summary>
     internal Task<int> CountConnectionsAsync() => OnPollerAsync(() => _current.Count + _retired.Count);
@@ -139,7 +148,7 @@ internal sealed class PeerRequester : IDisposable
     {
         if (_current.TryGetValue(endpoint, out var connection)) return connection;
         CloseLeastRecentlyUsed();
-        connection = new Connection(endpoint, OnReply);
+        connection = new Connection(endpoint, OnReply, _curve);
         _poller.Add(connection.Socket);
         _current[endpoint] = connection;
         return connection;
@@ -210,13 +219,18 @@ internal sealed class PeerRequester : IDisposable
         private readonly Dictionary<uint, Exchange> _waiting = [];
         private uint _lastId;
 
-        public Connection(string endpoint, Action<Connection> onReply)
+        public Connection(string endpoint, Action<Connection> onReply, Curve? curve)
         {
             Endpoint = endpoint;
             Socket = new DealerSocket();
             try
             {
                 Socket.Options.Linger = TimeSpan.Zero;
+                if (curve is not null)
+                {
+                    Socket.Options.CurveServerKey = curve.ServerKey;
+                    Socket.Options.CurveCertificate = curve.Client;
+                }
                 Socket.Options.SendHighWatermark = 0;  // no limit: what queues is bounded by the callers waiting
                 Socket.ReceiveReady += (_, _) => onReply(this);
                 Socket.Connect(endpoint);
@@ -282,6 +296,9 @@ internal sealed class PeerRequester : IDisposable
             Socket.Dispose();
         }
     }
+
+    /// <summary>The server key every connection names and the client pair it shows.</summary>
+    private sealed record Curve(byte[] ServerKey, NetMQCertificate Client);
 
     private sealed class Exchange(string endpoint, string request)
     {

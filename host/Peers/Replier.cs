@@ -18,13 +18,16 @@ internal sealed record PeerRequest(string? Text, string? Problem)
 /// sends one string frame and gets one back. Inside it is a ROUTER socket, so a slow request (a deploy that pulls
 /// an image) never holds up the next one: each request is handled on the thread pool and its reply is sent from
 /// the socket's own poller thread, the only thread that touches the socket. Every request gets a reply.
+/// With a <see cref="CurveServer"/> the socket is a CURVE server of the cluster key: a peer without the key never gets
+/// a request through (the handshake fails, so there is nothing to answer) and is told to the log by a <see cref="HandshakeWatch"/>.
 /// </summary>
 internal sealed class Replier(
     string name,
     string endpoint,
     Func<PeerRequest, CancellationToken, Task<string>> handle,
     Func<string, string> failureReply,
-    ILogger log) : IDisposable
+    ILogger log,
+    CurveServer? curve = null) : IDisposable
 {
     /// <summary>Requests handled at once; beyond this a request is answered at once with the failure reply.</summary>
     public const int MaxInFlight = 256;
@@ -34,6 +37,7 @@ internal sealed class Replier(
     private readonly CancellationTokenSource _stopping = new();
     private RouterSocket? _socket;
     private NetMQPoller? _poller;
+    private HandshakeWatch? _watch;
     private int _inFlight;
     private int _closed;
 
@@ -43,10 +47,16 @@ internal sealed class Replier(
         var socket = new RouterSocket();
         socket.Options.Linger = TimeSpan.Zero;
         socket.Options.MaxMsgSize = PeerSockets.MaxMessageBytes;
+        if (curve is not null)
+        {
+            curve.Secure(socket);
+            socket.Options.DisconnectMessage = HandshakeWatch.DisconnectMarker;
+        }
         PeerSockets.Bind(socket, endpoint, name);
         socket.ReceiveReady += OnReceiveReady;
         _socket = socket;
         _poller = new NetMQPoller { socket };
+        if (curve is not null) _watch = new HandshakeWatch(socket, _poller, name, endpoint, curve.Refusals, TrustTrace.DisconnectMessage);
         _poller.RunAsync($"motey-{name.Replace(' ', '-')}", isBackgroundThread: true);
     }
 
@@ -57,6 +67,7 @@ internal sealed class Replier(
         _stopping.Cancel();
         var deadline = DateTime.UtcNow + StopGrace;
         while (Volatile.Read(ref _inFlight) > 0 && DateTime.UtcNow < deadline) await Task.Delay(10);
+        _watch?.Dispose();  // before the poller: the watch's monitor is on it
         _poller?.Dispose();
         if (_socket is null) return;
         _socket.Dispose();
@@ -75,6 +86,12 @@ internal sealed class Replier(
         NetMQMessage? message = null;
         while (e.Socket.TryReceiveMultipartMessage(ref message))
         {
+            if (_watch is not null && HandshakeWatch.IsDisconnect(message))
+            {
+                _watch.TrustedClose();
+                message = null;
+                continue;
+            }
             var (envelope, body) = Split(message);
             message = null;
             if (Interlocked.Increment(ref _inFlight) > MaxInFlight)

@@ -77,7 +77,8 @@ internal sealed class ZeroMqNodeClient(string address, ZeroMqSettings settings, 
         }
         catch (TimeoutException)
         {
-            throw new PeerTimeoutException($"node {address} did not answer on {endpoint} within {timeout.TotalSeconds:0.###} s");
+            throw new PeerTimeoutException($"node {address} did not answer on {endpoint} within {timeout.TotalSeconds:0.###} s"
+                + (requester.Secured ? " (a node without this cluster's key, or with another one, does not answer either)" : ""));
         }
         catch (PeerException e)
         {

@@ -8,11 +8,12 @@ namespace Motey.Host.Peers;
 /// <summary>
 /// The seed's CommunicationManager, per node: the client for a node by address. This node itself is reached
 /// in-process; every other address over ZeroMQ, through one shared <see cref="PeerRequester"/>. Every answer a peer
-/// gives is told to <paramref name="answers"/> (its last-seen time), when given.
+/// gives is told to <paramref name="answers"/> (its last-seen time), when given. With [ZEROMQ] cluster_key every request
+/// (placement, deploy, status, terminate, the direct peer checks and the fence) goes out as a CURVE client of that key.
 /// </summary>
 internal sealed class ZeroMqPeers(NodeIdentity identity, LocalNode local, MoteySettings settings, PeerAnswers? answers = null) : IDisposable
 {
-    private readonly PeerRequester _requester = new();
+    private readonly PeerRequester _requester = new(ClusterKey.ReadConfigured(settings.ZeroMq));
 
     /// <summary>The local node for this node's own address, else a ZeroMQ client for <paramref name="address"/> (cheap: create one per use if you like).</summary>
     public INodeClient For(string address) =>

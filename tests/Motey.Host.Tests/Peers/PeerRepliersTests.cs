@@ -201,7 +201,12 @@ public sealed class PeerRepliersTests : IAsyncLifetime
     [Fact]
     public async Task Repliers_on_an_address_that_is_not_on_this_host_fail_to_start_naming_the_endpoint()
     {
-        await using var stranger = await PeerNode.CreateAsync(simulatedPlugin: false, address: "192.0.2.1");  // TEST-NET-1: never local
+        // Beyond loopback a node needs the cluster key (config.ini refuses it plain) and local capability events.
+        using var keys = new TestFolder();
+        var key = Path.Combine(keys.Path, "cluster.key");
+        ClusterKey.Generate().Write(key, force: false);
+        await using var stranger = await PeerNode.CreateAsync(simulatedPlugin: false, address: "192.0.2.1",  // TEST-NET-1: never local
+            settings: new Dictionary<string, string> { ["ZEROMQ:cluster_key"] = key, ["ZEROMQ:capability_engine_ipc_path"] = "tcp://127.0.0.1:5090" });
 
         var error = await Assert.ThrowsAsync<PeerBindException>(() => stranger.StartRepliersAsync());
 

@@ -38,7 +38,7 @@ internal sealed class BearerTokenHandler(
         await Results.Problem(
             title: "Unauthorized",
             detail: failure ?? $"{Request.Method} {Request.Path} needs a token: send \"Authorization: Bearer TOKEN\" with a token of "
-                + $"role {RestRoles.Name(RestRoles.Needed(Request.Method))} or admin from [WEBSERVER] tokens",
+                + $"role {(RestRoles.Needed(Request.Method) == ApiRole.Read ? "read or admin" : "admin")} from [WEBSERVER] tokens",
             statusCode: StatusCodes.Status401Unauthorized).ExecuteAsync(Context);
     }
 

@@ -69,7 +69,8 @@ public sealed class TokenTests : IAsyncLifetime
                 Assert.True(response.IsSuccessStatusCode, $"{route} is a probe: open without a token, but answered {(int)response.StatusCode}");
                 continue;
             }
-            await AssertProblemAsync(response, HttpStatusCode.Unauthorized, route.ToString(), "needs a token");
+            await AssertProblemAsync(response, HttpStatusCode.Unauthorized, route.ToString(),
+                $"needs a token: send \"Authorization: Bearer TOKEN\" with a token of role {(route.Reads ? "read or admin" : "admin")} from");
             Assert.Equal("Bearer", Assert.Single(response.Headers.WwwAuthenticate).Scheme);
         }
     }

@@ -13,6 +13,7 @@ using Motey.Host.Logging;
 using Motey.Host.Membership;
 using Motey.Host.Peers;
 using Motey.Host.Plugins;
+using Motey.Host.Security;
 using Motey.Host.Storage;
 using Serilog;
 using Serilog.Formatting.Display;
@@ -31,13 +32,15 @@ internal static class MoteyApp
         });
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
-            kestrel.Listen(System.Net.IPAddress.Parse(settings.WebServer.Ip), settings.WebServer.Port);
             // Not max_body_bytes (RequestBody enforces that): Kestrel drains a body the app refused unread only up to
             // this limit (5 s at most) and resets the connection beyond it, so a client that sends a body over
             // max_body_bytes without asking to continue would see a broken pipe instead of its 413.
             kestrel.Limits.MaxRequestBodySize = settings.WebServer.MaxBodyBytes * RequestBody.DrainFactor;
             kestrel.AddServerHeader = false;
         });
+
+        // The listener (HTTPS when configured) and the tokens: a file that is wrong stops the start here.
+        RestSecurity.Add(builder, settings);
 
         var logger = CreateLogger(settings, console);
         builder.Logging.ClearProviders();
@@ -114,15 +117,17 @@ internal static class MoteyApp
             .WithModule<NodeStatusModule>()
             .WithModule<HeartbeatModule>()
             .WithModule<PluginsModule>()
-            .WithModule<InstancesModule>());
+            .WithModule<InstancesModule>()
+            .WithModule<SecurityModule>());
 
         customize?.Invoke(builder);
 
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        RestSecurity.Use(app, settings);
         app.MapCarter();
-        app.MapHealthChecks("/healthz");
+        app.MapHealthChecks("/healthz").AllowAnonymous();
         app.MapOpenApi("/openapi/v1.json");
         return app;
     }

@@ -17,5 +17,5 @@ public sealed class HeartbeatModule : ICarterModule
             var failing = report.Entries.Where(e => e.Value.Status == HealthStatus.Unhealthy)
                 .Select(e => $"{e.Key}: {e.Value.Description ?? e.Value.Exception?.Message ?? e.Value.Status.ToString()}");
             return Results.Problem(title: "Unhealthy", detail: string.Join("; ", failing), statusCode: StatusCodes.Status400BadRequest);
-        }).WithTags("node");
+        }).WithTags("node").AllowAnonymous();  // a probe: open without a token (RestSecurity.OpenRoutes)
 }

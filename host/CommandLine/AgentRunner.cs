@@ -34,6 +34,12 @@ internal static class AgentRunner
             {
                 app = MoteyApp.Build(settings, console: !daemon);
             }
+            catch (ConfigException e)
+            {
+                // A file config.ini names that is wrong inside: the tokens file, the REST certificate or key.
+                Console.Error.WriteLine($"motey: cannot start: {e.Message}");
+                return 2;
+            }
             catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException)
             {
                 // A listener option Kestrel refuses, a database or log file the agent cannot open.

@@ -15,7 +15,7 @@ internal static class Cli
                                leaves none (quoting why it exited, or its unhealthy heartbeat)
           stop                 stop the background agent named by the pid file ([GENERAL] pid)
           restart              stop, then start
-          status               whether the agent runs, its pid, REST address, plugins, capabilities, nodes
+          status               whether the agent runs: pid, REST address, security, plugins, capabilities, nodes
           capability add NAME [--type TYPE]
           capability remove NAME [--type TYPE]
                                send a capability event to the node's capability engine (type: hardware)

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Motey.Host.Configuration;
+using Motey.Host.Security;
 
 namespace Motey.Host.CommandLine;
 
@@ -62,30 +63,75 @@ internal static class DaemonCommands
                 : "motey: not running");
             return NotRunning;
         }
-        var url = RestUrl(settings);
         output.WriteLine($"motey: running (pid {pid})");
-        output.WriteLine($"  REST:         {url}");
-        using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(5) };
+        output.WriteLine($"  REST:         {RestUrl(settings)}");
+        if (settings.WebServer.TlsClientCa is not null)
+        {
+            // The handshake itself needs a client certificate: not even the heartbeat answers without one.
+            WriteSecurity(output, SecurityPosture.Of(settings), "as config.ini says");
+            output.WriteLine("  API:          not asked: it requires a client certificate ([WEBSERVER] tls_client_ca) and motey status has none; "
+                + "ask it with one, e.g. curl --cert CERT --key KEY --cacert CA");
+            return 0;
+        }
+        TokenEntry? token = null;
+        try
+        {
+            token = NodeClient.Token(settings);
+        }
+        catch (ConfigException e)
+        {
+            output.WriteLine($"  token:        none usable ({e.Message}): only the heartbeat answers");
+        }
+        using var http = NodeClient.Create(settings, TimeSpan.FromSeconds(5), token);
         try
         {
             var heartbeat = await http.GetAsync("/v1/heartbeat");
             output.WriteLine($"  heartbeat:    {(int)heartbeat.StatusCode} {(heartbeat.StatusCode == HttpStatusCode.NoContent ? "healthy" : "unhealthy")}");
-            var plugins = await http.GetFromJsonAsync<List<JsonElement>>("/v1/plugins") ?? [];
+            WriteSecurity(output, await GetAsync<SecurityPosture>(http, "/v1/security", token), "as the node says");
+            var plugins = await GetAsync<List<JsonElement>>(http, "/v1/plugins", token);
             output.WriteLine($"  plugins:      {string.Join(", ", plugins.Select(p => $"{p.GetProperty("name").GetString()} ({p.GetProperty("state").GetString()})"))}");
-            var capabilities = await http.GetFromJsonAsync<List<JsonElement>>("/v1/capabilities") ?? [];
+            var capabilities = await GetAsync<List<JsonElement>>(http, "/v1/capabilities", token);
             output.WriteLine($"  capabilities: {capabilities.Count}");
-            var nodes = await http.GetFromJsonAsync<List<JsonElement>>("/v1/nodes") ?? [];
+            var nodes = await GetAsync<List<JsonElement>>(http, "/v1/nodes", token);
             output.WriteLine($"  nodes:        {nodes.Count} ({string.Join(", ", nodes.Select(n => n.GetProperty("ip").GetString()))})");
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
         {
-            output.WriteLine($"  REST:         not answering ({e.Message})");
+            output.WriteLine($"  REST:         not answering ({Reason(e, settings)})");
         }
         return 0;
     }
 
+    /// <summary>The security line (OPEN in capitals when open), then each warning on a line of its own.</summary>
+    private static void WriteSecurity(TextWriter output, SecurityPosture posture, string source)
+    {
+        output.WriteLine($"  security:     {posture.Summary()} ({source})");
+        foreach (var warning in posture.Warnings) output.WriteLine($"  WARNING:      {warning}");
+    }
+
+    private static async Task<T> GetAsync<T>(HttpClient http, string path, TokenEntry? token)
+    {
+        using var response = await http.GetAsync(path);
+        if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+        {
+            throw new HttpRequestException($"GET {path} answered {(int)response.StatusCode}: "
+                + (token is null ? "the node wants a token, and config.ini names no [WEBSERVER] tokens file"
+                    : $"the node refused the {RestRoles.Name(token.Role)} token of line {token.Line} of [WEBSERVER] tokens "
+                        + "(was the file changed since the node started? it reads it at start)"));
+        }
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<T>() ?? throw new JsonException($"GET {path} answered null");
+    }
+
+    /// <summary>Why a request failed, with a hint for the TLS case (the certificate is pinned to the node's file).</summary>
+    private static string Reason(Exception e, MoteySettings settings) =>
+        e is HttpRequestException { InnerException: System.Security.Authentication.AuthenticationException } && settings.WebServer.Https
+            ? $"{e.Message}: the node's certificate is not the one in [WEBSERVER] tls_certificate (renewed since it started? restart it)"
+            : e.Message;
+
     /// <summary>The REST API's address as a client reaches it.</summary>
-    public static string RestUrl(MoteySettings settings) => $"http://{Host(settings.WebServer.Ip)}:{settings.WebServer.Port}";
+    public static string RestUrl(MoteySettings settings) =>
+        $"{(settings.WebServer.Https ? "https" : "http")}://{Host(settings.WebServer.Ip)}:{settings.WebServer.Port}";
 
     /// <summary>An address a client can reach the server on: 0.0.0.0 / :: mean "this host".</summary>
     private static string Host(string ip) => ip switch

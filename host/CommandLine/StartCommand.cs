@@ -48,6 +48,10 @@ internal static class StartCommand
                 output.WriteLine($"motey: started (pid {child.Id}), REST on {watch.Url}, log {log}; degraded: not joined to the MQTT broker at " +
                     $"{settings.Mqtt.Ip}:{settings.Mqtt.Port} yet, the agent keeps trying (its log says why)");
                 return 0;
+            case StartOutcome.Unprobed:
+                output.WriteLine($"motey: started (pid {child.Id}), REST on {watch.Url}, log {log}; its health is not checked: the API asks for a " +
+                    "client certificate ([WEBSERVER] tls_client_ca) that motey start does not have");
+                return 0;
             case StartOutcome.Exited:
                 output.WriteLine($"motey: the agent (pid {child.Id}) exited with code {child.ExitCode} while starting: {watch.Reason}; log {log}");
                 return 1;

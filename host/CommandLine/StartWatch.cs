@@ -5,7 +5,8 @@ using Motey.Host.Configuration;
 
 namespace Motey.Host.CommandLine;
 
-internal enum StartOutcome { Healthy, Degraded, Exited, Unhealthy, TimedOut }
+/// <summary>How a start ended; <see cref="Unprobed"/>: ready, but its API needs a client certificate `motey start` does not have.</summary>
+internal enum StartOutcome { Healthy, Degraded, Exited, Unhealthy, TimedOut, Unprobed }
 
 /// <summary>
 /// Watches an agent that `motey start` launched until it is healthy, degraded for good, unhealthy, or gone. Quietly: it
@@ -31,7 +32,8 @@ internal sealed class StartWatch(Process child, MoteySettings settings, string o
 
     public async Task<StartOutcome> WaitAsync(TimeSpan timeout)
     {
-        using var http = new HttpClient { BaseAddress = new Uri(Url), Timeout = TimeSpan.FromSeconds(2) };
+        // The probes answer without a token; over HTTPS the client trusts the node's own certificate file.
+        using var http = NodeClient.Create(settings, TimeSpan.FromSeconds(2));
         var clock = Stopwatch.StartNew();
         TimeSpan? readyAt = null;
         var last = Health.NotAnswering;
@@ -43,6 +45,7 @@ internal sealed class StartWatch(Process child, MoteySettings settings, string o
                 return StartOutcome.Exited;
             }
             readyAt ??= Output().Contains(ReadyLine, StringComparison.Ordinal) ? clock.Elapsed : null;
+            if (readyAt is not null && settings.WebServer.TlsClientCa is not null) return StartOutcome.Unprobed;
             if (readyAt is { } ready)
             {
                 (last, var reason) = await ProbeAsync(http);

@@ -10,13 +10,14 @@ internal sealed class AgentProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    private AgentProcess(Process process, string folder, string address, int port)
+    private AgentProcess(Process process, string folder, string address, int port, RestAccess access)
     {
         _process = process;
         Folder = folder;
         Address = address;
         Port = port;
-        Client = new HttpClient { BaseAddress = new Uri($"http://{address}:{port}"), Timeout = TimeSpan.FromSeconds(30) };
+        Access = access;
+        Client = access.Client(address, port);
         process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
         process.BeginOutputReadLine();
@@ -26,6 +27,9 @@ internal sealed class AgentProcess : IAsyncDisposable
     public string Folder { get; }
     public string Address { get; }
     public int Port { get; }
+    /// <summary>How <see cref="Client"/> reaches the REST API: plain HTTP, or HTTPS and a token (<see cref="SecuredRest"/>).</summary>
+    public RestAccess Access { get; }
+    /// <summary>A client of the REST API per <see cref="Access"/>: its scheme, trust and default token.</summary>
     public HttpClient Client { get; }
     public int Pid => _process.Id;
     public string Output { get { lock (_output) return _output.ToString(); } }
@@ -43,11 +47,13 @@ internal sealed class AgentProcess : IAsyncDisposable
     /// Writes config.ini into <paramref name="folder"/> for an agent on <paramref name="address"/> (a fresh
     /// loopback address when null) and starts it. <paramref name="settings"/> ("SECTION:key" → value) override the defaults here.
     /// </summary>
-    public static AgentProcess Start(string folder, string? address = null, IReadOnlyDictionary<string, string>? settings = null)
+    /// <paramref name="access"/>: how <see cref="Client"/> reaches it (plain HTTP when null; <see cref="SecuredRest"/> for HTTPS and tokens).
+    public static AgentProcess Start(string folder, string? address = null, IReadOnlyDictionary<string, string>? settings = null,
+        RestAccess? access = null)
     {
         address ??= NextAddress();
         var (config, port) = WriteConfig(folder, address, settings);
-        return StartRaw(folder, address, port, "run", "--config", config);
+        return StartRaw(access ?? RestAccess.Plain, folder, address, port, "run", "--config", config);
     }
 
     /// <summary>Writes config.ini into <paramref name="folder"/> for an agent on <paramref name="address"/>; returns its path and REST port.</summary>
@@ -69,13 +75,19 @@ internal sealed class AgentProcess : IAsyncDisposable
         var config = Path.Combine(folder, "config.ini");
         File.WriteAllLines(config, values.GroupBy(v => v.Key.Split(':')[0])
             .SelectMany(section => section.Select(v => $"{v.Key.Split(':')[1]} = {v.Value}").Prepend($"[{section.Key}]")));
+        // Owner-only, as the agent demands of a config.ini that holds [MQTT] password.
+        File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         return (config, port);
     }
 
     /// <summary>Starts the agent again on the config.ini it had (same address and port).</summary>
-    public AgentProcess Restart() => StartRaw(Folder, Address, Port, "run", "--config", Path.Combine(Folder, "config.ini"));
+    public AgentProcess Restart() => StartRaw(Access, Folder, Address, Port, "run", "--config", Path.Combine(Folder, "config.ini"));
 
-    public static AgentProcess StartRaw(string folder, string address, int port, params string[] args)
+    public static AgentProcess StartRaw(string folder, string address, int port, params string[] args) =>
+        StartRaw(RestAccess.Plain, folder, address, port, args);
+
+    /// <summary>`motey ARGS` in <paramref name="folder"/>; its <see cref="Client"/> reaches address:port per <paramref name="access"/>.</summary>
+    public static AgentProcess StartRaw(RestAccess access, string folder, string address, int port, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -86,7 +98,7 @@ internal sealed class AgentProcess : IAsyncDisposable
         info.ArgumentList.Add(Path.Combine(Build.AgentDirectory, "motey.dll"));
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment.Remove("MOTEY_CONFIG");
-        return new AgentProcess(Process.Start(info)!, folder, address, port);
+        return new AgentProcess(Process.Start(info)!, folder, address, port, access);
     }
 
     /// <summary>Waits until GET /v1/heartbeat answers 204; fails with the agent's output when it exits first or after 60 s.</summary>

@@ -69,6 +69,8 @@ internal sealed class AgentProcess : IAsyncDisposable
         var config = Path.Combine(folder, "config.ini");
         File.WriteAllLines(config, values.GroupBy(v => v.Key.Split(':')[0])
             .SelectMany(section => section.Select(v => $"{v.Key.Split(':')[1]} = {v.Value}").Prepend($"[{section.Key}]")));
+        // Owner-only, as the agent demands of a config.ini that holds [MQTT] password.
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         return (config, port);
     }
 

@@ -315,7 +315,7 @@ internal sealed class MqttMembership(
         if (Find<SocketException>(e) is not null || Find<OperationCanceledException>(e) is not null || Find<MqttCommunicationTimedOutException>(e) is not null)
             return "";
         if (_tls is not null && !connection.TlsCertificateChecked && Find<IOException>(e) is not null)
-            return " (it broke off the TLS handshake: does it serve TLS on this port? [MQTT] tls = true)";
+            return " (it broke off the TLS handshake: does it serve TLS on this port, as [MQTT] tls = true wants?)";
         if (_tls is null && Find<MqttConnectingFailedException>(e) is not null)
             return " (it closed the connection before answering the login: if it serves TLS, set [MQTT] tls = true and ca_file)";
         return "";

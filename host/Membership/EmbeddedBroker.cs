@@ -85,7 +85,8 @@ internal sealed class EmbeddedBroker(MoteySettings settings, ILogger<EmbeddedBro
             // SslStream wants a key it can use on every platform: round-trip through PKCS#12, as Kestrel does.
             return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
         }
-        catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException)
+        // A key that does not match the certificate is an ArgumentException; a file that is no PEM a CryptographicException.
+        catch (Exception e) when (e is CryptographicException or ArgumentException or IOException or UnauthorizedAccessException)
         {
             throw new InvalidOperationException(
                 $"[MQTT] tls_certificate {mqtt.TlsCertificate} and tls_key {mqtt.TlsKey} cannot be loaded as a PEM certificate and its key: {e.Message}", e);

@@ -268,6 +268,31 @@ public sealed class EmbeddedBrokerSecurityTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_ca_file_without_a_certificate_stops_the_start()
+    {
+        var settings = SecuredBroker();
+        var notPem = Path.Combine(_brokerFolder.Path, "ca.txt");
+        File.WriteAllText(notPem, "not a certificate\n");
+        settings["MQTT:ca_file"] = notPem;
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => StartAsync(_brokerFolder, settings));
+
+        Assert.Equal($"[MQTT] ca_file {notPem} holds no PEM certificate (-----BEGIN CERTIFICATE-----)", error.Message);
+    }
+
+    [Fact]
+    public async Task A_broker_key_that_does_not_match_its_certificate_stops_the_start()
+    {
+        var certificate = _ca.Server("broker", BrokerAddress);
+        var other = _ca.Server("other", BrokerAddress);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => StartAsync(_brokerFolder, SecuredBroker(certificate with { Key = other.Key })));
+
+        Assert.StartsWith($"[MQTT] tls_certificate {certificate.Certificate} and tls_key {other.Key} cannot be loaded as a PEM certificate and its key: ",
+            error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_malformed_password_file_stops_the_start_naming_file_and_line()
     {
         WritePasswordFile(Alice, "bob:hunter2");

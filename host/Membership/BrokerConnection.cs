@@ -37,8 +37,19 @@ internal sealed class BrokerConnection : IDisposable
     /// <summary>Completes, with why, when the connection drops while this node did not leave it.</summary>
     public Task<string> Lost => _lost.Task;
 
-    /// <summary>The client options for a node: its address as last will on <c>remove</c> unless <paramref name="will"/> is false (a probe is no member).</summary>
-    public static MqttClientOptions Options(MqttSettings mqtt, string address, BrokerEndpoint broker, bool will, TimeSpan timeout)
+    /// <summary>Whether the last connect got as far as the broker's TLS certificate.</summary>
+    public bool TlsCertificateChecked { get; private set; }
+
+    /// <summary>Why the broker's certificate was refused in the last connect, when it was (see <see cref="BrokerTls"/>).</summary>
+    public string? TlsRejection { get; private set; }
+
+    /// <summary>
+    /// The client options for a node: its address as last will on <c>remove</c> unless <paramref name="will"/> is false (a
+    /// probe is no member); over TLS when <paramref name="tls"/> is set, telling <paramref name="checkedCertificate"/> of
+    /// the broker's certificate (see <see cref="BrokerTls.Options"/>); with the login of [MQTT] username/password when set.
+    /// </summary>
+    public static MqttClientOptions Options(MqttSettings mqtt, BrokerTls? tls, string address, BrokerEndpoint broker, bool will, TimeSpan timeout,
+        Action<string?>? checkedCertificate = null)
     {
         var builder = new MqttClientOptionsBuilder()
             .WithTcpServer(broker.Host, broker.Port)
@@ -51,12 +62,18 @@ internal sealed class BrokerConnection : IDisposable
             builder = builder.WithWillTopic(MqttMembership.Remove).WithWillPayload(address)
                 .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtMostOnce);
         }
+        if (tls is not null) builder = builder.WithTlsOptions(tls.Options(broker, checkedCertificate));
         if (mqtt.Username is not null) builder = builder.WithCredentials(mqtt.Username, mqtt.Password ?? "");
         return builder.Build();
     }
 
-    public Task<MqttClientConnectResult> ConnectAsync(MqttClientOptions options, CancellationToken cancellationToken) =>
-        _client.ConnectAsync(options, cancellationToken);
+    /// <summary>Connects as a member (with the last will), recording what became of the broker's certificate.</summary>
+    public Task<MqttClientConnectResult> ConnectAsync(MqttSettings mqtt, BrokerTls? tls, string address, TimeSpan timeout, CancellationToken cancellationToken) =>
+        _client.ConnectAsync(Options(mqtt, tls, address, Broker, will: true, timeout, why =>
+        {
+            TlsCertificateChecked = true;
+            TlsRejection = why;
+        }), cancellationToken);
 
     public Task SubscribeAsync(IEnumerable<string> topics, CancellationToken cancellationToken)
     {

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using MQTTnet.Protocol;
 using MQTTnet.Server;
 using Motey.Host.Configuration;
@@ -8,8 +10,9 @@ namespace Motey.Host.Membership;
 
 /// <summary>
 /// With [MQTT] broker = embedded, this node hosts the MQTT broker (MQTTnet) on [MQTT] ip:port, so a single
-/// node, or a small cluster around it, needs nothing else installed. With username/password set, clients
-/// must present them.
+/// node, or a small cluster around it, needs nothing else installed. With tls_certificate/tls_key it serves TLS alone
+/// on that port; with password_file it accepts the logins of that file alone (else, with username/password set, that
+/// login alone; else anyone). Every refused login is logged with its client id and user, never its password.
 /// </summary>
 internal sealed class EmbeddedBroker(MoteySettings settings, ILogger<EmbeddedBroker> log) : IHostedService, IAsyncDisposable
 {
@@ -20,21 +23,36 @@ internal sealed class EmbeddedBroker(MoteySettings settings, ILogger<EmbeddedBro
     {
         var mqtt = settings.Mqtt;
         if (!mqtt.Embedded) return;
+        var logins = BrokerLogins.From(mqtt);
         var factory = new MqttServerFactory();
         // Exactly the configured address: MQTTnet would also listen on [::] otherwise (port clash, and beyond loopback).
         var ip = IPAddress.Parse(mqtt.Ip);
         var v6 = ip.AddressFamily == AddressFamily.InterNetworkV6;
-        var options = factory.CreateServerOptionsBuilder()
-            .WithDefaultEndpoint()
-            .WithDefaultEndpointBoundIPAddress(v6 ? IPAddress.None : ip)
-            .WithDefaultEndpointBoundIPV6Address(v6 ? ip : IPAddress.None)
-            .WithDefaultEndpointPort(mqtt.Port)
-            .Build();
-        _server = factory.CreateMqttServer(options);
+        var builder = factory.CreateServerOptionsBuilder();
+        if (mqtt.TlsCertificate is not null)
+        {
+            // TLS alone: no plain endpoint beside it, on this port or another.
+            builder = builder.WithoutDefaultEndpoint()
+                .WithEncryptedEndpoint()
+                .WithEncryptedEndpointBoundIPAddress(v6 ? IPAddress.None : ip)
+                .WithEncryptedEndpointBoundIPV6Address(v6 ? ip : IPAddress.None)
+                .WithEncryptedEndpointPort(mqtt.Port)
+                .WithEncryptionCertificate(LoadCertificate(mqtt));
+        }
+        else
+        {
+            builder = builder.WithDefaultEndpoint()
+                .WithDefaultEndpointBoundIPAddress(v6 ? IPAddress.None : ip)
+                .WithDefaultEndpointBoundIPV6Address(v6 ? ip : IPAddress.None)
+                .WithDefaultEndpointPort(mqtt.Port);
+        }
+        _server = factory.CreateMqttServer(builder.Build());
         _server.ValidatingConnectionAsync += e =>
         {
-            if (mqtt.Username is not null && (e.UserName != mqtt.Username || e.Password != mqtt.Password))
-                e.ReasonCode = MqttConnectReasonCode.BadUserNameOrPassword;
+            if (logins is null || logins.Accepts(e.UserName, e.RawPassword)) return Task.CompletedTask;
+            e.ReasonCode = MqttConnectReasonCode.BadUserNameOrPassword;
+            log.LogWarning("Refused the MQTT login of client {ClientId} as user {User} from {Endpoint}: not a login of {Logins}",
+                Printable(e.ClientId), e.UserName is null ? "(none)" : Printable(e.UserName), e.RemoteEndPoint?.ToString(), logins.Source);
             return Task.CompletedTask;
         };
         // A broker that stops ends every client's connection without a DISCONNECT from the client, so MQTTnet would
@@ -54,7 +72,32 @@ internal sealed class EmbeddedBroker(MoteySettings settings, ILogger<EmbeddedBro
             throw new InvalidOperationException(
                 $"[MQTT] cannot host the embedded broker on {mqtt.Ip}:{mqtt.Port}: {e.Message}; set [MQTT] broker = external to use the broker listening there", e);
         }
-        log.LogInformation("Embedded MQTT broker listening on {Ip}:{Port}", mqtt.Ip, mqtt.Port);
+        log.LogInformation("Embedded MQTT broker listening on {Ip}:{Port}{Tls}, {Logins}", mqtt.Ip, mqtt.Port,
+            mqtt.TlsCertificate is null ? "" : " (TLS only)", logins is null ? "open to anyone" : $"logins from {logins.Source}");
+    }
+
+    /// <summary>The broker's certificate with its key, from [MQTT] tls_certificate and tls_key (PEM).</summary>
+    private static X509Certificate2 LoadCertificate(MqttSettings mqtt)
+    {
+        try
+        {
+            using var pem = X509Certificate2.CreateFromPemFile(mqtt.TlsCertificate!, mqtt.TlsKey);
+            // SslStream wants a key it can use on every platform: round-trip through PKCS#12, as Kestrel does.
+            return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+        }
+        // A key that does not match the certificate is an ArgumentException; a file that is no PEM a CryptographicException.
+        catch (Exception e) when (e is CryptographicException or ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidOperationException(
+                $"[MQTT] tls_certificate {mqtt.TlsCertificate} and tls_key {mqtt.TlsKey} cannot be loaded as a PEM certificate and its key: {e.Message}", e);
+        }
+    }
+
+    /// <summary>A client's own text bounded and on one line, so it cannot forge log lines.</summary>
+    private static string Printable(string text)
+    {
+        var clean = new string(text.Take(80).Select(c => char.IsControl(c) ? '?' : c).ToArray());
+        return text.Length > 80 ? clean + "..." : clean;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

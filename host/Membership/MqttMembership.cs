@@ -1,6 +1,10 @@
 using System.Net;
+using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Text;
 using MQTTnet;
+using MQTTnet.Adapter;
+using MQTTnet.Exceptions;
 using Motey.Host.Configuration;
 using Motey.Host.Core.Membership;
 
@@ -47,9 +51,16 @@ internal sealed class MqttMembership(
     /// <summary>The connection in use; null while none.</summary>
     private volatile BrokerConnection? _current;
 
-    /// <summary>The nodes of the last run are forgotten before the first connect: they announce themselves again.</summary>
+    /// <summary>TLS to the brokers; null when [MQTT] tls is false.</summary>
+    private BrokerTls? _tls;
+
+    /// <summary>
+    /// The nodes of the last run are forgotten before the first connect: they announce themselves again. A ca_file that
+    /// holds no certificate stops the start.
+    /// </summary>
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
+        _tls = BrokerTls.From(settings.Mqtt);
         await nodes.ResetAsync(cancellationToken);
         log.LogInformation("Node {Address} starting; the nodes of the last run are forgotten until they announce themselves", identity.Address);
         await base.StartAsync(cancellationToken);
@@ -77,25 +88,31 @@ internal sealed class MqttMembership(
     private async Task<BrokerConnection?> ConnectToFirstAnsweringAsync(int first, CancellationToken stoppingToken)
     {
         var problems = new List<string>();
-        var refusedLogin = false;
+        var failures = new HashSet<Failure>();
         for (var i = 0; i < Brokers.Count; i++)
         {
-            var (connection, problem, refused) = await TryConnectAsync((first + i) % Brokers.Count, stoppingToken);
+            var (connection, problem, failure) = await TryConnectAsync((first + i) % Brokers.Count, stoppingToken);
             if (connection is not null)
             {
                 _current = connection;
                 status.Set(MembershipState.Connected, null);
-                log.LogInformation("Joined the cluster through the MQTT broker at {Broker} as {Address}", connection.Broker, identity.Address);
+                log.LogInformation("Joined the cluster through the MQTT broker at {Broker} as {Address}{Tls}", connection.Broker, identity.Address,
+                    _tls is null ? "" : " over TLS");
                 return connection;
             }
             problems.Add(problem!);
-            refusedLogin |= refused;
+            failures.Add(failure);
         }
         var all = string.Join("; ", problems);
-        // A broker that refuses the login needs an operator, even while another one is merely down.
-        if (refusedLogin)
+        // A broker that refuses the login or whose certificate is not trusted needs an operator, even while another one is merely down.
+        if (failures.Contains(Failure.Login) || failures.Contains(Failure.Tls))
         {
-            if (status.Set(MembershipState.Refused, all)) log.LogError("{Problem}; check [MQTT] username and password", all);
+            var check = string.Join(" and ", new[]
+            {
+                failures.Contains(Failure.Login) ? "[MQTT] username and password" : null,
+                failures.Contains(Failure.Tls) ? "[MQTT] ca_file and the broker's certificate" : null,
+            }.OfType<string>());
+            if (status.Set(MembershipState.Refused, all)) log.LogError("{Problem}; check {Settings}", all, check);
         }
         else if (status.Set(MembershipState.Reconnecting, all))
         {
@@ -104,32 +121,42 @@ internal sealed class MqttMembership(
         return null;
     }
 
-    private async Task<(BrokerConnection? Connection, string? Problem, bool RefusedLogin)> TryConnectAsync(int index, CancellationToken stoppingToken)
+    /// <summary>Why a broker was not joined: out of reach (try again), or a refusal only an operator can mend.</summary>
+    private enum Failure { Unreachable, Login, Tls }
+
+    private async Task<(BrokerConnection? Connection, string? Problem, Failure Failure)> TryConnectAsync(int index, CancellationToken stoppingToken)
     {
         var broker = Brokers[index];
         var connection = new BrokerConnection(broker, index, (c, message) => OnMessageAsync(c, message, stoppingToken));
         try
         {
-            var result = await connection.ConnectAsync(BrokerConnection.Options(settings.Mqtt, identity.Address, broker, will: true, ConnectTimeout), stoppingToken);
+            // MQTTnet 5 does not throw on a refused login: the result code says it.
+            var result = await connection.ConnectAsync(settings.Mqtt, _tls, identity.Address, ConnectTimeout, stoppingToken);
             if (result.ResultCode != MqttClientConnectResultCode.Success)
             {
                 connection.Dispose();
                 var refused = result.ResultCode is MqttClientConnectResultCode.BadUserNameOrPassword or MqttClientConnectResultCode.NotAuthorized;
                 var reason = string.IsNullOrEmpty(result.ReasonString) ? "" : $" ({result.ReasonString})";
-                return (null, $"the MQTT broker at {broker} refused the connection: {result.ResultCode}{reason}", refused);
+                var login = !refused ? "" : settings.Mqtt.Username is { } user ? $" for the login of user '{user}'" : " for a connection without login ([MQTT] username is empty)";
+                return (null, $"the MQTT broker at {broker} refused the connection: {result.ResultCode}{reason}{login}", refused ? Failure.Login : Failure.Unreachable);
             }
             // Every peer must announce itself on this broker; until then the direct checks vouch for it.
             nodes.BeginResync();
             await connection.SubscribeAsync([NodesRequest, Register, Remove], stoppingToken);
             await connection.PublishAsync(Register, identity.Address, stoppingToken);
             await connection.PublishAsync(NodesRequest, identity.Address, stoppingToken);
-            return (connection, null, false);
+            return (connection, null, Failure.Unreachable);
         }
         catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
         {
-            // Refused logins come back as a result code above; an exception means nothing answered usefully.
             connection.Dispose();
-            return (null, $"the MQTT broker at {broker} is not reachable: {BrokerConnection.Innermost(e).Message}", false);
+            // A certificate refused here, or a handshake the broker broke off with an alert: not a broker out of reach.
+            if (connection.TlsRejection is not null || Find<AuthenticationException>(e) is not null)
+            {
+                var why = connection.TlsRejection ?? BrokerConnection.Innermost(e).Message;
+                return (null, $"TLS handshake with the MQTT broker at {broker} failed: {why}", Failure.Tls);
+            }
+            return (null, $"the MQTT broker at {broker} is not reachable: {BrokerConnection.Innermost(e).Message}{TlsHint(connection, e)}", Failure.Unreachable);
         }
         catch
         {
@@ -190,7 +217,7 @@ internal sealed class MqttMembership(
         using var probe = new MqttClientFactory().CreateMqttClient();
         try
         {
-            var result = await probe.ConnectAsync(BrokerConnection.Options(settings.Mqtt, identity.Address, broker, will: false, ProbeTimeout), stoppingToken);
+            var result = await probe.ConnectAsync(BrokerConnection.Options(settings.Mqtt, _tls, identity.Address, broker, will: false, ProbeTimeout), stoppingToken);
             if (result.ResultCode != MqttClientConnectResultCode.Success) return false;
             await probe.DisconnectAsync(new MqttClientDisconnectOptions(), stoppingToken);
             return true;
@@ -277,6 +304,30 @@ internal sealed class MqttMembership(
             }
         }
     }
+
+    /// <summary>
+    /// A guess at a TLS setting that does not match the broker's, for a broker that answered the connection and then
+    /// broke it off (one that is down refuses it; one that is slow times out): a plain broker breaks off a TLS handshake
+    /// before showing a certificate, a broker that serves TLS alone closes a plain connection before answering the login.
+    /// </summary>
+    private string TlsHint(BrokerConnection connection, Exception e)
+    {
+        if (Find<SocketException>(e) is not null || Find<OperationCanceledException>(e) is not null || Find<MqttCommunicationTimedOutException>(e) is not null)
+            return "";
+        if (_tls is not null && !connection.TlsCertificateChecked && Find<IOException>(e) is not null)
+            return " (it broke off the TLS handshake: does it serve TLS on this port, as [MQTT] tls = true wants?)";
+        if (_tls is null && Find<MqttConnectingFailedException>(e) is not null)
+            return " (it closed the connection before answering the login: if it serves TLS, set [MQTT] tls = true and ca_file)";
+        return "";
+    }
+
+    private static T? Find<T>(Exception? e) where T : Exception => e switch
+    {
+        null => null,
+        T found => found,
+        AggregateException all => all.InnerExceptions.Select(Find<T>).FirstOrDefault(f => f is not null),
+        _ => Find<T>(e.InnerException),
+    };
 
     public override void Dispose()
     {

@@ -10,13 +10,17 @@ internal sealed class MosquittoBroker : IAsyncDisposable
     private Process? _process;
 
     /// <param name="extraConfig">Lines appended to its configuration (a bridge, say).</param>
-    public MosquittoBroker(string folder, string ip, int port = 1883, string? passwordFile = null, string extraConfig = "")
+    /// <param name="tls">The broker's certificate and key (PEM), and the CA that signed it: the listener serves TLS alone.</param>
+    public MosquittoBroker(string folder, string ip, int port = 1883, string? passwordFile = null, string extraConfig = "",
+        (PemPair Certificate, string CaFile)? tls = null)
     {
         Ip = ip;
         Port = port;
         _config = Path.Combine(folder, $"mosquitto-{ip}.conf");
         var auth = passwordFile is null ? "allow_anonymous true" : $"allow_anonymous false\npassword_file {passwordFile}";
-        File.WriteAllText(_config, $"listener {port} {ip}\n{auth}\npersistence false\n{extraConfig}");
+        // Its key is owner-only (root's, in tests): a broker that dropped to the mosquitto user could not read it.
+        var secure = tls is not { } t ? "" : $"certfile {t.Certificate.Certificate}\nkeyfile {t.Certificate.Key}\ncafile {t.CaFile}\nuser root\n";
+        File.WriteAllText(_config, $"listener {port} {ip}\n{secure}{auth}\npersistence false\n{extraConfig}");
     }
 
     public string Ip { get; }
@@ -25,6 +29,17 @@ internal sealed class MosquittoBroker : IAsyncDisposable
     public static string Binary =>
         new[] { "/usr/sbin/mosquitto", "/usr/bin/mosquitto" }.FirstOrDefault(File.Exists)
         ?? throw new FileNotFoundException("mosquitto is not installed: run scripts/test-services.sh (test.sh does)");
+
+    /// <summary>Runs mosquitto_passwd (installed with mosquitto), e.g. <c>-b -c FILE user password</c>.</summary>
+    public static async Task PasswdAsync(params string[] args)
+    {
+        var info = new ProcessStartInfo("mosquitto_passwd") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        using var process = Process.Start(info)!;
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"mosquitto_passwd {string.Join(' ', args)} exited with {process.ExitCode}: {error}");
+    }
 
     public async Task StartAsync()
     {

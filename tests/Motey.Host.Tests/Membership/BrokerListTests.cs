@@ -11,7 +11,9 @@ public sealed class BrokerListTests
     {
         using var folder = new TestFolder();
         var config = Path.Combine(folder.Path, "config.ini");
-        File.WriteAllText(config, "[MQTT]\nbroker = embedded\nip = 127.0.0.3\nport = 1884\nbrokers = 127.0.0.2, mqtt.example:1885, [::1]:1886\n");
+        // Open mode: a plain broker beyond loopback (mqtt.example) is allowed there, and this test is about the list.
+        File.WriteAllText(config, "[MQTT]\nbroker = embedded\nip = 127.0.0.3\nport = 1884\nbrokers = 127.0.0.2, mqtt.example:1885, [::1]:1886\n"
+            + "[SECURITY]\nmode = open\n");
         Assert.Equal(["127.0.0.2:1884", "mqtt.example:1885", "[::1]:1886", "127.0.0.3:1884"], ConfigLoader.LoadFile(config).Mqtt.Brokers.Select(b => b.ToString()));
 
         File.WriteAllText(config, "[MQTT]\nbroker = external\nip = 127.0.0.3\n");

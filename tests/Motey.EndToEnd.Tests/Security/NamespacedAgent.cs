@@ -69,8 +69,12 @@ internal sealed class NamespacedAgent : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    private bool _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (_disposed) return;
+        _disposed = true;
         Client?.Dispose();
         if (!_process.HasExited)
         {

@@ -141,8 +141,17 @@ public sealed class SecuredClusterTests : IAsyncLifetime
         var outsider = Start(stranger, "outsider", Rest(stranger, "outsider").Concat(noLogin).ToDictionary()).Using(_namespaces, stranger, _ca, AdminToken);
         await Wait.UntilAsync(async () =>
         {
-            using var heartbeat = await outsider.Client.GetAsync("/v1/heartbeat");
-            return heartbeat.StatusCode == HttpStatusCode.BadRequest && (await heartbeat.Content.ReadAsStringAsync()).Contains("refused", StringComparison.OrdinalIgnoreCase);
+            if (outsider.HasExited) Assert.Fail($"the outsider exited:\n{outsider.Output}");
+            try
+            {
+                using var heartbeat = await outsider.Client.GetAsync("/v1/heartbeat");
+                return heartbeat.StatusCode == HttpStatusCode.BadRequest
+                    && (await heartbeat.Content.ReadAsStringAsync()).Contains("BadUserNameOrPassword", StringComparison.Ordinal);
+            }
+            catch (HttpRequestException)
+            {
+                return false;  // not listening yet
+            }
         }, "the outsider's heartbeat says its broker login was refused", TimeSpan.FromSeconds(60), detail: () => outsider.Output);
         Assert.DoesNotContain((await a.Client.GetFromJsonAsync<List<JsonElement>>("/v1/nodes"))!, n => n.GetProperty("ip").GetString() == outsider.Address);
         await outsider.DisposeAsync();

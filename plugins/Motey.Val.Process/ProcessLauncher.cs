@@ -140,9 +140,14 @@ internal static class ProcessLauncher
     }
 
     /// <summary>Whether the process is still the held shell, i.e. created but not yet started.</summary>
-    public static bool IsHeld(int pid)
+    public static bool IsHeld(int pid) => IsHeldShell(ProcFs.ReadCommandLine(pid));
+
+    /// <summary>Whether the process is still on its way to the program: the launcher's shell, or setpriv switching user.</summary>
+    public static bool IsLaunching(int pid)
     {
         var argv = ProcFs.ReadCommandLine(pid);
-        return argv.Count >= 3 && argv[1] == "-c" && argv[2] == Script;
+        return IsHeldShell(argv) || (s_setpriv is not null && argv.Count > 0 && argv[0] == s_setpriv);
     }
+
+    private static bool IsHeldShell(IReadOnlyList<string> argv) => argv.Count >= 3 && argv[1] == "-c" && argv[2] == Script;
 }

@@ -21,8 +21,9 @@ namespace Motey.Val.Process;
 /// (<see cref="ValidateImage"/>) and again when an instance is created, so a peer's deploy request obeys it too.</para>
 /// <para><b>Parameters</b>: <c>args</c> (list of strings; numbers and booleans become their text), <c>env</c> (map of
 /// names to scalars, on top of the agent's environment), <c>working_directory</c> (absolute path that must exist;
-/// default: the plugin's data directory, or for instances of another user than the agent's that user's home, else /),
-/// <c>stop_timeout</c> (seconds between SIGTERM and SIGKILL, default 10).</para>
+/// default: the plugin's data directory, entered by the launcher before it switches user, so a <c>run_as</c> user may
+/// be unable to read it: give such instances a <c>working_directory</c> of their own), <c>stop_timeout</c> (seconds
+/// between SIGTERM and SIGKILL, default 10).</para>
 /// <para><b>Instance ids</b> are <c>&lt;pid&gt;-&lt;starttime&gt;</c> with the start time from /proc/&lt;pid&gt;/stat,
 /// so an id survives an agent restart and a recycled pid is never taken for ours. Every state query reads /proc.</para>
 /// <para><b>Create and start</b>: <see cref="CreateInstanceAsync"/> launches <c>setsid /bin/sh</c>, which opens the
@@ -155,7 +156,7 @@ public sealed class ProcessVal : IValPlugin
         // The same check as at POST: a deploy a peer asks for obeys this node's allow-list too.
         if (ExecutableRefusal(spec.ImageName) is { } refusal) throw new ValException($"name: {refusal}");
         var runAs = _settings.RunAs;
-        var workingDirectory = parameters.WorkingDirectory ?? DefaultWorkingDirectory(folders, runAs);
+        var workingDirectory = parameters.WorkingDirectory ?? folders.Root;
         if (!Directory.Exists(workingDirectory))
         {
             throw new ValException($"parameters.working_directory: '{workingDirectory}' does not exist on this node");
@@ -193,13 +194,6 @@ public sealed class ProcessVal : IValPlugin
     }
 
     /// <summary>
-    /// The plugin's data directory for instances of the agent's own user; another user's home (or / without one), since
-    /// that user may not be able to enter the agent's folders.
-    /// </summary>
-    private static string DefaultWorkingDirectory(DataFolders folders, UserAccount? runAs) =>
-        runAs is null ? folders.Root : Directory.Exists(runAs.Home) ? runAs.Home : "/";
-
-    /// <summary>
     /// Lets a created instance's program run (SIGCONT), or resumes a stopped one; a running instance is left alone.
     /// Throws <see cref="ValException"/> for an instance whose process has ended: it cannot be started again.
     /// </summary>
@@ -220,7 +214,7 @@ public sealed class ProcessVal : IValPlugin
         NativeMethods.TrySignal(leadsGroup ? -id.Pid : id.Pid, NativeMethods.SigCont);
         // Wait for the exec, so that the state read right after a start is the program's, not the launcher's.
         var clock = Stopwatch.StartNew();
-        while (ProcessLauncher.IsHeld(id.Pid) && InstanceProbe.Inspect(id, record).IsAlive && clock.Elapsed < TimeSpan.FromSeconds(5))
+        while (ProcessLauncher.IsLaunching(id.Pid) && InstanceProbe.Inspect(id, record).IsAlive && clock.Elapsed < TimeSpan.FromSeconds(5))
         {
             await Task.Delay(10, cancellationToken);
         }

@@ -141,8 +141,8 @@ public sealed class ProcessPolicyTests : IAsyncLifetime
         Assert.DoesNotContain("0", Status(pid, "Groups").Split(' '));  // root's supplementary groups were dropped
         Assert.Contains($"HOME={nobody.Home}", ProcFsProbe.Environment(pid));
         Assert.Contains("USER=nobody", ProcFsProbe.Environment(pid));
-        // nobody's home does not exist, and the agent's data folder is none of nobody's business.
-        Assert.Equal(Directory.Exists(nobody.Home) ? nobody.Home : "/", ProcFsProbe.WorkingDirectory(pid));
+        // The launcher entered the working directory before it switched user: the data folder, as for every instance.
+        Assert.Equal(_data.Path, ProcFsProbe.WorkingDirectory(pid));
     }
 
     [Fact]

@@ -60,7 +60,7 @@ internal static class ShippedPluginSettings
         }
     }
 
-    /// <summary>As ProcessSettings: absolute paths, and a run_as user that exists and that the agent can become.</summary>
+    /// <summary>As ProcessSettings: absolute paths, and a run_as user that exists.</summary>
     private static void ProcessPolicy(ConfigReader r)
     {
         AbsolutePaths(r, "PROCESS", "allowed_executables", allowColon: true);
@@ -71,9 +71,9 @@ internal static class ShippedPluginSettings
                 throw r.Bad("PROCESS", "run_as", "", "a user name: the agent runs as root, so instances run as nobody unless run_as names a user, and this node has no user nobody");
             return;
         }
+        // Whether this agent can become that user is the plugin's question at activation: the commands that read this
+        // file (status, stop, capability) may run as another user than the agent.
         if (!UserDatabase.Exists(runAs)) throw r.Bad("PROCESS", "run_as", runAs, "a user of this node (no such user)");
-        if (!Environment.IsPrivilegedProcess && runAs != Environment.UserName)
-            throw r.Bad("PROCESS", "run_as", runAs, $"'{Environment.UserName}' or nothing: the agent runs as {Environment.UserName}, not as root, so it cannot run instances as another user");
     }
 
     private static string[] AbsolutePaths(ConfigReader r, string section, string key, bool allowColon)

@@ -30,6 +30,14 @@ public interface IValPlugin
     /// </summary>
     IReadOnlyList<string> ValidateParameters(IReadOnlyDictionary<string, JsonElement> parameters);
 
+    /// <summary>
+    /// Checks an image, its name and its parameters, before anything is stored or started, and again before a deploy
+    /// (a peer's too): what the engine cannot check from the parameters alone, such as an allow-list of executables.
+    /// Returns one message per problem, <c>name: ...</c> for the image name and <c>parameters....</c> for a parameter;
+    /// empty when valid. The default checks the parameters alone (<see cref="ValidateParameters"/>).
+    /// </summary>
+    IReadOnlyList<string> ValidateImage(string imageName, IReadOnlyDictionary<string, JsonElement> parameters) => ValidateParameters(parameters);
+
     /// <summary>Whether the image is present on this node.</summary>
     Task<bool> HasImageAsync(string imageName, CancellationToken cancellationToken);
 

@@ -7,7 +7,7 @@ namespace Motey.Host.Api;
 
 /// <summary>
 /// What a well-formed blueprint must also satisfy on this node: every engine is one a loaded plugin
-/// provides, and the parameters of each image are accepted by that engine's VAL.
+/// provides, and each image (its name and parameters) is accepted by that engine's VAL, policy included.
 /// </summary>
 internal sealed class BlueprintValidator(PluginCatalog catalog)
 {
@@ -31,7 +31,7 @@ internal sealed class BlueprintValidator(PluginCatalog catalog)
             if (val is null) continue;
             try
             {
-                errors.AddRange(val.ValidateParameters(RestartPolicies.ForVal(image.Parameters)).Select(message => Locate(i, message)));
+                errors.AddRange(val.ValidateImage(image.Name, RestartPolicies.ForVal(image.Parameters)).Select(message => Locate(i, message)));
             }
             catch (Exception e)
             {
@@ -41,11 +41,11 @@ internal sealed class BlueprintValidator(PluginCatalog catalog)
         return errors;
     }
 
-    /// <summary>"parameters.args: expected a list" from a VAL becomes where "images[0].parameters.args".</summary>
+    /// <summary>"parameters.args: expected a list" from a VAL becomes where "images[0].parameters.args"; "name: ..." "images[0].name".</summary>
     private static InputError Locate(int index, string message)
     {
         var colon = message.IndexOf(": ", StringComparison.Ordinal);
-        return colon > 0 && message.StartsWith("parameters", StringComparison.Ordinal)
+        return colon > 0 && (message.StartsWith("parameters", StringComparison.Ordinal) || message.StartsWith("name: ", StringComparison.Ordinal))
             ? new InputError($"images[{index}].{message[..colon]}", message[(colon + 2)..])
             : new InputError($"images[{index}].parameters", message);
     }

@@ -50,7 +50,10 @@ internal static class ConfigLoader
             ["DOCKER"] = new Dictionary<string, string>
             {
                 ["url"] = "unix:///var/run/docker.sock", ["pull_timeout"] = "300", ["stop_timeout"] = "10",
+                ["allow_privileged"] = "false", ["allow_host_network"] = "false", ["allow_host_pid"] = "false", ["allow_host_ipc"] = "false",
+                ["allowed_capabilities"] = "", ["allowed_devices"] = "", ["allowed_bind_paths"] = "",
             },
+            ["PROCESS"] = new Dictionary<string, string> { ["allowed_executables"] = "", ["run_as"] = "" },
             ["PLUGINS"] = new Dictionary<string, string>
             {
                 ["path"] = "", ["sections"] = "", ["activation_timeout"] = "10", ["call_timeout"] = "300", ["health_interval"] = "5",

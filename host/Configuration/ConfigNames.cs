@@ -2,7 +2,7 @@ namespace Motey.Host.Configuration;
 
 /// <summary>
 /// Which sections and keys config.ini may hold, so a misspelt one stops the start instead of leaving a default in place.
-/// Known: the agent's sections and the shipped plugins' ([DOCKER], [SIMULATED]) with exactly the keys of
+/// Known: the agent's sections and the shipped plugins' ([DOCKER], [PROCESS], [SIMULATED]) with exactly the keys of
 /// <see cref="ConfigLoader.Defaults"/>. A third-party plugin's section is allowed, its keys being the plugin's business,
 /// when it is named like a folder in [PLUGINS] path (the last part of the name: Motey.Val.Lxc → [LXC]) or listed in
 /// [PLUGINS] sections.

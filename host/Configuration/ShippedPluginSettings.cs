@@ -5,11 +5,23 @@ namespace Motey.Host.Configuration;
 /// <summary>
 /// The sections of the plugins that ship with the agent, checked when config.ini is read: a value the plugin would
 /// refuse stops the start (exit 2, file and line) instead of leaving the plugin Failed in an agent that started.
-/// The rules are the plugins' own (DockerSettings, SimulatedSettings): the host cannot see their types. As there,
-/// a blank value means the plugin's default.
+/// The rules are the plugins' own (DockerSettings, ProcessSettings, SimulatedSettings): the host cannot see their types.
+/// As there, a blank value means the plugin's default.
 /// </summary>
 internal static class ShippedPluginSettings
 {
+    private const string PathList = "absolute paths separated by commas";
+
+    // As LinuxCapabilities in the Docker VAL: capabilities(7), Linux 5.9 and later.
+    private static readonly HashSet<string> s_capabilities = new(StringComparer.Ordinal)
+    {
+        "ALL", "AUDIT_CONTROL", "AUDIT_READ", "AUDIT_WRITE", "BLOCK_SUSPEND", "BPF", "CHECKPOINT_RESTORE", "CHOWN", "DAC_OVERRIDE",
+        "DAC_READ_SEARCH", "FOWNER", "FSETID", "IPC_LOCK", "IPC_OWNER", "KILL", "LEASE", "LINUX_IMMUTABLE", "MAC_ADMIN",
+        "MAC_OVERRIDE", "MKNOD", "NET_ADMIN", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_RAW", "PERFMON", "SETFCAP", "SETGID",
+        "SETPCAP", "SETUID", "SYSLOG", "SYS_ADMIN", "SYS_BOOT", "SYS_CHROOT", "SYS_MODULE", "SYS_NICE", "SYS_PACCT",
+        "SYS_PTRACE", "SYS_RAWIO", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "WAKE_ALARM",
+    };
+
     public static void Check(ConfigReader r)
     {
         WholeNumber(r, "SIMULATED", "start_delay_ms", 0, int.MaxValue, "a whole number of milliseconds >= 0");
@@ -23,7 +35,59 @@ internal static class ShippedPluginSettings
             throw r.Bad("DOCKER", "url", url, "unix:///path/to/docker.sock or tcp://host:port");
         WholeNumber(r, "DOCKER", "pull_timeout", 1, 86_400, "a whole number of seconds from 1 to 86400");
         WholeNumber(r, "DOCKER", "stop_timeout", 0, 86_400, "a whole number of seconds from 0 to 86400");
+        DockerPolicy(r);
+        ProcessPolicy(r);
     }
+
+    /// <summary>As DockerSettings: the allow_* flags, known capabilities, absolute paths, and never / as a bind path.</summary>
+    private static void DockerPolicy(ConfigReader r)
+    {
+        foreach (var flag in new[] { "allow_privileged", "allow_host_network", "allow_host_pid", "allow_host_ipc" })
+        {
+            if (Value(r, "DOCKER", flag) is not null) r.Bool("DOCKER", flag);
+        }
+        foreach (var name in List(r, "DOCKER", "allowed_capabilities"))
+        {
+            var upper = name.ToUpperInvariant();
+            if (!s_capabilities.Contains(upper.StartsWith("CAP_", StringComparison.Ordinal) ? upper[4..] : upper))
+                throw r.Bad("DOCKER", "allowed_capabilities", name, "Linux capabilities such as NET_ADMIN, SYS_TIME (see capabilities(7)), or ALL, separated by commas");
+        }
+        AbsolutePaths(r, "DOCKER", "allowed_devices", allowColon: false);
+        foreach (var path in AbsolutePaths(r, "DOCKER", "allowed_bind_paths", allowColon: false))
+        {
+            if (Path.GetFullPath(path) == "/")
+                throw r.Bad("DOCKER", "allowed_bind_paths", path, "the host folders containers may bind-mount; / (the whole host) is never allowed");
+        }
+    }
+
+    /// <summary>As ProcessSettings: absolute paths, and a run_as user that exists.</summary>
+    private static void ProcessPolicy(ConfigReader r)
+    {
+        AbsolutePaths(r, "PROCESS", "allowed_executables", allowColon: true);
+        var runAs = Value(r, "PROCESS", "run_as");
+        if (runAs is null)
+        {
+            if (Environment.IsPrivilegedProcess && !UserDatabase.Exists("nobody"))
+                throw r.Bad("PROCESS", "run_as", "", "a user name: the agent runs as root, so instances run as nobody unless run_as names a user, and this node has no user nobody");
+            return;
+        }
+        // Whether this agent can become that user is the plugin's question at activation: the commands that read this
+        // file (status, stop, capability) may run as another user than the agent.
+        if (!UserDatabase.Exists(runAs)) throw r.Bad("PROCESS", "run_as", runAs, "a user of this node (no such user)");
+    }
+
+    private static string[] AbsolutePaths(ConfigReader r, string section, string key, bool allowColon)
+    {
+        var paths = List(r, section, key);
+        foreach (var path in paths)
+        {
+            if (!path.StartsWith('/') || path.Contains('\0') || (!allowColon && path.Contains(':'))) throw r.Bad(section, key, path, PathList);
+        }
+        return paths;
+    }
+
+    private static string[] List(ConfigReader r, string section, string key) =>
+        (Value(r, section, key) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>As DockerSettings.ParseUrl: unix:// with an absolute socket path (three slashes), or tcp://host:port.</summary>
     private static bool IsDockerUrl(string url) =>

@@ -1,6 +1,8 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Motey.Abstractions;
+using Motey.Val.Docker.Parameters;
+using Motey.Val.Shared;
 
 namespace Motey.Val.Docker;
 
@@ -9,7 +11,8 @@ namespace Motey.Val.Docker;
 /// <param name="Endpoint"><paramref name="Url"/> parsed: a <c>unix</c> or <c>tcp</c> URI.</param>
 /// <param name="PullTimeout">How long one pull may take (<c>pull_timeout</c> seconds, default 300).</param>
 /// <param name="StopTimeout">Seconds between SIGTERM and SIGKILL when stopping (<c>stop_timeout</c>, default 10).</param>
-internal sealed record DockerSettings(string Url, Uri Endpoint, TimeSpan PullTimeout, uint StopTimeout)
+/// <param name="Policy">What blueprints may ask of the host (<c>allow_*</c>, <c>allowed_*</c>; default: nothing beyond the container).</param>
+internal sealed record DockerSettings(string Url, Uri Endpoint, TimeSpan PullTimeout, uint StopTimeout, DockerPolicy Policy)
 {
     public const string DefaultUrl = "unix:///var/run/docker.sock";
     public const int DefaultPullTimeoutSeconds = 300;
@@ -25,7 +28,46 @@ internal sealed record DockerSettings(string Url, Uri Endpoint, TimeSpan PullTim
         var endpoint = ParseUrl(url) ?? throw Invalid("url", url, "unix:///path/to/docker.sock or tcp://host:port");
         var pull = Seconds(section, "pull_timeout", DefaultPullTimeoutSeconds, minimum: 1);
         var stop = Seconds(section, "stop_timeout", (int)DefaultStopTimeoutSeconds, minimum: 0);
-        return new DockerSettings(url, endpoint, TimeSpan.FromSeconds(pull), (uint)stop);
+        return new DockerSettings(url, endpoint, TimeSpan.FromSeconds(pull), (uint)stop, ReadPolicy(section, endpoint));
+    }
+
+    /// <summary>The policy keys; the engine's socket (from <c>url</c>) and the default one are never bind-mounted.</summary>
+    private static DockerPolicy ReadPolicy(IConfiguration section, Uri endpoint)
+    {
+        var capabilities = HostPaths.ListSetting(section["allowed_capabilities"])
+            .Select(name => LinuxCapabilities.Normalize(name)
+                ?? throw Invalid("allowed_capabilities", name, "Linux capabilities such as NET_ADMIN, SYS_TIME (see capabilities(7)), or ALL"))
+            .Distinct().ToList();
+        var bindPaths = AbsolutePaths(section, "allowed_bind_paths");
+        if (bindPaths.FirstOrDefault(path => HostPaths.TryResolve(path) == "/") is { } root)
+        {
+            throw new ValException($"[DOCKER] allowed_bind_paths: '{root}' is the host's root folder, which is never bind-mounted; "
+                + "list the folders that containers may use");
+        }
+        var sockets = new List<string> { DockerPolicy.DefaultSocket };
+        if (endpoint.Scheme == "unix" && endpoint.LocalPath != DockerPolicy.DefaultSocket) sockets.Add(endpoint.LocalPath);
+        return new DockerPolicy(
+            Flag(section, "allow_privileged"), Flag(section, "allow_host_network"), Flag(section, "allow_host_pid"), Flag(section, "allow_host_ipc"),
+            capabilities, AbsolutePaths(section, "allowed_devices"), bindPaths, sockets);
+    }
+
+    private static bool Flag(IConfiguration section, string key)
+    {
+        var text = Value(section, key);
+        return text?.ToLowerInvariant() switch
+        {
+            null or "false" or "no" or "off" or "0" => false,
+            "true" or "yes" or "on" or "1" => true,
+            _ => throw Invalid(key, text, "true or false"),
+        };
+    }
+
+    private static List<string> AbsolutePaths(IConfiguration section, string key)
+    {
+        var paths = HostPaths.ListSetting(section[key]).ToList();
+        if (paths.FirstOrDefault(path => !path.StartsWith('/') || path.Contains(':') || path.Contains('\0')) is { } bad)
+            throw Invalid(key, bad, "absolute host paths separated by commas");
+        return paths;
     }
 
     /// <summary>A <c>unix://</c> URI with an absolute socket path, or a <c>tcp://</c> URI with a host and a port; null otherwise.</summary>

@@ -14,14 +14,20 @@ namespace Motey.Val.Docker;
 /// <remarks>
 /// <para><b>Settings</b> (<c>[DOCKER]</c> in config.ini): <c>url</c> (<c>unix:///path</c> or <c>tcp://host:port</c>,
 /// default <c>unix:///var/run/docker.sock</c>), <c>pull_timeout</c> (seconds, default 300), <c>stop_timeout</c>
-/// (seconds between SIGTERM and SIGKILL, default 10). A bad value fails activation naming the key.</para>
+/// (seconds between SIGTERM and SIGKILL, default 10), and the policy of what a blueprint may ask of the host:
+/// <c>allow_privileged</c>, <c>allow_host_network</c>, <c>allow_host_pid</c>, <c>allow_host_ipc</c> (default false),
+/// <c>allowed_capabilities</c>, <c>allowed_devices</c>, <c>allowed_bind_paths</c> (comma-separated; default none).
+/// A bad value fails activation naming the key.</para>
 /// <para><b>Engine health</b>: activation does not contact the engine, which may start after the agent.
 /// <see cref="CheckEngineAsync"/> pings it (3 s); every other member throws a <see cref="ValException"/> naming the
 /// URL while it does not answer, and the engine's own message when it refuses a request.</para>
 /// <para><b>Parameters</b>: <c>name</c>, <c>ports</c>, <c>environment</c>, <c>command</c>, <c>volumes</c>,
 /// <c>network_mode</c>, <c>mem_limit</c>, <c>cpus</c> / <c>nano_cpus</c>, <c>init</c> (default true), <c>labels</c>,
-/// <c>detach</c> (no effect) and <c>restart_policy</c>. The restart policy is only checked: the agent enforces it for
-/// every engine, so containers get no Docker restart policy. Anything else is refused.</para>
+/// <c>detach</c> (no effect) and <c>restart_policy</c>; and, as far as the policy allows, <c>privileged</c>,
+/// <c>pid_mode</c>, <c>ipc_mode</c>, <c>cap_add</c> and <c>devices</c> (as are <c>network_mode: host</c> and bind
+/// mounts in <c>volumes</c>). The restart policy is only checked: the agent enforces it for every engine, so containers
+/// get no Docker restart policy. Anything else is refused. The policy is checked when a blueprint is posted and again
+/// when an instance is created, so a deploy a peer asks for obeys this node's policy.</para>
 /// <para><b>Labels</b>: every container carries the agent's labels, the blueprint's, <c>motey.managed=true</c> and
 /// <c>motey.image.name</c>; the listing of instances is the engine's containers with <c>motey.managed=true</c>.</para>
 /// <para><b>States</b>: created/restarting → Instantiating, running → Running, paused/removing → Stopping,
@@ -70,7 +76,8 @@ public sealed class DockerVal : IValPlugin
     public IReadOnlyList<string> ValidateParameters(IReadOnlyDictionary<string, JsonElement> parameters)
     {
         var problems = new List<string>();
-        ContainerParameters.Map(parameters, problems);
+        // Before activation nothing is allowed beyond the container: the policy is unknown.
+        ContainerParameters.Map(parameters, _settings?.Policy ?? DockerPolicy.Closed, problems);
         return problems;
     }
 
@@ -121,7 +128,8 @@ public sealed class DockerVal : IValPlugin
     {
         var engine = Engine;
         var problems = new List<string>();
-        var create = ContainerParameters.Build(spec, problems);
+        // The same checks as at POST, against this node's policy: a peer's deploy request obeys it too.
+        var create = ContainerParameters.Build(spec, Settings.Policy, problems);
         if (problems.Count > 0) throw new ValException(string.Join("; ", problems));
 
         var created = await engine.CallAsync(

@@ -27,16 +27,26 @@ internal static class ProcessLauncher
     /// <summary>Whether instances get their own session (setsid is installed).</summary>
     public static bool DetachesFromAgent => s_setsid is not null;
 
+    // setpriv(1), also util-linux, switches user at the last moment: the held shell opens the log and enters the working
+    // directory as the agent, then execs setpriv, which sets the supplementary groups (initgroups), the group and the user,
+    // in that order, and execs the program, still under the same pid. Paths the user could not reach are no obstacle.
+    private static readonly string? s_setpriv = new[] { "/usr/bin/setpriv", "/bin/setpriv" }.FirstOrDefault(File.Exists);
+
+    /// <summary>Whether instances can run as another user than the agent's (setpriv is installed).</summary>
+    public static bool CanSwitchUser => s_setpriv is not null;
+
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// Launches the process and waits until it holds before the program; returns its pid and stat line.
-    /// Its output goes to <paramref name="logPath"/>. On failure nothing is left running.
+    /// Its output goes to <paramref name="logPath"/>. The program runs as <paramref name="runAs"/>, or as the agent's user
+    /// when null. On failure nothing is left running.
     /// </summary>
     public static async Task<(int Pid, ProcStat Stat)> LaunchHeldAsync(
-        string executable, ProcessParameters parameters, string workingDirectory, string logPath, CancellationToken cancellationToken)
+        string executable, ProcessParameters parameters, string workingDirectory, string logPath, UserAccount? runAs,
+        CancellationToken cancellationToken)
     {
-        var pid = Launch(executable, parameters, workingDirectory, logPath);
+        var pid = Launch(executable, parameters, workingDirectory, logPath, runAs);
         try
         {
             return (pid, await WaitUntilHeldAsync(pid, executable, logPath, cancellationToken));
@@ -49,7 +59,7 @@ internal static class ProcessLauncher
         }
     }
 
-    private static int Launch(string executable, ProcessParameters parameters, string workingDirectory, string logPath)
+    private static int Launch(string executable, ProcessParameters parameters, string workingDirectory, string logPath, UserAccount? runAs)
     {
         var start = new ProcessStartInfo(s_setsid ?? "/bin/sh")
         {
@@ -61,6 +71,7 @@ internal static class ProcessLauncher
         start.ArgumentList.Add(Script);
         start.ArgumentList.Add(ShellName);
         start.ArgumentList.Add(logPath);
+        if (runAs is not null) SwitchUser(start, runAs);
         start.ArgumentList.Add(executable);
         foreach (var arg in parameters.Args) start.ArgumentList.Add(arg);
         // The program inherits the agent's environment (PATH, locale, ...) with the blueprint's env on top.
@@ -72,6 +83,20 @@ internal static class ProcessLauncher
             ?? throw new InvalidOperationException($"could not start {start.FileName}");
         s_children[process.Id] = process;
         return process.Id;
+    }
+
+    /// <summary>Puts setpriv before the program, and the user's own HOME, USER and LOGNAME in place of the agent's.</summary>
+    private static void SwitchUser(ProcessStartInfo start, UserAccount user)
+    {
+        var setpriv = s_setpriv ?? throw new ValException($"cannot run instances as '{user.Name}': setpriv (util-linux) is not installed");
+        start.ArgumentList.Add(setpriv);
+        start.ArgumentList.Add($"--regid={user.Gid}");
+        start.ArgumentList.Add($"--reuid={user.Uid}");
+        start.ArgumentList.Add("--init-groups");
+        start.ArgumentList.Add("--");
+        start.Environment["HOME"] = user.Home;
+        start.Environment["USER"] = user.Name;
+        start.Environment["LOGNAME"] = user.Name;
     }
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, System.Diagnostics.Process> s_children = new();
@@ -115,9 +140,14 @@ internal static class ProcessLauncher
     }
 
     /// <summary>Whether the process is still the held shell, i.e. created but not yet started.</summary>
-    public static bool IsHeld(int pid)
+    public static bool IsHeld(int pid) => IsHeldShell(ProcFs.ReadCommandLine(pid));
+
+    /// <summary>Whether the process is still on its way to the program: the launcher's shell, or setpriv switching user.</summary>
+    public static bool IsLaunching(int pid)
     {
         var argv = ProcFs.ReadCommandLine(pid);
-        return argv.Count >= 3 && argv[1] == "-c" && argv[2] == Script;
+        return IsHeldShell(argv) || (s_setpriv is not null && argv.Count > 0 && argv[0] == s_setpriv);
     }
+
+    private static bool IsHeldShell(IReadOnlyList<string> argv) => argv.Count >= 3 && argv[1] == "-c" && argv[2] == Script;
 }

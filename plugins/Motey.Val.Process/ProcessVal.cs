@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Motey.Abstractions;
+using Motey.Val.Shared;
 
 namespace Motey.Val.Process;
 
@@ -12,15 +13,24 @@ namespace Motey.Val.Process;
 /// <remarks>
 /// <para><b>Images</b> are executables: an absolute path, or a name looked up on the agent's PATH. Nothing is ever
 /// downloaded or deleted: loading an image only checks that it exists, deleting one does nothing.</para>
+/// <para><b>Settings</b> (<c>[PROCESS]</c> in config.ini): <c>allowed_executables</c>, absolute paths of executables or
+/// folders, comma-separated: an image runs only when the file it names (links followed) is one of them or inside one;
+/// empty (the default) allows none. <c>run_as</c>: the user instances run as; empty means <c>nobody</c> when the agent
+/// is root and the agent's own user otherwise. An agent that is not root cannot run instances as anyone else: a
+/// <c>run_as</c> naming another user fails activation. The executable is checked when a blueprint is posted
+/// (<see cref="ValidateImage"/>) and again when an instance is created, so a peer's deploy request obeys it too.</para>
 /// <para><b>Parameters</b>: <c>args</c> (list of strings; numbers and booleans become their text), <c>env</c> (map of
 /// names to scalars, on top of the agent's environment), <c>working_directory</c> (absolute path that must exist;
-/// default: the plugin's data directory), <c>stop_timeout</c> (seconds between SIGTERM and SIGKILL, default 10).</para>
+/// default: the plugin's data directory, entered by the launcher before it switches user, so a <c>run_as</c> user may
+/// be unable to read it: give such instances a <c>working_directory</c> of their own), <c>stop_timeout</c> (seconds
+/// between SIGTERM and SIGKILL, default 10).</para>
 /// <para><b>Instance ids</b> are <c>&lt;pid&gt;-&lt;starttime&gt;</c> with the start time from /proc/&lt;pid&gt;/stat,
 /// so an id survives an agent restart and a recycled pid is never taken for ours. Every state query reads /proc.</para>
 /// <para><b>Create and start</b>: <see cref="CreateInstanceAsync"/> launches <c>setsid /bin/sh</c>, which opens the
 /// log and stops itself (SIGSTOP) just before it would exec the program: the instance exists, has its id and is
 /// <see cref="ImageState.Initial"/>, and the program has not run. <see cref="StartInstanceAsync"/> sends SIGCONT and the
-/// shell execs the program under the same pid. A process cannot run twice: once it has ended, starting it throws a
+/// shell execs the program under the same pid (through <c>setpriv</c>, which drops to the <c>run_as</c> user's groups and
+/// id just before the program, when that user is not the agent's). A process cannot run twice: once it has ended, starting it throws a
 /// <see cref="ValException"/> (create a new instance instead), unlike the contract's stop-then-start.</para>
 /// <para><b>Detached</b>: each instance has its own session and process group, so Ctrl-C in the agent's terminal does
 /// not reach it and it outlives the agent. stdin is /dev/null; stdout and stderr go to
@@ -37,6 +47,7 @@ public sealed class ProcessVal : IValPlugin
 {
     private ILogger _logger = NullLogger.Instance;
     private DataFolders? _folders;
+    private ProcessSettings _settings = ProcessSettings.Closed;
 
     /// <inheritdoc />
     public string PluginType => "process";
@@ -48,17 +59,34 @@ public sealed class ProcessVal : IValPlugin
         {
             throw new ValException("the process engine needs Linux with /proc and /bin/sh");
         }
+        var agent = AgentUser.Current;
+        var settings = ProcessSettings.Read(context.Settings, agent, UserAccounts.Find, ProcessLauncher.CanSwitchUser);
         _logger = context.LoggerFactory.CreateLogger<ProcessVal>();
         var folders = new DataFolders(context.DataDirectory);
         Directory.CreateDirectory(folders.Instances);
         Directory.CreateDirectory(folders.Logs);
         _folders = folders;
+        _settings = settings;
+        LogPolicy(settings, agent);
         OrphanLaunchers.End(folders, _logger);
         if (!ProcessLauncher.DetachesFromAgent)
         {
             _logger.LogWarning("setsid not found: process instances share the agent's session and end with a Ctrl-C in its terminal");
         }
         return Task.CompletedTask;
+    }
+
+    private void LogPolicy(ProcessSettings settings, AgentUser agent)
+    {
+        var user = settings.RunAs?.Name ?? agent.Name;
+        if (settings.RunAs is null && agent.IsRoot)
+            _logger.LogWarning("Process instances run as root ([PROCESS] run_as = {RunAs}): a blueprint's program can do anything on this host", user);
+        else
+            _logger.LogInformation("Process instances run as {RunAs}", user);
+        if (settings.AllowedExecutables.Count == 0)
+            _logger.LogInformation("No executable is allowed yet: [PROCESS] allowed_executables is empty, so every process blueprint is refused");
+        else
+            _logger.LogInformation("Executables allowed: {AllowedExecutables}", string.Join(", ", settings.AllowedExecutables));
     }
 
     /// <inheritdoc />
@@ -70,6 +98,32 @@ public sealed class ProcessVal : IValPlugin
         var problems = new List<string>();
         ProcessParameters.Parse(parameters, problems);
         return problems;
+    }
+
+    /// <summary>The parameters, and whether the executable the image names is one <c>[PROCESS] allowed_executables</c> allows.</summary>
+    public IReadOnlyList<string> ValidateImage(string imageName, IReadOnlyDictionary<string, JsonElement> parameters)
+    {
+        var problems = new List<string>();
+        if (ExecutableRefusal(imageName) is { } refusal) problems.Add($"name: {refusal}");
+        ProcessParameters.Parse(parameters, problems);
+        return problems;
+    }
+
+    /// <summary>
+    /// Why the image may not run here, or null when it may. An executable that does not exist is checked as its path
+    /// reads (where it would be); a bare name must be on the agent's PATH to be checked at all.
+    /// </summary>
+    private string? ExecutableRefusal(string imageName)
+    {
+        var executable = ExecutableLocator.Resolve(imageName) ?? (Path.IsPathFullyQualified(imageName) ? imageName : null);
+        if (executable is null)
+        {
+            return $"'{imageName}' is not on this node's PATH, so it cannot be checked against [PROCESS] allowed_executables; "
+                + "give the executable's absolute path";
+        }
+        return HostPaths.TryResolve(executable) is { } resolved
+            ? _settings.Executable(executable, resolved)
+            : $"executable {executable} leads through a loop of symbolic links";
     }
 
     /// <summary>Whether the name resolves to an executable file on this node.</summary>
@@ -99,6 +153,9 @@ public sealed class ProcessVal : IValPlugin
         if (problems.Count > 0) throw new ValException(string.Join("; ", problems));
         var executable = ExecutableLocator.Resolve(spec.ImageName)
             ?? throw new ValException(ExecutableLocator.NotFoundMessage(spec.ImageName));
+        // The same check as at POST: a deploy a peer asks for obeys this node's allow-list too.
+        if (ExecutableRefusal(spec.ImageName) is { } refusal) throw new ValException($"name: {refusal}");
+        var runAs = _settings.RunAs;
         var workingDirectory = parameters.WorkingDirectory ?? folders.Root;
         if (!Directory.Exists(workingDirectory))
         {
@@ -110,7 +167,7 @@ public sealed class ProcessVal : IValPlugin
         ProcessInstanceId? id = null;
         try
         {
-            var (pid, stat) = await ProcessLauncher.LaunchHeldAsync(executable, parameters, workingDirectory, pendingLog, cancellationToken);
+            var (pid, stat) = await ProcessLauncher.LaunchHeldAsync(executable, parameters, workingDirectory, pendingLog, runAs, cancellationToken);
             id = new ProcessInstanceId(pid, stat.StartTime);
             // The shell holds the log open; renaming keeps its descriptor pointing at the file.
             // A log under the same id can only be left from an earlier boot (pids and start times repeat).
@@ -119,7 +176,8 @@ public sealed class ProcessVal : IValPlugin
                 spec.ImageName, executable, new Dictionary<string, string>(spec.Labels), parameters.StopTimeout.TotalSeconds,
                 ProcFs.StartedAt(stat.StartTime), ProcFs.BootId);
             folders.Records.Write(id.Value, record);
-            _logger.LogInformation("Created instance {InstanceId} of {ImageName} ({Executable})", id.Value.ToString(), spec.ImageName, executable);
+            _logger.LogInformation("Created instance {InstanceId} of {ImageName} ({Executable}), to run as {RunAs}",
+                id.Value.ToString(), spec.ImageName, executable, runAs?.Name ?? Environment.UserName);
             return id.Value.ToString();
         }
         catch
@@ -156,7 +214,7 @@ public sealed class ProcessVal : IValPlugin
         NativeMethods.TrySignal(leadsGroup ? -id.Pid : id.Pid, NativeMethods.SigCont);
         // Wait for the exec, so that the state read right after a start is the program's, not the launcher's.
         var clock = Stopwatch.StartNew();
-        while (ProcessLauncher.IsHeld(id.Pid) && InstanceProbe.Inspect(id, record).IsAlive && clock.Elapsed < TimeSpan.FromSeconds(5))
+        while (ProcessLauncher.IsLaunching(id.Pid) && InstanceProbe.Inspect(id, record).IsAlive && clock.Elapsed < TimeSpan.FromSeconds(5))
         {
             await Task.Delay(10, cancellationToken);
         }

@@ -52,7 +52,7 @@ public sealed class AgentTests : IDisposable
     [Fact]
     public async Task After_kill_9_the_restarted_agent_keeps_its_services_and_does_not_start_them_twice()
     {
-        var agent = AgentProcess.Start(_folder);
+        var agent = AgentProcess.Start(_folder, settings: new Dictionary<string, string> { ["PROCESS:allowed_executables"] = "/bin/sleep, /usr/bin/sleep" });
         await agent.WaitHealthyAsync();
         var response = await agent.Client.PostAsync("/v1/service", YamlBody.Of("""
             service_name: survivor

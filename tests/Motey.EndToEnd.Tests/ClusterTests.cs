@@ -45,6 +45,7 @@ public sealed class ClusterTests : IAsyncLifetime
                 ["MQTT:broker"] = hostsBroker ? "embedded" : "external",
                 ["MQTT:ip"] = brokerIp,
                 ["MQTT:reconnect_max"] = "1",
+                ["PROCESS:allowed_executables"] = "/bin/sleep, /usr/bin/sleep",
             });
             _scope.Add(agent);
             return agent;

@@ -11,7 +11,10 @@ public sealed class ProcessValTests : IAsyncLifetime
     private readonly ProcessVal _val = new();
     private readonly List<string> _created = [];
 
-    public Task InitializeAsync() => _val.ActivateAsync(Context(_data.Path), CancellationToken.None);
+    /// <summary>The policy these tests need: the system's programs (sleep, sh, ...); instances run as the default user.</summary>
+    private static readonly Dictionary<string, string?> Policy = new() { ["allowed_executables"] = "/bin, /usr/bin" };
+
+    public Task InitializeAsync() => _val.ActivateAsync(Context(_data.Path, Policy), CancellationToken.None);
 
     public async Task DisposeAsync()
     {
@@ -138,7 +141,7 @@ public sealed class ProcessValTests : IAsyncLifetime
         var id = await RunAsync("sleep", """{"args": ["300"]}""", labels);
 
         var restarted = new ProcessVal();
-        await restarted.ActivateAsync(Context(_data.Path), default);
+        await restarted.ActivateAsync(Context(_data.Path, Policy), default);
 
         Assert.True(await restarted.HasInstanceAsync(id, default));
         Assert.Equal(ImageState.Running, await restarted.GetInstanceStateAsync(id, default));

@@ -6,12 +6,13 @@ namespace Motey.Val.Docker.Tests;
 /// <summary>Every parameter the mapper refuses, with the message a blueprint author reads (no engine needed).</summary>
 public sealed class ContainerParametersRefusalTests
 {
-    private const string Known = "command, cpus, detach, environment, init, labels, mem_limit, name, nano_cpus, network_mode, ports, restart_policy, volumes";
+    internal const string Known = "cap_add, command, cpus, detach, devices, environment, init, ipc_mode, labels, mem_limit, name, nano_cpus, "
+        + "network_mode, pid_mode, ports, privileged, restart_policy, volumes";
 
     private static List<string> Problems(string parametersJson)
     {
         var problems = new List<string>();
-        ContainerParameters.Map(ParametersOf(parametersJson), problems);
+        ContainerParameters.Map(ParametersOf(parametersJson), DockerPolicy.Closed, problems);
         return problems;
     }
 

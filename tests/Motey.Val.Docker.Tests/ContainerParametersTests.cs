@@ -8,10 +8,13 @@ namespace Motey.Val.Docker.Tests;
 /// <summary>Each blueprint parameter and the create-container option it becomes (no engine needed).</summary>
 public sealed class ContainerParametersTests
 {
+    /// <summary>The policy these tests need: binds under /srv and the host's network.</summary>
+    private static readonly DockerPolicy Policy = DockerPolicy.Closed with { AllowHostNetwork = true, AllowedBindPaths = ["/srv"] };
+
     private static CreateContainerParameters Build(string parametersJson, IReadOnlyDictionary<string, string>? labels = null)
     {
         var problems = new List<string>();
-        var create = ContainerParameters.Build(Spec("nginx:1.25", parametersJson, labels), problems);
+        var create = ContainerParameters.Build(Spec("nginx:1.25", parametersJson, labels), Policy, problems);
         Assert.Empty(problems);
         return create;
     }
@@ -176,7 +179,7 @@ public sealed class ContainerParametersTests
         var val = new DockerVal();
 
         Assert.Empty(val.ValidateParameters(ParametersOf("""{"name": "web", "ports": {"80": 80}, "cpus": 1}""")));
-        Assert.Equal(["parameters.colour: unknown parameter (known: command, cpus, detach, environment, init, labels, mem_limit, name, nano_cpus, network_mode, ports, restart_policy, volumes)"],
+        Assert.Equal(["parameters.colour: unknown parameter (known: " + ContainerParametersRefusalTests.Known + ")"],
             val.ValidateParameters(ParametersOf("""{"colour": "blue"}""")));
     }
 }

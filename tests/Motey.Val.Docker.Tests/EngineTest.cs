@@ -26,8 +26,11 @@ public abstract class EngineTest : IAsyncLifetime
     public virtual async Task InitializeAsync()
     {
         Docker = await TestEngine.ConnectAsync();
-        await Val.ActivateAsync(Context(new Dictionary<string, string?> { ["url"] = LocalDocker.Url }), default);
+        await Val.ActivateAsync(Context(Settings), default);
     }
+
+    /// <summary>The VAL's <c>[DOCKER]</c> section: the test engine, and nothing beyond the container unless a test class allows it.</summary>
+    protected virtual Dictionary<string, string?> Settings => new() { ["url"] = LocalDocker.Url };
 
     public virtual async Task DisposeAsync()
     {

@@ -9,6 +9,13 @@ public sealed class ParametersInContainerTests : EngineTest
 {
     private readonly TempDirectory _data = new("motey-docker-tests-");
 
+    /// <summary>The policy these tests need: binds of their own folder, and the host's network.</summary>
+    protected override Dictionary<string, string?> Settings => new(base.Settings)
+    {
+        ["allowed_bind_paths"] = _data.Path,
+        ["allow_host_network"] = "true",
+    };
+
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();

@@ -34,6 +34,10 @@ public sealed class LocalNode(
     public async Task<string> DeployImageAsync(Image image, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
     {
         var val = Val(image.Engine);
+        // The VAL's checks, policy included, before anything is pulled or created: a deploy a peer asks for was never
+        // checked at this node's POST, and a stored image may predate a stricter policy.
+        if (val.ValidateImage(image.Name, RestartPolicies.ForVal(image.Parameters)) is { Count: > 0 } problems)
+            throw new ValException(string.Join("; ", problems));
         // An instance with these labels exists when a deploy was cut short (agent killed) after the VAL
         // created it but before its id was stored: adopt it instead of starting a second one.
         if (await FindByLabelsAsync(val, labels, cancellationToken) is { } existing)

@@ -8,24 +8,25 @@ namespace Motey.Val.Docker.Parameters;
 
 /// <summary>
 /// A blueprint's <c>parameters</c> → the engine's create-container request, read and checked in one pass. Pure: it
-/// never talks to the engine, so every mapping and refusal is testable on its own. Anything not named here is refused.
+/// never talks to the engine, so every mapping and refusal is testable on its own. Anything not named here is refused,
+/// and what reaches beyond the container only as far as the node's <see cref="DockerPolicy"/> allows.
 /// </summary>
 internal static partial class ContainerParameters
 {
     /// <summary>Every key a blueprint may use, in the order the refusal message lists them.</summary>
     public static readonly string[] Known =
     [
-        "command", "cpus", "detach", "environment", "init", "labels", "mem_limit", "name", "nano_cpus", "network_mode",
-        "ports", "restart_policy", "volumes",
+        "cap_add", "command", "cpus", "detach", "devices", "environment", "init", "ipc_mode", "labels", "mem_limit", "name",
+        "nano_cpus", "network_mode", "pid_mode", "ports", "privileged", "restart_policy", "volumes",
     ];
 
     /// <summary>
     /// The request that creates the container of <paramref name="spec"/>: its parameters mapped, its labels plus the
     /// agent's and this VAL's. <paramref name="problems"/> gets one message per problem; the request is only usable without.
     /// </summary>
-    public static CreateContainerParameters Build(InstanceSpec spec, List<string> problems)
+    public static CreateContainerParameters Build(InstanceSpec spec, DockerPolicy policy, List<string> problems)
     {
-        var (create, labels) = Map(spec.Parameters, problems);
+        var (create, labels) = Map(spec.Parameters, policy, problems);
         create.Image = spec.ImageName;
         // The agent's labels win over the blueprint's, and this VAL's over both: they are how instances are found again.
         foreach (var (key, value) in spec.Labels) labels[key] = value;
@@ -37,7 +38,7 @@ internal static partial class ContainerParameters
 
     /// <summary>The parameters alone: the options they set and the blueprint's own labels.</summary>
     public static (CreateContainerParameters Create, Dictionary<string, string> Labels) Map(
-        IReadOnlyDictionary<string, JsonElement> parameters, List<string> problems)
+        IReadOnlyDictionary<string, JsonElement> parameters, DockerPolicy policy, List<string> problems)
     {
         // Init by default: a shell or server as PID 1 ignores SIGTERM, and every stop would wait out the timeout.
         var create = new CreateContainerParameters { HostConfig = new HostConfig { Init = true } };
@@ -51,8 +52,13 @@ internal static partial class ContainerParameters
                 case "ports": PortsParameter.Read(value, create, problems); break;
                 case "environment": create.Env = EnvironmentParameter.Read(value, problems); break;
                 case "command": create.Cmd = CommandParameter.Read(value, problems); break;
-                case "volumes": create.HostConfig.Binds = VolumesParameter.Read(value, problems); break;
-                case "network_mode": create.HostConfig.NetworkMode = NetworkMode(value, problems); break;
+                case "volumes": create.HostConfig.Binds = VolumesParameter.Read(value, policy, problems); break;
+                case "network_mode": create.HostConfig.NetworkMode = HostAccessParameters.NetworkMode(value, policy, problems); break;
+                case "pid_mode": create.HostConfig.PidMode = HostAccessParameters.PidMode(value, policy, problems); break;
+                case "ipc_mode": create.HostConfig.IpcMode = HostAccessParameters.IpcMode(value, policy, problems); break;
+                case "privileged": create.HostConfig.Privileged = HostAccessParameters.Privileged(value, policy, problems); break;
+                case "cap_add": create.HostConfig.CapAdd = CapAddParameter.Read(value, policy, problems); break;
+                case "devices": create.HostConfig.Devices = DevicesParameter.Read(value, policy, problems); break;
                 case "mem_limit": create.HostConfig.Memory = ResourceParameters.MemLimit(value, problems) ?? 0; break;
                 case "cpus": cpus = ResourceParameters.Cpus(value, problems); break;
                 case "nano_cpus": nanoCpus = ResourceParameters.NanoCpus(value, problems); break;
@@ -75,13 +81,6 @@ internal static partial class ContainerParameters
     {
         if (value.ValueKind == JsonValueKind.String && ContainerName().IsMatch(value.GetString()!)) return value.GetString()!.TrimStart('/');
         problems.Add($"parameters.name: expected a container name of at least two of [a-zA-Z0-9_.-], starting with a letter or digit, got {Got(value)}");
-        return null;
-    }
-
-    private static string? NetworkMode(JsonElement value, List<string> problems)
-    {
-        if (value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } mode && !mode.Any(char.IsWhiteSpace)) return mode;
-        problems.Add($"parameters.network_mode: expected a network mode such as bridge, host, none or container:<name>, got {Got(value)}");
         return null;
     }
 

@@ -8,10 +8,12 @@ namespace Motey.Val.Docker.Parameters;
 /// <summary>
 /// <c>volumes</c>, as docker-py: a map of host paths (or named volumes) to a container path or
 /// <c>{bind: /path, mode: ro|rw}</c>, or a list of <c>host:container[:ro|rw]</c> strings. Becomes the container's binds.
+/// Named volumes are always allowed; a host path only where <see cref="DockerPolicy"/> allows it, and the engine is given
+/// the folder the path names, links resolved, so that what was checked is what is mounted.
 /// </summary>
 internal static partial class VolumesParameter
 {
-    public static IList<string>? Read(JsonElement value, List<string> problems)
+    public static IList<string>? Read(JsonElement value, DockerPolicy policy, List<string> problems)
     {
         var binds = new List<string>();
         switch (value.ValueKind)
@@ -21,7 +23,7 @@ internal static partial class VolumesParameter
                 {
                     var where = $"parameters.volumes.{entry.Name}";
                     var (target, mode) = Target(entry.Value, where, problems);
-                    if (target is not null) AddBind(binds, entry.Name, target, mode, where, problems);
+                    if (target is not null) AddBind(binds, entry.Name, target, mode, where, policy, problems);
                 }
                 return binds;
             case JsonValueKind.Array:
@@ -35,7 +37,7 @@ internal static partial class VolumesParameter
                         problems.Add($"{where}: expected \"host_path:container_path[:ro|rw]\", got {Got(item)}");
                         continue;
                     }
-                    AddBind(binds, parts[0], parts[1], parts.Length == 3 ? parts[2] : null, where, problems);
+                    AddBind(binds, parts[0], parts[1], parts.Length == 3 ? parts[2] : null, where, policy, problems);
                 }
                 return binds;
             default:
@@ -72,7 +74,8 @@ internal static partial class VolumesParameter
         return ok ? (bind, mode) : (null, null);
     }
 
-    private static void AddBind(List<string> binds, string source, string target, string? mode, string where, List<string> problems)
+    private static void AddBind(
+        List<string> binds, string source, string target, string? mode, string where, DockerPolicy policy, List<string> problems)
     {
         // The engine reads a bind as "source:target:mode", so a colon inside a path would shift the fields.
         if (!(IsAbsolute(source) || VolumeName().IsMatch(source)))
@@ -87,10 +90,19 @@ internal static partial class VolumesParameter
         {
             problems.Add($"{where}: expected mode ro or rw, got '{mode}'");
         }
-        else
+        else if ((IsAbsolute(source) ? HostFolder(source, where, policy, problems) : source) is { } host)
         {
-            binds.Add(mode is null ? $"{source}:{target}" : $"{source}:{target}:{mode}");
+            binds.Add(mode is null ? $"{host}:{target}" : $"{host}:{target}:{mode}");
         }
+    }
+
+    /// <summary>The host folder a bind's source names, when the policy allows it; null after adding a problem.</summary>
+    private static string? HostFolder(string source, string where, DockerPolicy policy, List<string> problems)
+    {
+        if (PathCheck.Resolve(source, where, problems) is not { } resolved) return null;
+        if (policy.BindMount(source, resolved) is not { } refusal) return resolved;
+        problems.Add($"{where}: {refusal}");
+        return null;
     }
 
     private static bool IsAbsolute(string path) => path.StartsWith('/') && !path.Contains(':') && !path.Contains('\0');

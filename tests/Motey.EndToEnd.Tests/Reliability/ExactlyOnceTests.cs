@@ -24,6 +24,7 @@ public sealed class ExactlyOnceTests : IAsyncLifetime
         ["ORCHESTRATOR:fence_interval"] = "1",
         ["ORCHESTRATOR:orphan_grace"] = "6",
         ["ORCHESTRATOR:wait_retry"] = "1",
+        ["PROCESS:allowed_executables"] = "/bin/sleep, /usr/bin/sleep",
     };
 
     private readonly TestScope _scope = new("motey-once-");

@@ -29,10 +29,13 @@ public sealed class KillDuringDeployTests(Xunit.Abstractions.ITestOutputHelper o
         await Faults.RemoveContainersAsync(_services);
     });
 
+    /// <summary>The policy the process tests need: the agent may run sleep.</summary>
+    private static readonly Dictionary<string, string> RunsSleep = new() { ["PROCESS:allowed_executables"] = "/bin/sleep, /usr/bin/sleep" };
+
     [Fact]
     public async Task Kill_9_right_after_the_201s_of_process_deploys_then_restart_runs_every_image_exactly_once()
     {
-        var agent = AgentProcess.Start(_scope.Root);
+        var agent = AgentProcess.Start(_scope.Root, settings: RunsSleep);
         await agent.WaitHealthyAsync();
         // Two images per service, each a `sleep` marked by its own tag; all are posted before the agent dies, so the kill
         // lands while the orchestrator works through them (deploys of different services run in parallel).
@@ -81,7 +84,7 @@ public sealed class KillDuringDeployTests(Xunit.Abstractions.ITestOutputHelper o
     [Fact]
     public async Task Kill_9_the_moment_the_process_val_launches_an_instance_then_restart_runs_it_exactly_once()
     {
-        var agent = AgentProcess.Start(_scope.Root);
+        var agent = AgentProcess.Start(_scope.Root, settings: RunsSleep);
         await agent.WaitHealthyAsync();
         // The launcher's first act is to open its log in the VAL's logs folder; the agent records the instance only once
         // the launcher holds itself before its program, a few milliseconds later. Freeze the agent the moment the log

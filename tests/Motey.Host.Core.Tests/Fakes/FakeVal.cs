@@ -87,7 +87,7 @@ internal sealed class FakeVal : IValPlugin
 
     public Task ActivateAsync(ValContext context, CancellationToken cancellationToken) => throw new NotSupportedException();
     public Task DeactivateAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
-    public IReadOnlyList<string> ValidateParameters(IReadOnlyDictionary<string, JsonElement> parameters) => throw new NotSupportedException();
+    public IReadOnlyList<string> ValidateParameters(IReadOnlyDictionary<string, JsonElement> parameters) => [];  // asked again before every deploy
     public Task DeleteImageAsync(string imageName, CancellationToken cancellationToken) => throw new NotSupportedException();
     public Task<bool> HasInstanceAsync(string instanceId, CancellationToken cancellationToken) => throw new NotSupportedException();
     public Task<SystemStatus> GetAllInstancesStatsAsync(CancellationToken cancellationToken) => throw new NotSupportedException();

@@ -9,11 +9,15 @@ namespace Motey.Host.Tests.Orchestration;
 /// <summary>A service on the process VAL: a real OS process is started and stopped through the REST API.</summary>
 public sealed class ProcessLifecycleTests
 {
+    /// <summary>A node with the process VAL that may run the system's programs (sleep, sh), or <paramref name="executables"/>.</summary>
+    private static Task<TestNode> StartAsync(TestFolder folder, string executables = "/bin, /usr/bin") =>
+        TestNode.StartAsync(folder, [TestNode.Process], new Dictionary<string, string> { ["PROCESS:allowed_executables"] = executables });
+
     [Fact]
     public async Task Post_runs_the_process_and_delete_ends_it()
     {
         using var folder = new TestFolder();
-        await using var node = await TestNode.StartAsync(folder, [TestNode.Process]);
+        await using var node = await StartAsync(folder);
         var response = await node.PostBlueprintAsync("""
             service_name: sleeper
             images:
@@ -39,7 +43,7 @@ public sealed class ProcessLifecycleTests
     public async Task A_process_that_ends_with_exit_code_0_is_terminated_and_not_restarted_by_default()
     {
         using var folder = new TestFolder();
-        await using var node = await TestNode.StartAsync(folder, [TestNode.Process]);
+        await using var node = await StartAsync(folder);
         var created = await PostAsync(node, "service_name: brief\nimages:\n- name: sh\n  engine: process\n  parameters: {args: ['-c', 'sleep 0.3']}\n");
         var ended = await node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Terminated);
         Assert.Contains("exit code 0; not restarted (restart policy on-failure)", ended.StateMessage);
@@ -50,7 +54,7 @@ public sealed class ProcessLifecycleTests
     public async Task A_failing_process_under_restart_policy_never_is_an_error_with_its_exit_code()
     {
         using var folder = new TestFolder();
-        await using var node = await TestNode.StartAsync(folder, [TestNode.Process]);
+        await using var node = await StartAsync(folder);
         var created = await PostAsync(node, "service_name: failing\nimages:\n- name: sh\n  engine: process\n  parameters: {args: ['-c', 'sleep 0.3; exit 3'], restart_policy: never}\n");
         var failed = await node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Error);
         Assert.Contains("exit code 3; not restarted (restart policy never)", failed.StateMessage);
@@ -61,7 +65,7 @@ public sealed class ProcessLifecycleTests
     public async Task A_process_killed_from_outside_is_replaced_under_the_default_policy()
     {
         using var folder = new TestFolder();
-        await using var node = await TestNode.StartAsync(folder, [TestNode.Process]);
+        await using var node = await StartAsync(folder);
         var created = await PostAsync(node, "service_name: phoenix\nimages:\n- name: sleep\n  engine: process\n  parameters: {args: [300]}\n");
         var first = (await node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Running)).Images.Single();
         var pid = int.Parse(first.Id.Split('-')[0]);
@@ -80,7 +84,7 @@ public sealed class ProcessLifecycleTests
     public async Task Restart_policy_always_replaces_even_a_process_that_succeeded_with_growing_backoff()
     {
         using var folder = new TestFolder();
-        await using var node = await TestNode.StartAsync(folder, [TestNode.Process]);
+        await using var node = await StartAsync(folder);
         var created = await PostAsync(node, "service_name: loop\nimages:\n- name: sh\n  engine: process\n  parameters: {args: ['-c', 'sleep 0.2'], restart_policy: always}\n");
         var restarted = await node.WaitForServiceAsync(created.Id, s => s.Images.Single().Restarts >= 2);
         Assert.NotEqual(ServiceState.Error, restarted.State);
@@ -96,7 +100,7 @@ public sealed class ProcessLifecycleTests
     public async Task An_invalid_restart_policy_is_refused_with_400()
     {
         using var folder = new TestFolder();
-        await using var node = await TestNode.StartAsync(folder, [TestNode.Process]);
+        await using var node = await StartAsync(folder);
         var response = await node.PostBlueprintAsync("service_name: x\nimages:\n- name: sleep\n  engine: process\n  parameters: {restart_policy: sometimes}\n");
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("images[0].parameters.restart_policy", await Api.ServiceApiTests.ProblemDetailAsync(response));
@@ -113,7 +117,7 @@ public sealed class ProcessLifecycleTests
     public async Task An_executable_that_does_not_exist_makes_the_service_error_with_its_name()
     {
         using var folder = new TestFolder();
-        await using var node = await TestNode.StartAsync(folder, [TestNode.Process]);
+        await using var node = await StartAsync(folder, executables: "/nonexistent");
         var created = (await (await node.PostBlueprintAsync("service_name: ghost\nimages:\n- name: /nonexistent/ghost-binary\n  engine: process\n"))
             .Content.ReadFromJsonAsync<Service>())!;
         var failed = await node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Error);

@@ -58,9 +58,11 @@ internal sealed class PeerNode : IAsyncDisposable
 
     /// <summary>
     /// A node on a fresh loopback address (or <paramref name="address"/>), nothing started yet. <paramref name="settings"/>
-    /// ("SECTION:key" → value) override the defaults below.
+    /// ("SECTION:key" → value) override the defaults below. <paramref name="plugins"/> (folder names, as
+    /// <see cref="TestNode.Docker"/>) replace the Simulated VAL.
     /// </summary>
-    public static async Task<PeerNode> CreateAsync(bool simulatedPlugin = true, IReadOnlyDictionary<string, string>? settings = null, string? address = null)
+    public static async Task<PeerNode> CreateAsync(
+        bool simulatedPlugin = true, IReadOnlyDictionary<string, string>? settings = null, string? address = null, string[]? plugins = null)
     {
         var folder = new TestFolder();
         address ??= Loopback.NewAddress();
@@ -77,8 +79,8 @@ internal sealed class PeerNode : IAsyncDisposable
         var config = Path.Combine(folder.Path, "config.ini");
         File.WriteAllLines(config, values.GroupBy(v => v.Key.Split(':')[0])
             .SelectMany(section => section.Select(v => $"{v.Key.Split(':')[1]} = {v.Value}").Prepend($"[{section.Key}]")));
-        if (simulatedPlugin)
-            CopyDirectory(Path.Combine(AppContext.BaseDirectory, "plugins", TestNode.Simulated), Path.Combine(folder.Path, "plugins", TestNode.Simulated));
+        foreach (var plugin in plugins ?? (simulatedPlugin ? [TestNode.Simulated] : []))
+            CopyDirectory(Path.Combine(AppContext.BaseDirectory, "plugins", plugin), Path.Combine(folder.Path, "plugins", plugin));
         var node = new PeerNode(folder, address, ConfigLoader.LoadFile(config), new LogCapture());
         await node.Plugins.LoadAllAsync(CancellationToken.None);
         return node;

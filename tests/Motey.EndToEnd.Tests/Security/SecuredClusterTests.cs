@@ -75,7 +75,8 @@ public sealed class SecuredClusterTests : IAsyncLifetime
         var key = Path.Combine(_folder.Path, "cluster.key");
         await RunMoteyAsync("keys", "generate", "--out", key);
         var passwords = Path.Combine(_folder.Path, "passwd");
-        MakePasswordFile(passwords, (MqttUser, MqttPassword));
+        await MosquittoBroker.PasswdAsync("-b", "-c", passwords, MqttUser, MqttPassword);  // as an operator makes it
+        File.SetUnixFileMode(passwords, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         var broker = _ca.Server("broker", _namespaces.Address(0));
 
         // Node 0 hosts the cluster's broker (TLS, logins from the password file); nodes 1 and 2 join it.
@@ -238,17 +239,6 @@ public sealed class SecuredClusterTests : IAsyncLifetime
         var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         Assert.True(process.ExitCode == 0, $"motey {string.Join(' ', args)} exited with {process.ExitCode}: {output}");
-    }
-
-    /// <summary>A mosquitto_passwd file, as an operator makes it, owner-only.</summary>
-    private static void MakePasswordFile(string path, (string User, string Password) login)
-    {
-        var info = new ProcessStartInfo("mosquitto_passwd") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { "-b", "-c", path, login.User, login.Password }) info.ArgumentList.Add(a);
-        using var process = Process.Start(info)!;
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"mosquitto_passwd: {process.StandardError.ReadToEnd()}");
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 
     /// <summary>The pids of live processes whose command line is <c>sleep SECONDS</c>.</summary>

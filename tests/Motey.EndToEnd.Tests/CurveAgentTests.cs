@@ -13,6 +13,9 @@ namespace Motey.EndToEnd.Tests;
 [Trait(Categories.Name, Categories.EndToEnd)]
 public sealed class CurveAgentTests : IAsyncLifetime
 {
+    /// <summary>The process engine runs nothing it is not allowed to: the test's image is sleep.</summary>
+    private const string SleepAllowed = "/bin/sleep, /usr/bin/sleep";
+
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const string LabImage = "service_name: remote\nimages:\n- name: sleep\n  engine: process\n  parameters: {args: [300]}\n  capabilities: [lab]\n";
 
@@ -85,12 +88,16 @@ public sealed class CurveAgentTests : IAsyncLifetime
         await GenerateKeyAsync("cluster.key", aFolder, cFolder);
         await GenerateKeyAsync("other.key", dFolder);
         var (aAddress, cAddress) = (AgentProcess.NextAddress(), AgentProcess.NextAddress());
-        var a = _scope.Add(AgentProcess.Start(aFolder, aAddress, new Dictionary<string, string> { ["ZEROMQ:cluster_key"] = "cluster.key" }));
+        var a = _scope.Add(AgentProcess.Start(aFolder, aAddress, new Dictionary<string, string>
+        {
+            ["ZEROMQ:cluster_key"] = "cluster.key", ["PROCESS:allowed_executables"] = SleepAllowed,
+        }));
         var c = _scope.Add(AgentProcess.Start(cFolder, cAddress, new Dictionary<string, string>
         {
             ["MQTT:broker"] = "external", ["MQTT:ip"] = aAddress, ["ZEROMQ:cluster_key"] = "cluster.key",
             // Capability events from anywhere: a CURVE server, and `motey capability` must bring the key.
             ["ZEROMQ:capability_publishers"] = "any",
+            ["PROCESS:allowed_executables"] = SleepAllowed,
         }));
         await a.WaitHealthyAsync();
         await c.WaitHealthyAsync();
@@ -115,6 +122,7 @@ public sealed class CurveAgentTests : IAsyncLifetime
         var d = _scope.Add(AgentProcess.Start(dFolder, settings: new Dictionary<string, string>
         {
             ["MQTT:broker"] = "external", ["MQTT:ip"] = aAddress, ["ZEROMQ:cluster_key"] = "cluster.key",
+            ["PROCESS:allowed_executables"] = SleepAllowed,
         }));
         await d.WaitHealthyAsync();
         await Wait.UntilAsync(async () => (await ListAsync(d, "/v1/nodes")).Count == 3, "node D hears of A and C", detail: () => d.Output);

@@ -119,7 +119,7 @@ internal static class SecurityRules
         return warnings;
     }
 
-    /// <summary>True for a loopback address, <c>localhost</c> and <c>*</c>-free ipc endpoints' hosts; false for anything else.</summary>
+    /// <summary>True for a loopback address (127.0.0.0/8, ::1) and <c>localhost</c>; false for any other address or host name.</summary>
     public static bool IsLoopback(string host) =>
         host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
 

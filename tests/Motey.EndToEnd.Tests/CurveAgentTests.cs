@@ -136,7 +136,10 @@ public sealed class CurveAgentTests : IAsyncLifetime
         var log = Path.Combine(cFolder, "logs", "motey.log");
         await Wait.UntilAsync(() => File.ReadAllText(log).Contains("Refused a connection from 127.", StringComparison.Ordinal),
             "node C logs the node without its key", detail: () => File.ReadAllText(log));
-        Assert.Single(await ListAsync(c, "/v1/instances"));
+        // C runs the first service's instance and nothing of D's (its Docker VAL also lists other tests' containers).
+        var instances = await ListAsync(c, "/v1/instances");
+        Assert.Single(instances, i => i.GetProperty("service_id").GetString() == first.Id);
+        Assert.DoesNotContain(instances, i => i.GetProperty("service_id").GetString() == refused.Id);
         Assert.Equal(HttpStatusCode.NoContent, (await c.Client.GetAsync("/v1/heartbeat")).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await a.Client.GetAsync("/v1/heartbeat")).StatusCode);
 

@@ -167,10 +167,11 @@ public sealed class SecuredClusterTests : IAsyncLifetime
         using var attempt = await impostor.Client.PostAsync("/v1/service", YamlBody.Of(Blueprint("impostor", other)));
         Assert.Equal(HttpStatusCode.Created, attempt.StatusCode);
         var attemptId = (await attempt.Content.ReadFromJsonAsync<Service>())!.Id;
-        // It asks node 2 for capabilities and waits in vain: several request timeouts later, still nothing runs anywhere.
-        await Task.Delay(TimeSpan.FromSeconds(8));
-        var waiting = (await impostor.Client.GetFromJsonAsync<Service>($"/v1/service/{attemptId}"))!;
-        Assert.NotEqual(ServiceState.Running, waiting.State);
+        // It asks the others for their capabilities and hears nothing: the image waits, naming the silent nodes.
+        var waiting = await Wait.ForAsync(async () => (await impostor.Client.GetFromJsonAsync<Service>($"/v1/service/{attemptId}"))!,
+            s => s.StateMessage.Contains($"node {c.Address} did not answer", StringComparison.Ordinal), "the impostor's placement found nobody answering",
+            s => $"{s.State} ({s.StateMessage})\n{impostor.Output}", TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(200));
+        Assert.Equal(ServiceState.Initial, waiting.State);
         Assert.Empty(Sleeping(other));
         // The cluster is unharmed: its nodes are healthy and the first service still runs on node 2.
         foreach (var node in nodes)

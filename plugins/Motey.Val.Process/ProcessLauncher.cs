@@ -35,6 +35,9 @@ internal static class ProcessLauncher
     /// <summary>Whether instances can run as another user than the agent's (setpriv is installed).</summary>
     public static bool CanSwitchUser => s_setpriv is not null;
 
+    /// <summary>env (coreutils): sets the blueprint's variables after the user switch, for the program alone.</summary>
+    private static readonly string? s_env = new[] { "/usr/bin/env", "/bin/env" }.FirstOrDefault(File.Exists);
+
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>
@@ -71,11 +74,26 @@ internal static class ProcessLauncher
         start.ArgumentList.Add(Script);
         start.ArgumentList.Add(ShellName);
         start.ArgumentList.Add(logPath);
-        if (runAs is not null) SwitchUser(start, runAs);
+        if (runAs is not null)
+        {
+            SwitchUser(start, runAs);
+            // The blueprint's env must not reach setsid, the shell or setpriv, which run as the agent (root): LD_PRELOAD
+            // there would run a library as root. env sets it after the switch, for the program alone.
+            if (parameters.Env.Count > 0)
+            {
+                start.ArgumentList.Add(s_env ?? throw new ValException("cannot pass parameters.env to an instance run as another user: env (coreutils) is not installed"));
+                foreach (var (name, value) in parameters.Env) start.ArgumentList.Add($"{name}={value}");
+                if (executable.Contains('=', StringComparison.Ordinal))
+                    throw new ValException($"cannot run {executable} with parameters.env as another user: env would take a path with '=' for a variable");
+            }
+        }
+        else
+        {
+            // The program inherits the agent's environment (PATH, locale, ...) with the blueprint's env on top.
+            foreach (var (name, value) in parameters.Env) start.Environment[name] = value;
+        }
         start.ArgumentList.Add(executable);
         foreach (var arg in parameters.Args) start.ArgumentList.Add(arg);
-        // The program inherits the agent's environment (PATH, locale, ...) with the blueprint's env on top.
-        foreach (var (name, value) in parameters.Env) start.Environment[name] = value;
 
         // The Process object is kept (not disposed) so the exit code can be read once the program ends:
         // setsid, sh and the program share the pid, so its exit status is the program's.
@@ -142,11 +160,12 @@ internal static class ProcessLauncher
     /// <summary>Whether the process is still the held shell, i.e. created but not yet started.</summary>
     public static bool IsHeld(int pid) => IsHeldShell(ProcFs.ReadCommandLine(pid));
 
-    /// <summary>Whether the process is still on its way to the program: the launcher's shell, or setpriv switching user.</summary>
+    /// <summary>Whether the process is still on its way to the program: the launcher's shell, setpriv switching user, or env setting the blueprint's variables.</summary>
     public static bool IsLaunching(int pid)
     {
         var argv = ProcFs.ReadCommandLine(pid);
-        return IsHeldShell(argv) || (s_setpriv is not null && argv.Count > 0 && argv[0] == s_setpriv);
+        return IsHeldShell(argv) || (s_setpriv is not null && argv.Count > 0 && argv[0] == s_setpriv)
+            || (s_env is not null && argv.Count > 1 && argv[0] == s_env && argv[1].Contains('=', StringComparison.Ordinal));
     }
 
     private static bool IsHeldShell(IReadOnlyList<string> argv) => argv.Count >= 3 && argv[1] == "-c" && argv[2] == Script;

@@ -123,7 +123,7 @@ public sealed class ProcessVal : IValPlugin
         }
         return HostPaths.TryResolve(executable) is { } resolved
             ? _settings.Executable(executable, resolved)
-            : $"executable {executable} leads through a loop of symbolic links";
+            : $"executable {executable} cannot be checked: it leads through a loop of symbolic links or a folder the agent may not look at";
     }
 
     /// <summary>Whether the name resolves to an executable file on this node.</summary>

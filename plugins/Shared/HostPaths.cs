@@ -13,7 +13,7 @@ internal static class HostPaths
     /// The absolute path <paramref name="path"/> names, free of symbolic links, <c>.</c>, <c>..</c> and repeated or
     /// trailing slashes (what <c>realpath -m</c> prints): every existing component is resolved the way the kernel resolves
     /// it, so <c>..</c> after a link leaves the link's target, not the link; components that do not exist yet are taken
-    /// as written. Throws <see cref="IOException"/> for a loop of links.
+    /// as written. Throws <see cref="IOException"/> for a loop of links, or a component the agent may not look at.
     /// </summary>
     public static string Resolve(string path)
     {
@@ -43,7 +43,7 @@ internal static class HostPaths
         return Join(resolved);
     }
 
-    /// <summary><see cref="Resolve"/>, or null for a loop of links.</summary>
+    /// <summary><see cref="Resolve"/>, or null for a loop of links or a component the agent may not look at.</summary>
     public static string? TryResolve(string path)
     {
         try
@@ -71,16 +71,24 @@ internal static class HostPaths
 
     private static string Join(List<string> segments) => "/" + string.Join('/', segments);
 
-    /// <summary>The target of a symbolic link; null for anything else, including what does not exist or cannot be read.</summary>
+    /// <summary>
+    /// The target of a symbolic link; null for anything else, including what does not exist (yet). A component this
+    /// process may not look at throws <see cref="IOException"/>: it could be a link to anywhere (the engine, which runs as
+    /// root, would follow it), so a path through it cannot be judged and is refused.
+    /// </summary>
     private static string? LinkTarget(string path)
     {
         try
         {
             return new FileInfo(path).LinkTarget;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             return null;
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new IOException($"'{path}' cannot be looked at by the agent, so where it leads cannot be checked", e);
         }
     }
 }

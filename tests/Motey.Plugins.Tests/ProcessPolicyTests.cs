@@ -145,6 +145,25 @@ public sealed class ProcessPolicyTests : IAsyncLifetime
         Assert.Equal(_data.Path, ProcFsProbe.WorkingDirectory(pid));
     }
 
+    /// <summary>
+    /// The blueprint's env reaches the program run as nobody, and nothing that runs as root on the way: LD_PRELOAD set
+    /// on the launcher would run a library as root before the switch. The dynamic loader complains once per process that
+    /// gets a preload it cannot find: once, from the program, means setpriv (root) never saw it.
+    /// </summary>
+    [Fact]
+    public async Task The_blueprints_env_reaches_only_the_program_never_the_launcher_that_runs_as_root()
+    {
+        var val = await ActiveAsync(new() { ["allowed_executables"] = "/bin, /usr/bin" });
+
+        var pid = await RunAsync(val, "sleep", """{"args": [300], "env": {"LD_PRELOAD": "/nonexistent/motey-test.so", "MARK": "blueprint"}}""");
+
+        Assert.Equal(Ids(UserAccounts.Find("nobody")!.Uid), Status(pid, "Uid"));
+        Assert.Contains("MARK=blueprint", ProcFsProbe.Environment(pid));
+        var log = Directory.GetFiles(_data.Path, "*.log", SearchOption.AllDirectories).Single();
+        await Wait.UntilAsync(() => File.ReadAllText(log).Contains("cannot be preloaded", StringComparison.Ordinal), "the program's loader warns", Deadline);
+        Assert.Single(File.ReadAllLines(log), l => l.Contains("cannot be preloaded", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Run_as_names_the_user_instances_run_as()
     {
@@ -232,9 +251,9 @@ public sealed class ProcessPolicyTests : IAsyncLifetime
     private string In(string relative) =>
         string.Join(", ", relative.Split(',', StringSplitOptions.TrimEntries).Select(p => Path.Combine(_programs.Path, p)));
 
-    private async Task<int> RunAsync(ProcessVal val, string image)
+    private async Task<int> RunAsync(ProcessVal val, string image, string parameters = """{"args": [300]}""")
     {
-        var id = await val.CreateInstanceAsync(Spec(image, """{"args": [300]}"""), default);
+        var id = await val.CreateInstanceAsync(Spec(image, parameters), default);
         _created.Add((val, id));
         await val.StartInstanceAsync(id, default);
         var pid = PidOf(id);

@@ -36,6 +36,22 @@ public sealed class DockerPolicyTests : IDisposable
             "parameters.network_mode: the host's network is not allowed on this node; [DOCKER] allow_host_network = true allows it"
         },
         {
+            // Another container's network may be the host's (a monitoring agent run with --network host).
+            """{"network_mode": "container:node-exporter"}""", "allow_host_network", "true",
+            "parameters.network_mode: container:node-exporter shares another container's namespace, which may be the host's "
+                + "(the host's network is not allowed on this node; [DOCKER] allow_host_network = true allows it)"
+        },
+        {
+            """{"pid_mode": "container:db"}""", "allow_host_pid", "true",
+            "parameters.pid_mode: container:db shares another container's namespace, which may be the host's "
+                + "(the host's PID namespace is not allowed on this node; [DOCKER] allow_host_pid = true allows it)"
+        },
+        {
+            """{"ipc_mode": "container:db"}""", "allow_host_ipc", "true",
+            "parameters.ipc_mode: container:db shares another container's namespace, which may be the host's "
+                + "(the host's IPC namespace is not allowed on this node; [DOCKER] allow_host_ipc = true allows it)"
+        },
+        {
             """{"pid_mode": "host"}""", "allow_host_pid", "yes",
             "parameters.pid_mode: the host's PID namespace is not allowed on this node; [DOCKER] allow_host_pid = true allows it"
         },
@@ -90,7 +106,7 @@ public sealed class DockerPolicyTests : IDisposable
     }
 
     [Theory]
-    [InlineData("""{"privileged": false, "network_mode": "none", "pid_mode": "container:db", "ipc_mode": "private", "cap_add": [], "devices": []}""")]
+    [InlineData("""{"privileged": false, "network_mode": "none", "ipc_mode": "private", "cap_add": [], "devices": []}""")]
     [InlineData("""{"network_mode": "bridge", "ipc_mode": "shareable", "volumes": {"cache": "/cache", "logs": {"bind": "/logs", "mode": "ro"}}}""")]
     public async Task Options_that_stay_inside_the_container_and_named_volumes_need_no_setting(string parameters)
     {

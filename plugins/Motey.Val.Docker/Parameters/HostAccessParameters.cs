@@ -6,6 +6,8 @@ namespace Motey.Val.Docker.Parameters;
 /// <summary>
 /// The options that open the container to the host as a whole: <c>privileged</c>, and the host's network, PID and IPC
 /// namespaces through <c>network_mode</c>, <c>pid_mode</c> and <c>ipc_mode</c>. Each needs its <see cref="DockerPolicy"/> setting.
+/// <c>container:&lt;name&gt;</c> needs the same setting as <c>host</c>: the other container may itself run in the host's
+/// namespace (a monitoring agent with <c>--network host</c>), or be one this node did not start.
 /// </summary>
 internal static class HostAccessParameters
 {
@@ -26,7 +28,7 @@ internal static class HostAccessParameters
             problems.Add($"{where}: expected a network mode such as bridge, host, none or container:<name>, got {Got(value)}");
             return null;
         }
-        return mode != Host || Allowed(where, policy.HostNetwork(), problems) ? mode : null;
+        return !OpensHost(mode) || Allowed(where, Refusal(mode, policy.HostNetwork()), problems) ? mode : null;
     }
 
     /// <summary><c>host</c> or <c>container:&lt;name&gt;</c>; without it the container has a PID namespace of its own.</summary>
@@ -47,8 +49,18 @@ internal static class HostAccessParameters
             problems.Add($"{where}: expected {string.Join(", ", modes)} or container:<name>, got {Got(value)}");
             return null;
         }
-        return mode != Host || Allowed(where, hostRefusal, problems) ? mode : null;
+        return !OpensHost(mode) || Allowed(where, Refusal(mode, hostRefusal), problems) ? mode : null;
     }
+
+    /// <summary><c>host</c>, or another container's namespace, which may be the host's.</summary>
+    private static bool OpensHost(string mode) => mode == Host || mode.StartsWith(ContainerPrefix, StringComparison.Ordinal);
+
+    private const string ContainerPrefix = "container:";
+
+    /// <summary>The host's refusal; for <c>container:NAME</c> said of that container, whose namespace may be the host's.</summary>
+    private static string? Refusal(string mode, string? hostRefusal) =>
+        hostRefusal is null || mode == Host ? hostRefusal
+            : $"{mode} shares another container's namespace, which may be the host's ({hostRefusal})";
 
     private static bool Allowed(string where, string? refusal, List<string> problems)
     {

@@ -182,6 +182,13 @@ internal sealed class AgentNode : IAsyncDisposable
         return nodes.RootElement.GetArrayLength();
     }
 
+    /// <summary>The addresses GET /v1/nodes lists (this node's own among them).</summary>
+    public async Task<HashSet<string>> NodeAddressesAsync()
+    {
+        using var nodes = JsonDocument.Parse(await Http.GetStringAsync("/v1/nodes"));
+        return nodes.RootElement.EnumerateArray().Select(n => n.GetProperty("ip").GetString()!).ToHashSet(StringComparer.Ordinal);
+    }
+
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();

@@ -32,7 +32,7 @@ internal static class RestSecuredBench
             + "(`tls_certificate`/`tls_key`: a self-signed ECDSA P-256 certificate for the agent's address, wrk speaks https), and tokens + TLS.");
         section.Intro.Add($"wrk 4.1, 1 thread, keep-alive, {context.WrkSeconds} s per run, `--latency`; {context.Runs} runs; the order of the four agents rotates from run to run. "
             + $"\"new connection per request\": wrk sends `Connection: close` (GET {ClosePath}, 1 connection), so every request pays a TCP connect, and with TLS a handshake "
-            + "(wrk keeps its TLS session object across reconnects, so it may resume the session: a resumed handshake, not a full one).");
+            + "(full or resumed, as client and server allow: see docs/benchmarks.md).");
         section.Intro.Add($"Load average at start: {BenchContext.LoadAverage()}.");
 
         var agents = new List<(string Name, AgentNode Agent)>();

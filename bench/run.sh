@@ -4,9 +4,11 @@
 # on loopback addresses of its own, and writes bench/results/<UTC time>/results.md and raw.json (also copied to
 # bench/results/latest/). Takes about 7 minutes on 2 cores. Not part of the test suite.
 #
-#   bench/run.sh                         everything, 5 runs each
+#   bench/run.sh                         the default set (all but the security variants), 5 runs each
 #   bench/run.sh --runs 3 --only rest,events
-#   options: --runs N  --only rest,footprint,deploy,fanout,events  --wrk-seconds S  --peer-timeout S
+#   bench/run.sh --runs 3 --only rest,rest-secured,fanout,fanout-curve   what security costs (about 6 minutes)
+#   options: --runs N  --only rest,footprint,deploy,fanout,events (the default set), rest-secured, fanout-curve
+#            --wrk-seconds S  --peer-timeout S
 #            --events N  --requests N  --wait-quiet S (default 60: wait up to S s for a load average below 1.5)
 #            --agent-log-level LEVEL (default: the agent's own, Information)  --keep
 set -euo pipefail

@@ -14,28 +14,42 @@ internal sealed class AgentNode : IAsyncDisposable
     public const int MqttPort = 1883;
     public const int CapabilityEventPort = 5090;
 
-    private AgentNode(ChildProcess process, string address, string folder)
+    private AgentNode(ChildProcess process, string address, string folder, RestSecrets secrets)
     {
         Process = process;
         Address = address;
         Folder = folder;
-        Http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
+        Secrets = secrets;
+        Http = new HttpClient(secrets.Handler())
         {
-            BaseAddress = new Uri($"http://{address}:{RestPort}"),
+            BaseAddress = new Uri(BaseUrl),
             Timeout = TimeSpan.FromSeconds(60),
         };
+        if (secrets.AdminToken is { } token) Http.DefaultRequestHeaders.Authorization = new("Bearer", token);
     }
 
     public ChildProcess Process { get; }
     public string Address { get; }
     public string Folder { get; }
-    public HttpClient Http { get; }
-    public string BaseUrl => $"http://{Address}:{RestPort}";
 
-    public static AgentNode Start(BenchContext context, string name, IReadOnlyDictionary<string, string>? settings = null)
+    /// <summary>The REST API's tokens and certificate, when it has them; <see cref="Http"/> sends the admin token and trusts the certificate.</summary>
+    public RestSecrets Secrets { get; }
+    public HttpClient Http { get; }
+    public string BaseUrl => $"{(Secrets.Tls ? "https" : "http")}://{Address}:{RestPort}";
+
+    /// <summary>The headers wrk sends for a GET: the read token when the API wants one.</summary>
+    public IReadOnlyList<string> ReadHeaders => Secrets.ReadToken is { } token ? [$"Authorization: Bearer {token}"] : [];
+
+    /// <summary>
+    /// Starts an agent with <paramref name="settings"/> (<c>SECTION:key</c> → value) over the address defaults; with
+    /// <paramref name="security"/> its REST API gets tokens and/or TLS (files made in its folder, see <see cref="RestSecrets"/>).
+    /// </summary>
+    public static AgentNode Start(BenchContext context, string name, IReadOnlyDictionary<string, string>? settings = null,
+        RestSecurity security = RestSecurity.None)
     {
         var address = context.NextAddress();
         var folder = context.NewFolder(name);
+        var secrets = RestSecrets.Create(folder, address, security);
         var values = new Dictionary<string, string>
         {
             ["WEBSERVER:ip"] = address,
@@ -44,18 +58,20 @@ internal sealed class AgentNode : IAsyncDisposable
             ["ZEROMQ:capability_engine_ipc_path"] = $"tcp://{address}:{CapabilityEventPort}",
         };
         if (context.AgentLogLevel is { } level) values["LOGGER:level"] = level;
+        foreach (var (key, value) in secrets.Settings()) values[key] = value;
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) values[key] = value;
         var config = Path.Combine(folder, "config.ini");
         File.WriteAllLines(config, values.GroupBy(v => v.Key.Split(':')[0])
             .SelectMany(section => section.Select(v => $"{v.Key.Split(':')[1]} = {v.Value}").Prepend($"[{section.Key}]")));
         var process = ChildProcess.Start(context.AgentExecutable, ["run", "--config", config], Path.Combine(folder, "agent.log"));
-        return new AgentNode(process, address, folder);
+        return new AgentNode(process, address, folder, secrets);
     }
 
     /// <summary>Polls /v1/heartbeat every 10 ms until 204; returns the time since the process was started.</summary>
     public async Task<TimeSpan> WaitHealthyAsync(TimeSpan? timeout = null)
     {
-        using var probe = new HttpClient { BaseAddress = Http.BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
+        // No token: the heartbeat is one of the routes that stay open, as probes need.
+        using var probe = new HttpClient(Secrets.Handler()) { BaseAddress = Http.BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
         while (true)
         {
@@ -164,6 +180,13 @@ internal sealed class AgentNode : IAsyncDisposable
     {
         using var nodes = JsonDocument.Parse(await Http.GetStringAsync("/v1/nodes"));
         return nodes.RootElement.GetArrayLength();
+    }
+
+    /// <summary>The addresses GET /v1/nodes lists (this node's own among them).</summary>
+    public async Task<HashSet<string>> NodeAddressesAsync()
+    {
+        using var nodes = JsonDocument.Parse(await Http.GetStringAsync("/v1/nodes"));
+        return nodes.RootElement.EnumerateArray().Select(n => n.GetProperty("ip").GetString()!).ToHashSet(StringComparer.Ordinal);
     }
 
     public async ValueTask DisposeAsync()

@@ -11,6 +11,8 @@ namespace Motey.Bench;
 /// <c>[{"capability": "fanout-(k+1)", ...}, {"capability": "simulated", "capability_type": "plugin"}]</c>, deploy an
 /// instance id, status "2" (RUNNING), terminate "" (done). So an image needing <c>fanout-N</c> can run only on the
 /// N-th peer: the last of the first N. Prints "ready" once every socket is bound; stops on SIGTERM or SIGINT.
+/// With <c>--cluster-key PATH</c> (a file made by <c>motey keys generate</c>) every socket is a CURVE server of that key
+/// pair, as a node's repliers are with [ZEROMQ] cluster_key.
 /// </summary>
 internal static class FakePeers
 {
@@ -21,8 +23,9 @@ internal static class FakePeers
 
     public static string Capability(int n) => $"fanout-{n}";
 
-    public static int Run(string prefix, int first, int count)
+    public static int Run(string prefix, int first, int count, string? clusterKeyFile = null)
     {
+        var curve = clusterKeyFile is null ? null : ReadClusterKey(clusterKeyFile);
         using var poller = new NetMQPoller();
         var sockets = new List<RouterSocket>();
         var deployed = 0;
@@ -30,16 +33,16 @@ internal static class FakePeers
         {
             var address = $"{prefix}.{first + k}";
             var capabilities = $"[{{\"capability\":\"{Capability(k + 1)}\",\"capability_type\":\"hardware\"}},{{\"capability\":\"simulated\",\"capability_type\":\"plugin\"}}]";
-            Bind(poller, sockets, address, CapabilitiesPort, _ => capabilities);
-            Bind(poller, sockets, address, DeployPort, _ => $"fake-{address}-{Interlocked.Increment(ref deployed)}");
-            Bind(poller, sockets, address, StatusPort, _ => "2");
-            Bind(poller, sockets, address, TerminatePort, _ => "");
+            Bind(poller, sockets, curve, address, CapabilitiesPort, _ => capabilities);
+            Bind(poller, sockets, curve, address, DeployPort, _ => $"fake-{address}-{Interlocked.Increment(ref deployed)}");
+            Bind(poller, sockets, curve, address, StatusPort, _ => "2");
+            Bind(poller, sockets, curve, address, TerminatePort, _ => "");
         }
         using var stop = new ManualResetEventSlim();
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Set(); });
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Set(); });
         poller.RunAsync("fake-peers", isBackgroundThread: true);
-        Console.WriteLine($"ready: {count} peers, {sockets.Count} sockets");
+        Console.WriteLine($"ready: {count} peers, {sockets.Count} sockets, {(curve is null ? "plain ZeroMQ" : "CURVE")}");
         stop.Wait();
         poller.Stop();
         foreach (var socket in sockets) socket.Dispose();
@@ -47,10 +50,34 @@ internal static class FakePeers
         return 0;
     }
 
-    private static void Bind(NetMQPoller poller, List<RouterSocket> sockets, string address, int port, Func<string, string> answer)
+    /// <summary>
+    /// The key pair of a cluster key file (<c>public = Z85</c>, <c>secret = Z85</c>, <c>#</c> comments). The agent checks
+    /// such a file thoroughly; here a file that is not one only has to fail loudly.
+    /// </summary>
+    public static NetMQCertificate ReadClusterKey(string path)
+    {
+        var values = File.ReadAllLines(path)
+            .Select(line => line.Trim())
+            .Where(line => line.Length > 0 && !line.StartsWith('#'))
+            .Select(line => line.Split('=', 2))  // Z85 has '=' in its alphabet: split at the first one only
+            .Where(parts => parts.Length == 2)
+            .ToDictionary(parts => parts[0].Trim(), parts => parts[1].Trim(), StringComparer.Ordinal);
+        if (!values.TryGetValue("secret", out var secret) || !values.TryGetValue("public", out var expected))
+            throw new InvalidOperationException($"{path}: no 'public = KEY' and 'secret = KEY' lines: not a file made by `motey keys generate`");
+        var pair = NetMQCertificate.CreateFromSecretKey(secret);
+        if (pair.PublicKeyZ85 != expected) throw new InvalidOperationException($"{path}: the public key does not belong to the secret one");
+        return pair;
+    }
+
+    private static void Bind(NetMQPoller poller, List<RouterSocket> sockets, NetMQCertificate? curve, string address, int port, Func<string, string> answer)
     {
         var socket = new RouterSocket();
         socket.Options.Linger = TimeSpan.Zero;
+        if (curve is not null)
+        {
+            socket.Options.CurveServer = true;
+            socket.Options.CurveCertificate = curve;
+        }
         socket.Bind($"tcp://{address}:{port}");
         socket.ReceiveReady += (_, e) =>
         {

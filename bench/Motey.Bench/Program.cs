@@ -1,15 +1,17 @@
 using Motey.Bench;
 
 // motey-bench run --repo PATH --out DIR [--runs 5] [--only rest,footprint,deploy,fanout,events] [--wrk-seconds 3]
+//                 (also rest-secured, fanout-curve: only when named in --only)
 //                 [--peer-timeout 2] [--events 10000] [--requests 100000] [--wait-quiet 60]
 //                 [--agent-log-level Warning] [--keep]
-// motey-bench fake-peers --prefix 127.78.1 --first 100 --count 100
+// motey-bench fake-peers --prefix 127.78.1 --first 100 --count 100 [--cluster-key PATH]
 // bench/run.sh builds everything and runs the first form; docs/benchmarks.md explains the figures.
 
 if (args.Length > 0 && args[0] == "fake-peers")
 {
     var peerOptions = Options.Parse(args[1..]);
-    return FakePeers.Run(peerOptions.Get("prefix", "127.78.1"), peerOptions.GetInt("first", 100), peerOptions.GetInt("count", 100));
+    return FakePeers.Run(peerOptions.Get("prefix", "127.78.1"), peerOptions.GetInt("first", 100), peerOptions.GetInt("count", 100),
+        peerOptions.Has("cluster-key") ? peerOptions.Get("cluster-key", "") : null);
 }
 if (args.Length == 0 || args[0] != "run")
 {
@@ -34,8 +36,24 @@ var context = new BenchContext
     FootprintRequests = options.GetInt("requests", 100_000),
     AgentLogLevel = options.Has("agent-log-level") ? options.Get("agent-log-level", "Information") : null,
 };
-Directory.CreateDirectory(work);
+// The security variants are not in the default set: they double the REST and fan-out time and compare within themselves.
 var only = options.Get("only", "rest,footprint,deploy,fanout,events").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+var benchmarks = new Dictionary<string, Func<BenchContext, Report, Task>>
+{
+    ["rest"] = RestBench.RunAsync,
+    ["footprint"] = FootprintBench.RunAsync,
+    ["deploy"] = DeployBench.RunAsync,
+    ["fanout"] = FanoutBench.RunAsync,
+    ["events"] = EventsBench.RunAsync,
+    ["rest-secured"] = RestSecuredBench.RunAsync,
+    ["fanout-curve"] = FanoutBench.RunCurveAsync,
+};
+if (only.FirstOrDefault(name => !benchmarks.ContainsKey(name)) is { } unknown)
+{
+    Console.Error.WriteLine($"unknown benchmark '{unknown}'; known: {string.Join(", ", benchmarks.Keys)}");
+    return 2;
+}
+Directory.CreateDirectory(work);
 
 var waitQuiet = options.GetInt("wait-quiet", 0);
 var quietDeadline = DateTime.UtcNow.AddSeconds(waitQuiet);
@@ -47,23 +65,11 @@ while (BenchContext.Load1() > 1.5 && DateTime.UtcNow < quietDeadline)
 
 var report = new Report();
 report.Header.AddRange(await Machine.DescribeAsync(context, repository, "bench/run.sh " + string.Join(' ', args[1..])));
-var benchmarks = new Dictionary<string, Func<BenchContext, Report, Task>>
-{
-    ["rest"] = RestBench.RunAsync,
-    ["footprint"] = FootprintBench.RunAsync,
-    ["deploy"] = DeployBench.RunAsync,
-    ["fanout"] = FanoutBench.RunAsync,
-    ["events"] = EventsBench.RunAsync,
-};
 var failed = 0;
 var clock = System.Diagnostics.Stopwatch.StartNew();
 foreach (var name in only)
 {
-    if (!benchmarks.TryGetValue(name, out var benchmark))
-    {
-        Console.Error.WriteLine($"unknown benchmark '{name}'; known: {string.Join(", ", benchmarks.Keys)}");
-        return 2;
-    }
+    var benchmark = benchmarks[name];
     context.Log($"== {name}");
     var sectionsBefore = report.Sections.Count;
     var cpuBefore = CpuSnapshot.Take();

@@ -41,6 +41,16 @@ internal static class MoteyApp
 
         // The listener (HTTPS when configured) and the tokens: a file that is wrong stops the start here.
         RestSecurity.Add(builder, settings);
+        if (settings.WebServer.CorsOrigins.Count > 0)
+        {
+            // Pages of these origins may call the API: any method and header (Authorization included), Location readable.
+            builder.Services.AddCors(cors => cors.AddDefaultPolicy(policy =>
+            {
+                if (settings.WebServer.CorsOrigins.Contains("*")) policy.AllowAnyOrigin();
+                else policy.WithOrigins([.. settings.WebServer.CorsOrigins]);
+                policy.AllowAnyMethod().AllowAnyHeader().WithExposedHeaders("Location");
+            }));
+        }
 
         var logger = CreateLogger(settings, console);
         builder.Logging.ClearProviders();
@@ -125,6 +135,8 @@ internal static class MoteyApp
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        // Before authentication: a browser's preflight carries no token, and is answered by CORS alone.
+        if (settings.WebServer.CorsOrigins.Count > 0) app.UseCors();
         RestSecurity.Use(app, settings);
         app.MapCarter();
         app.MapHealthChecks("/healthz").AllowAnonymous();

@@ -26,6 +26,7 @@ internal static class ConfigLoader
             {
                 ["ip"] = "127.0.0.1", ["port"] = "5023", ["max_body_bytes"] = "1048576",
                 ["tokens"] = "", ["tls_certificate"] = "", ["tls_key"] = "", ["tls_client_ca"] = "", ["insecure"] = "false",
+                ["cors_origins"] = "",
             },
             ["MQTT"] = new Dictionary<string, string>
             {
@@ -139,6 +140,7 @@ internal static class ConfigLoader
                 TlsKey = r.OptionalFilePath("WEBSERVER", "tls_key"),
                 TlsClientCa = r.OptionalFilePath("WEBSERVER", "tls_client_ca"),
                 Insecure = r.Bool("WEBSERVER", "insecure"),
+                CorsOrigins = CorsOrigins(r),
             },
             Mqtt = new MqttSettings(
                 r.Choice("MQTT", "broker", "embedded", "external") == "embedded",
@@ -176,6 +178,26 @@ internal static class ConfigLoader
                 OrphanGrace = r.Seconds("ORCHESTRATOR", "orphan_grace"),
             },
         };
+    }
+
+    /// <summary>
+    /// [WEBSERVER] cors_origins: browser origins (<c>scheme://host[:port]</c>, comma-separated) whose pages may call the API,
+    /// or <c>*</c> for any; empty = none. An origin with a path, query or another scheme is refused, as a browser never sends one.
+    /// </summary>
+    private static string[] CorsOrigins(ConfigReader r)
+    {
+        var text = r.Text("WEBSERVER", "cors_origins", allowEmpty: true);
+        var origins = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var origin in origins)
+        {
+            if (origin == "*") continue;
+            if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")
+                || uri.GetLeftPart(UriPartial.Authority) != origin.TrimEnd('/') || origin.EndsWith('/'))
+                throw r.Bad("WEBSERVER", "cors_origins", text, $"origins such as https://dashboard.example:8443 separated by commas, or * ('{origin}' is not an origin)");
+        }
+        if (origins.Contains("*") && origins.Length > 1)
+            throw r.Bad("WEBSERVER", "cors_origins", text, "either * (any origin) or a list of origins, not both");
+        return origins;
     }
 
     /// <summary>[MQTT] brokers in order; ip:port when empty (see <see cref="Membership.BrokerEndpoint.ParseList"/>).</summary>

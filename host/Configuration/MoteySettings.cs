@@ -55,6 +55,8 @@ internal sealed record WebServerSettings(string Ip, int Port, long MaxBodyBytes)
     public string? TlsClientCa { get; init; }
     /// <summary>[WEBSERVER] insecure: bind beyond loopback without tokens or TLS (warned at every start).</summary>
     public bool Insecure { get; init; }
+    /// <summary>[WEBSERVER] cors_origins: the browser origins whose pages may call the API (<c>*</c>: any); empty = none.</summary>
+    public IReadOnlyList<string> CorsOrigins { get; init; } = [];
 
     public bool Https => TlsCertificate is not null;
 }

@@ -40,10 +40,23 @@ public sealed class SecuredClusterTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (var agent in _agents) await agent.DisposeAsync();
-        _namespaces.Dispose();
-        _folder.Dispose();
+        try
+        {
+            foreach (var agent in _agents) await agent.DisposeAsync();
+        }
+        finally
+        {
+            // Process instances outlive their agent by design: a test that failed before deleting its service leaves
+            // its sleep behind otherwise.
+            foreach (var seconds in _sleeps)
+                foreach (var pid in Sleeping(seconds)) Signals.Kill(pid);
+            _namespaces.Dispose();
+            _folder.Dispose();
+        }
     }
+
+    /// <summary>The arguments of the sleeps this test's services run, so none outlives the test.</summary>
+    private readonly List<int> _sleeps = [];
 
     [Fact]
     public async Task A_node_on_an_address_beyond_loopback_refuses_to_start_until_every_channel_is_authenticated()
@@ -116,6 +129,7 @@ public sealed class SecuredClusterTests : IAsyncLifetime
                    new StringContent("""[{"capability": "lab", "capability_type": "hardware"}]""", Encoding.UTF8, "application/json")))
             Assert.Equal(HttpStatusCode.Created, put.StatusCode);
         var seconds = 86_000 + Random.Shared.Next(1000);
+        _sleeps.Add(seconds);
         using var created = await a.Client.PostAsync("/v1/service", YamlBody.Of(Blueprint("remote", seconds)));
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var id = (await created.Content.ReadFromJsonAsync<Service>())!.Id;
@@ -164,6 +178,7 @@ public sealed class SecuredClusterTests : IAsyncLifetime
             .Using(_namespaces, stranger, _ca, AdminToken);
         await impostor.WaitHealthyAsync();
         var other = 86_000 + Random.Shared.Next(1000, 2000);
+        _sleeps.Add(other);
         using var attempt = await impostor.Client.PostAsync("/v1/service", YamlBody.Of(Blueprint("impostor", other)));
         Assert.Equal(HttpStatusCode.Created, attempt.StatusCode);
         var attemptId = (await attempt.Content.ReadFromJsonAsync<Service>())!.Id;
@@ -181,6 +196,12 @@ public sealed class SecuredClusterTests : IAsyncLifetime
         }
         Assert.Single(Sleeping(seconds));
         Assert.Contains("CURVE", c.Output + a.Output, StringComparison.Ordinal);  // the refused handshakes were logged
+
+        // Deleted through node 0, the instance on node 2 ends: terminate travels over CURVE too.
+        using (var deleted = await a.Client.DeleteAsync($"/v1/service/{id}"))
+            Assert.Equal(HttpStatusCode.Accepted, deleted.StatusCode);
+        await Wait.UntilAsync(() => Sleeping(seconds).Count == 0, "the instance on node 2 is gone from the process table",
+            TimeSpan.FromSeconds(30), detail: () => c.Output);
     }
 
     private static string Blueprint(string name, int seconds) =>

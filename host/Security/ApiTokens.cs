@@ -25,8 +25,12 @@ internal sealed class ApiTokens
     public ApiRole? RoleOf(ReadOnlySpan<char> token)
     {
         Span<byte> presented = stackalloc byte[SHA256.HashSizeInBytes];
-        var bytes = Encoding.UTF8.GetBytes(token.ToArray());
-        SHA256.HashData(bytes, presented);
+        // Every request with a token comes here: encode on the stack (a header is rarely long), not in two new arrays.
+        var length = Encoding.UTF8.GetMaxByteCount(token.Length);
+        var rented = length > 512 ? System.Buffers.ArrayPool<byte>.Shared.Rent(length) : null;
+        var buffer = rented ?? stackalloc byte[512];
+        SHA256.HashData(buffer[..Encoding.UTF8.GetBytes(token, buffer)], presented);
+        if (rented is not null) System.Buffers.ArrayPool<byte>.Shared.Return(rented);
         var roles = 0;
         foreach (var (hash, roleBit) in _tokens)
             roles |= CryptographicOperations.FixedTimeEquals(presented, hash) ? roleBit : 0;

@@ -73,10 +73,7 @@ internal sealed class AgentProcess : IAsyncDisposable
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) values[key] = value;
         var config = Path.Combine(folder, "config.ini");
-        File.WriteAllLines(config, values.GroupBy(v => v.Key.Split(':')[0])
-            .SelectMany(section => section.Select(v => $"{v.Key.Split(':')[1]} = {v.Value}").Prepend($"[{section.Key}]")));
-        // Owner-only, as the agent demands of a config.ini that holds [MQTT] password.
-        File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        ConfigIni.Write(config, values);
         return (config, port);
     }
 
@@ -99,6 +96,14 @@ internal sealed class AgentProcess : IAsyncDisposable
         foreach (var a in args) info.ArgumentList.Add(a);
         info.Environment.Remove("MOTEY_CONFIG");
         return new AgentProcess(Process.Start(info)!, folder, address, port, access);
+    }
+
+    /// <summary>Runs one `motey` command (keys, capability, ...) to its end; its exit code and what it printed.</summary>
+    public static async Task<(int Code, string Output)> CommandAsync(params string[] args)
+    {
+        await using var cli = StartRaw("/", "127.0.0.1", 0, args);
+        var code = await cli.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        return (code, cli.Output);
     }
 
     /// <summary>Waits until GET /v1/heartbeat answers 204; fails with the agent's output when it exits first or after 60 s.</summary>

@@ -25,19 +25,11 @@ public sealed class CurveAgentTests : IAsyncLifetime
 
     public Task DisposeAsync() => _scope.StopAsync();
 
-    /// <summary>Runs one `motey` command to its end; its exit code and what it printed.</summary>
-    private static async Task<(int Code, string Output)> MoteyAsync(params string[] args)
-    {
-        await using var cli = AgentProcess.StartRaw("/", "127.0.0.1", 0, args);
-        var code = await cli.WaitForExitAsync(TimeSpan.FromSeconds(30));
-        return (code, cli.Output);
-    }
-
     /// <summary>Makes a key with the command, as a user does, and copies it (owner-only) into <paramref name="folders"/>.</summary>
     private async Task<string> GenerateKeyAsync(string name, params string[] folders)
     {
         var made = Path.Combine(_scope.Folder("keys"), name);
-        var (code, output) = await MoteyAsync("keys", "generate", "--out", made);
+        var (code, output) = await AgentProcess.CommandAsync("keys", "generate", "--out", made);
         Assert.True(code == 0, output);
         foreach (var folder in folders)
         {
@@ -62,19 +54,19 @@ public sealed class CurveAgentTests : IAsyncLifetime
     {
         var path = Path.Combine(_scope.Folder("keys"), "cluster.key");
 
-        var (code, output) = await MoteyAsync("keys", "generate", "--out", path);
+        var (code, output) = await AgentProcess.CommandAsync("keys", "generate", "--out", path);
         Assert.Equal(0, code);
         Assert.Equal(OwnerOnly, File.GetUnixFileMode(path));
         var fingerprint = output.Split('\n').Single(l => l.StartsWith("fingerprint: ", StringComparison.Ordinal))["fingerprint: ".Length..].Trim();
         Assert.Contains("copy this file to every node", output);
         var written = File.ReadAllText(path);
 
-        (code, output) = await MoteyAsync("keys", "generate", "--out", path);
+        (code, output) = await AgentProcess.CommandAsync("keys", "generate", "--out", path);
         Assert.Equal(1, code);
         Assert.Contains("--force", output);
         Assert.Equal(written, File.ReadAllText(path));
 
-        (code, output) = await MoteyAsync("keys", "show", path);
+        (code, output) = await AgentProcess.CommandAsync("keys", "show", path);
         Assert.Equal(0, code);
         Assert.Contains($"fingerprint {fingerprint}", output);
         foreach (var line in written.Split('\n').Where(l => l.Contains(" = ", StringComparison.Ordinal)))
@@ -104,11 +96,11 @@ public sealed class CurveAgentTests : IAsyncLifetime
         await Wait.UntilAsync(async () => (await ListAsync(a, "/v1/nodes")).Count == 2, "node A knows node C", detail: () => a.Output);
 
         // `motey capability` with C's config brings the key; the same command without the key is not heard.
-        var (code, output) = await MoteyAsync("capability", "add", "lab", "--config", Path.Combine(cFolder, "config.ini"));
+        var (code, output) = await AgentProcess.CommandAsync("capability", "add", "lab", "--config", Path.Combine(cFolder, "config.ini"));
         Assert.True(code == 0, output);
         var (noKeyConfig, _) = AgentProcess.WriteConfig(_scope.Folder("cli"), cAddress,
             new Dictionary<string, string> { ["ZEROMQ:capability_publishers"] = "any" });
-        (code, output) = await MoteyAsync("capability", "add", "rogue", "--config", noKeyConfig);
+        (code, output) = await AgentProcess.CommandAsync("capability", "add", "rogue", "--config", noKeyConfig);
         Assert.Equal(1, code);
         Assert.Contains("no capability event listener subscribed", output);
         var capabilities = await c.Client.GetFromJsonAsync<List<Capability>>("/v1/capabilities");

@@ -43,9 +43,7 @@ internal sealed class NamespacedAgent : IAsyncDisposable
     {
         Directory.CreateDirectory(folder);
         var path = Path.Combine(folder, "config.ini");
-        File.WriteAllLines(path, config.GroupBy(v => v.Key.Split(':')[0])
-            .SelectMany(section => section.Select(v => $"{v.Key.Split(':')[1]} = {v.Value}").Prepend($"[{section.Key}]")));
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        ConfigIni.Write(path, config);
         var info = namespaces.Exec(node, "dotnet", Path.Combine(Build.AgentDirectory, "motey.dll"), "run", "--config", path);
         info.Environment.Remove("MOTEY_CONFIG");
         return new NamespacedAgent(Process.Start(info)!, folder, namespaces.Address(node));

@@ -254,13 +254,8 @@ public sealed class SecuredClusterTests : IAsyncLifetime
 
     private static async Task RunMoteyAsync(params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(Path.Combine(Build.AgentDirectory, "motey.dll"));
-        foreach (var a in args) info.ArgumentList.Add(a);
-        using var process = Process.Start(info)!;
-        var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, $"motey {string.Join(' ', args)} exited with {process.ExitCode}: {output}");
+        var (code, output) = await AgentProcess.CommandAsync(args);
+        Assert.True(code == 0, $"motey {string.Join(' ', args)} exited with {code}: {output}");
     }
 
     /// <summary>The pids of live processes whose command line is <c>sleep SECONDS</c>.</summary>

@@ -70,10 +70,7 @@ internal sealed class TestNode : IAsyncDisposable
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) values[key] = value;
         var config = Path.Combine(folder.Path, "config.ini");
-        File.WriteAllLines(config, values.GroupBy(v => v.Key.Split(':')[0])
-            .SelectMany(section => section.Select(v => $"{v.Key.Split(':')[1]} = {v.Value}").Prepend($"[{section.Key}]")));
-        // Owner-only, as the agent demands of a config.ini that holds [MQTT] password.
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        ConfigIni.Write(config, values);
         var app = MoteyApp.Build(ConfigLoader.LoadFile(config));
         await app.StartAsync();
         var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

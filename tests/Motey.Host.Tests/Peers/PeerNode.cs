@@ -77,8 +77,7 @@ internal sealed class PeerNode : IAsyncDisposable
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) values[key] = value;
         var config = Path.Combine(folder.Path, "config.ini");
-        File.WriteAllLines(config, values.GroupBy(v => v.Key.Split(':')[0])
-            .SelectMany(section => section.Select(v => $"{v.Key.Split(':')[1]} = {v.Value}").Prepend($"[{section.Key}]")));
+        ConfigIni.Write(config, values);
         foreach (var plugin in plugins ?? (simulatedPlugin ? [TestNode.Simulated] : []))
             CopyDirectory(Path.Combine(AppContext.BaseDirectory, "plugins", plugin), Path.Combine(folder.Path, "plugins", plugin));
         var node = new PeerNode(folder, address, ConfigLoader.LoadFile(config), new LogCapture());

@@ -144,6 +144,13 @@ internal static class MoteyApp
         return app;
     }
 
+    /// <summary>The log event property that holds [LOGGER] name.</summary>
+    public const string LoggerNameProperty = "LoggerName";
+    /// <summary>A line of the log file: time, level, [LOGGER] name, the class that logs, the message.</summary>
+    public const string FileTemplate = "{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} [{Level:u3}] {" + LoggerNameProperty + "}: {SourceContext}: {Message:lj}{NewLine}{Exception}";
+    /// <summary>A line on standard output: as in the file, with a shorter time.</summary>
+    public const string ConsoleTemplate = "[{Timestamp:HH:mm:ss} {Level:u3}] {" + LoggerNameProperty + "}: {SourceContext}: {Message:lj}{NewLine}{Exception}";
+
     private static Serilog.Core.Logger CreateLogger(MoteySettings settings, bool console)
     {
         var configuration = new LoggerConfiguration()
@@ -152,16 +159,15 @@ internal static class MoteyApp
             // Every probe of a degraded node (each poll of `motey start`, of a monitor) would add a warning; membership
             // logs its own changes once. A failing check still logs an error per probe.
             .MinimumLevel.Override("Microsoft.Extensions.Diagnostics.HealthChecks", Serilog.Events.LogEventLevel.Error)
-            .Enrich.WithProperty("App", settings.Logger.Name)
-            .WriteTo.Sink(new RotatingFileSink(settings.Logger.FilePath,
-                new MessageTemplateTextFormatter("{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}"),
+            // [LOGGER] name on every line, as the original's Logbook channel was.
+            .Enrich.WithProperty(LoggerNameProperty, settings.Logger.Name)
+            .WriteTo.Sink(new RotatingFileSink(settings.Logger.FilePath, new MessageTemplateTextFormatter(FileTemplate),
                 LoggerSettings.FileSizeLimitBytes, LoggerSettings.RolledFiles));
-        // A daemon has no terminal: it logs to the file only.
+        // A daemon has no terminal: it logs to the file only. In the foreground every line goes to standard output, as the
+        // original's did (sys.stdout); standard error keeps what is not a log line (motey: cannot start: ...).
         if (console)
         {
-            configuration = configuration.WriteTo.Console(
-                outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}",
-                standardErrorFromLevel: Serilog.Events.LogEventLevel.Verbose);
+            configuration = configuration.WriteTo.Console(outputTemplate: ConsoleTemplate, standardErrorFromLevel: null);
         }
         return configuration.CreateLogger();
     }

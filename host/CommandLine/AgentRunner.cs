@@ -48,14 +48,29 @@ internal static class AgentRunner
             }
             await using (app)
             {
-                app.Logger.LogInformation("Motey {Version} (pid {Pid}) using {Config}", typeof(AgentRunner).Assembly.GetName().Version,
-                    Environment.ProcessId, settings.SourceFile ?? "the embedded defaults");
+                // [GENERAL] app_name names the agent in its start, ready and stop lines.
+                var name = settings.General.AppName;
+                app.Logger.LogInformation("{AppName} starting: Motey.NET {Version} (pid {Pid}) using {Config}, database {Database}, log {Log}",
+                    name, typeof(AgentRunner).Assembly.GetName().Version, Environment.ProcessId, settings.SourceFile ?? "the embedded defaults",
+                    settings.Database.Path, settings.Logger.FilePath);
+                if (settings.Mqtt.BrokerImplied)
+                {
+                    app.Logger.LogInformation("[MQTT] broker is not set: {Choice}", settings.Mqtt.Embedded
+                        ? $"{settings.Mqtt.Ip} is this host's, so this node hosts the broker (embedded)"
+                        : $"{settings.Mqtt.Ip} is not this host's, so this node joins the broker there (external)");
+                }
                 foreach (var warning in SecurityRules.Warnings(settings)) app.Logger.LogWarning("INSECURE: {Warning}", warning);
-                // `motey start` waits for this line (its output file) before it believes a heartbeat: see StartWatch.
-                if (daemon) app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine($"{StartWatch.ReadyLine} (pid {Environment.ProcessId})"));
+                app.Lifetime.ApplicationStarted.Register(() =>
+                {
+                    app.Logger.LogInformation("{AppName} ready: REST on {Urls}", name, string.Join(", ", app.Urls));
+                    // `motey start` waits for this line (its output file) before it believes a heartbeat: see StartWatch.
+                    if (daemon) Console.WriteLine($"{StartWatch.ReadyLine} ({name}, pid {Environment.ProcessId})");
+                });
+                app.Lifetime.ApplicationStopping.Register(() => app.Logger.LogInformation("{AppName} stopping (pid {Pid})", name, Environment.ProcessId));
                 try
                 {
                     await app.RunAsync();
+                    app.Logger.LogInformation("{AppName} stopped (pid {Pid})", name, Environment.ProcessId);
                     return 0;
                 }
                 catch (Exception e) when (e is IOException or InvalidOperationException)

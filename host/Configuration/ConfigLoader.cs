@@ -30,7 +30,7 @@ internal static class ConfigLoader
             },
             ["MQTT"] = new Dictionary<string, string>
             {
-                ["broker"] = "embedded", ["ip"] = "127.0.0.1", ["port"] = "1883", ["keepalive"] = "60",
+                ["broker"] = "", ["ip"] = "127.0.0.1", ["port"] = "1883", ["keepalive"] = "60",
                 ["username"] = "", ["password"] = "", ["reconnect_max"] = "30", ["brokers"] = "",
                 ["tls"] = "false", ["ca_file"] = "", ["tls_certificate"] = "", ["tls_key"] = "", ["password_file"] = "",
             },
@@ -125,6 +125,7 @@ internal static class ConfigLoader
 
     private static MoteySettings Read(ConfigReader r, IConfiguration raw, string baseDirectory, string? file)
     {
+        var embedded = Embedded(r);
         return new MoteySettings
         {
             SourceFile = file,
@@ -143,20 +144,21 @@ internal static class ConfigLoader
                 CorsOrigins = CorsOrigins(r),
             },
             Mqtt = new MqttSettings(
-                r.Choice("MQTT", "broker", "embedded", "external") == "embedded",
+                embedded,
                 r.Ip("MQTT", "ip"), r.Port("MQTT", "port"), r.Int("MQTT", "keepalive", 1, 65535),
                 r.Text("MQTT", "username", allowEmpty: true) is { Length: > 0 } user ? user : null,
                 r.Text("MQTT", "password", allowEmpty: true) is { Length: > 0 } password ? password : null,
                 r.Seconds("MQTT", "reconnect_max"),
-                Brokers(r))
+                Brokers(r, embedded))
             {
+                BrokerImplied = r.Text("MQTT", "broker", allowEmpty: true).Length == 0,
                 Tls = r.Bool("MQTT", "tls"),
                 CaFile = r.OptionalFilePath("MQTT", "ca_file"),
                 TlsCertificate = r.OptionalFilePath("MQTT", "tls_certificate"),
                 TlsKey = r.OptionalFilePath("MQTT", "tls_key"),
                 PasswordFile = r.OptionalFilePath("MQTT", "password_file"),
             },
-            Database = new DatabaseSettings(r.FilePath("DATABASE", "path")),
+            Database = new DatabaseSettings(DatabaseFile(r)),
             ZeroMq = new ZeroMqSettings(
                 r.Endpoint("ZEROMQ", "capability_engine_ipc_path"),
                 r.Port("ZEROMQ", "capabilities_replier"), r.Port("ZEROMQ", "deploy_image_replier"),
@@ -200,11 +202,36 @@ internal static class ConfigLoader
         return origins;
     }
 
+    /// <summary>
+    /// [MQTT] broker: embedded (this node hosts the broker on ip:port) or external (a broker listens there). Without a value,
+    /// embedded when ip is this host's own (loopback, or an address of one of its interfaces), else external: the original
+    /// Motey, which has no such key, always joined the broker at ip:port.
+    /// </summary>
+    private static bool Embedded(ConfigReader r) =>
+        r.Text("MQTT", "broker", allowEmpty: true).Length > 0
+            ? r.Choice("MQTT", "broker", "embedded", "external") == "embedded"
+            : ThisHost.Owns(r.Ip("MQTT", "ip"));
+
+    /// <summary>
+    /// [DATABASE] path: the SQLite file; a folder (one that exists, or a path ending in /) holds it as <see cref="DatabaseFileName"/>,
+    /// as the original Motey kept its TinyDB files in the folder this key named. Those json files are not read.
+    /// </summary>
+    private static string DatabaseFile(ConfigReader r)
+    {
+        var text = r.Text("DATABASE", "path");
+        var path = r.FilePath("DATABASE", "path");
+        var folder = text.EndsWith('/') || text.EndsWith(Path.DirectorySeparatorChar) || Directory.Exists(path);
+        return folder ? Path.Combine(path, DatabaseFileName) : path;
+    }
+
+    /// <summary>The database file's name inside a folder named by [DATABASE] path.</summary>
+    public const string DatabaseFileName = "motey.db";
+
     /// <summary>[MQTT] brokers in order; ip:port when empty (see <see cref="Membership.BrokerEndpoint.ParseList"/>).</summary>
-    private static Membership.BrokerList Brokers(ConfigReader r)
+    private static Membership.BrokerList Brokers(ConfigReader r, bool embedded)
     {
         var text = r.Text("MQTT", "brokers", allowEmpty: true);
-        return Membership.BrokerEndpoint.ParseList(text, r.Choice("MQTT", "broker", "embedded", "external") == "embedded", r.Ip("MQTT", "ip"), r.Port("MQTT", "port"), out var problem)
+        return Membership.BrokerEndpoint.ParseList(text, embedded, r.Ip("MQTT", "ip"), r.Port("MQTT", "port"), out var problem)
             ?? throw r.Bad("MQTT", "brokers", text, $"brokers as host:port separated by commas ({problem})");
     }
 }

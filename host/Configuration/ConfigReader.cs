@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Text;
 using Microsoft.Extensions.Configuration;
 using Serilog.Events;
 
@@ -70,13 +71,34 @@ internal sealed class ConfigReader(IConfiguration raw, string baseDirectory, Fun
         return text;
     }
 
+    /// <summary>
+    /// A ZeroMQ endpoint: <c>tcp://host:port</c>, or <c>ipc://path</c> (a Unix socket). A bare path means <c>ipc://path</c>,
+    /// as the original Motey bound <c>'ipc://%s' % capability_engine_ipc_path</c>. Relative socket paths resolve against
+    /// the config file's folder, like every path in config.ini, so the endpoint returned names an absolute path.
+    /// </summary>
     public string Endpoint(string section, string key)
     {
+        const string expected = "a ZeroMQ endpoint such as tcp://127.0.0.1:5090, or a Unix socket path such as /tmp/capability_engine.ipc "
+            + "(the same as ipc:///tmp/capability_engine.ipc)";
         var text = Text(section, key);
-        if (!text.StartsWith("tcp://", StringComparison.Ordinal) && !text.StartsWith("ipc://", StringComparison.Ordinal))
-            throw Bad(section, key, text, "a ZeroMQ endpoint such as tcp://127.0.0.1:5090");
-        return text;
+        if (text.StartsWith("tcp://", StringComparison.Ordinal)) return text;
+        string path;
+        if (text.StartsWith("ipc://", StringComparison.Ordinal)) path = text["ipc://".Length..];
+        else if (text.Contains("://", StringComparison.Ordinal)) throw Bad(section, key, text, expected);
+        // A port alone is a slip, not a socket named "5090" in the config folder.
+        else if (text.All(char.IsAsciiDigit)) throw Bad(section, key, text, $"{expected}; for a port write tcp://127.0.0.1:{text}");
+        else path = text;
+        if (path.Length == 0 || path.Contains('\0', StringComparison.Ordinal)) throw Bad(section, key, text, expected);
+        var full = Path.GetFullPath(path, baseDirectory);
+        // sun_path holds 108 bytes with the terminating NUL: a longer path cannot be bound (libzmq says "File name too long").
+        var bytes = Encoding.UTF8.GetByteCount(full);
+        if (bytes > MaxSocketPathBytes)
+            throw Bad(section, key, text, $"a Unix socket path of at most {MaxSocketPathBytes} bytes ({full} has {bytes}): choose a shorter one");
+        return "ipc://" + full;
     }
+
+    /// <summary>The longest path a Unix-domain socket may have on Linux (sun_path less its terminating NUL).</summary>
+    public const int MaxSocketPathBytes = 107;
 
     public LogEventLevel LogLevel(string section, string key)
     {

@@ -66,6 +66,8 @@ internal sealed record WebServerSettings(string Ip, int Port, long MaxBodyBytes)
 internal sealed record MqttSettings(bool Embedded, string Ip, int Port, int KeepAliveSeconds, string? Username, string? Password, TimeSpan ReconnectMax,
     Membership.BrokerList Brokers)
 {
+    /// <summary>True when config.ini has no [MQTT] broker value, so <see cref="Embedded"/> follows from whether ip is this host's.</summary>
+    public bool BrokerImplied { get; init; }
     /// <summary>[MQTT] tls: this node reaches its brokers over TLS.</summary>
     public bool Tls { get; init; }
     /// <summary>[MQTT] ca_file (PEM): the CA that signed the brokers' certificates; null = the system's trust store.</summary>
@@ -77,6 +79,7 @@ internal sealed record MqttSettings(bool Embedded, string Ip, int Port, int Keep
     public string? PasswordFile { get; init; }
 }
 
+/// <param name="Path">The SQLite file: [DATABASE] path, or motey.db inside it when it names a folder.</param>
 internal sealed record DatabaseSettings(string Path);
 
 internal sealed record ZeroMqSettings(

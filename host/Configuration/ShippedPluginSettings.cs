@@ -89,9 +89,13 @@ internal static class ShippedPluginSettings
     private static string[] List(ConfigReader r, string section, string key) =>
         (Value(r, section, key) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    /// <summary>As DockerSettings.ParseUrl: unix:// with an absolute socket path (three slashes), or tcp://host:port.</summary>
+    /// <summary>
+    /// As DockerSettings.ParseUrl: unix:// with an absolute socket path, or tcp://host:port. unix://var/run/docker.sock (two
+    /// slashes, the original Motey's value) names /var/run/docker.sock, as docker-py read it.
+    /// </summary>
     private static bool IsDockerUrl(string url) =>
-        Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme switch
+        Uri.TryCreate(url.StartsWith("unix://", StringComparison.Ordinal) && url.Length > 7 && url[7] != '/' ? "unix:///" + url[7..] : url,
+            UriKind.Absolute, out var uri) && uri.Scheme switch
         {
             "unix" => uri.Host.Length == 0 && uri.AbsolutePath.Length > 1,
             "tcp" => uri.Host.Length > 0 && uri.Port is > 0 and <= 65535 && uri.AbsolutePath is "" or "/",

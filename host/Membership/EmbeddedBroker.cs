@@ -69,8 +69,11 @@ internal sealed class EmbeddedBroker(MoteySettings settings, ILogger<EmbeddedBro
         }
         catch (SocketException e)
         {
-            throw new InvalidOperationException(
-                $"[MQTT] cannot host the embedded broker on {mqtt.Ip}:{mqtt.Port}: {e.Message}; set [MQTT] broker = external to use the broker listening there", e);
+            // A port already taken is most often a broker installed on this host (the original Motey's mosquitto).
+            var taken = e.SocketErrorCode == SocketError.AddressAlreadyInUse;
+            throw new InvalidOperationException($"[MQTT] cannot host the embedded broker on {mqtt.Ip}:{mqtt.Port}: {e.Message}"
+                + (!taken ? "" : "; something else listens there: if that is your broker, set [MQTT] broker = external"
+                    + (mqtt.BrokerImplied ? " (config.ini sets no broker, and an ip of this host means this node hosts it)" : "")), e);
         }
         log.LogInformation("Embedded MQTT broker listening on {Ip}:{Port}{Tls}, {Logins}", mqtt.Ip, mqtt.Port,
             mqtt.TlsCertificate is null ? "" : " (TLS only)", logins is null ? "open to anyone" : $"logins from {logins.Source}");

@@ -8,7 +8,8 @@ namespace Motey.Val.Docker;
 
 /// <summary>The <c>[DOCKER]</c> section of config.ini.</summary>
 /// <param name="Url">Where the engine listens, as configured (<c>url</c>, default <c>unix:///var/run/docker.sock</c>).</param>
-/// <param name="Endpoint"><paramref name="Url"/> parsed: a <c>unix</c> or <c>tcp</c> URI.</param>
+/// <param name="Endpoint"><paramref name="Url"/> parsed: a <c>unix</c> URI with an absolute path (<c>unix://var/...</c> read as
+/// <c>unix:///var/...</c>) or a <c>tcp</c> URI.</param>
 /// <param name="PullTimeout">How long one pull may take (<c>pull_timeout</c> seconds, default 300).</param>
 /// <param name="StopTimeout">Seconds between SIGTERM and SIGKILL when stopping (<c>stop_timeout</c>, default 10).</param>
 /// <param name="Policy">What blueprints may ask of the host (<c>allow_*</c>, <c>allowed_*</c>; default: nothing beyond the container).</param>
@@ -70,13 +71,19 @@ internal sealed record DockerSettings(string Url, Uri Endpoint, TimeSpan PullTim
         return paths;
     }
 
-    /// <summary>A <c>unix://</c> URI with an absolute socket path, or a <c>tcp://</c> URI with a host and a port; null otherwise.</summary>
+    /// <summary>
+    /// A <c>unix://</c> URI with an absolute socket path, or a <c>tcp://</c> URI with a host and a port; null otherwise.
+    /// <c>unix://var/run/docker.sock</c> (two slashes, the original Motey's value) is <c>unix:///var/run/docker.sock</c>,
+    /// as docker-py read it ("for legacy reasons, unix://path is equivalent to unix:///path").
+    /// </summary>
     internal static Uri? ParseUrl(string url)
     {
+        const string unix = "unix://";
+        if (url.StartsWith(unix, StringComparison.Ordinal) && url.Length > unix.Length && url[unix.Length] != '/')
+            url = unix + "/" + url[unix.Length..];
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri)) return null;
         return uri.Scheme switch
         {
-            // unix://var/run/docker.sock would make "var" a host: the path must follow three slashes.
             "unix" when uri.Host.Length == 0 && uri.AbsolutePath.Length > 1 => uri,
             "tcp" when uri.Host.Length > 0 && uri.Port is > 0 and <= 65535 && uri.AbsolutePath is "" or "/" => uri,
             _ => null,

@@ -28,8 +28,21 @@ public sealed class DockerSettingsTests
     }
 
     [Theory]
+    [InlineData("unix://var/run/docker.sock", "/var/run/docker.sock")]
+    [InlineData("unix:///var/run/docker.sock", "/var/run/docker.sock")]
+    [InlineData("unix://run/user/1000/docker.sock", "/run/user/1000/docker.sock")]
+    public void A_unix_url_with_two_slashes_names_the_absolute_socket_path_as_docker_py_read_it(string url, string socket)
+    {
+        var settings = Read(new() { ["url"] = url });
+
+        Assert.Equal(url, settings.Url);  // shown as configured
+        Assert.Equal("unix", settings.Endpoint.Scheme);
+        Assert.Equal(socket, settings.Endpoint.LocalPath);
+        Assert.Contains(socket, settings.Policy.EngineSockets);
+    }
+
+    [Theory]
     [InlineData("http://127.0.0.1:2375")]
-    [InlineData("unix://var/run/docker.sock")]
     [InlineData("unix://")]
     [InlineData("tcp://127.0.0.1")]
     [InlineData("/var/run/docker.sock")]

@@ -171,7 +171,7 @@ public sealed class ConfigLoaderTests
     [InlineData("[SIMULATED]\nfailure_rate = -0.1\n", "[SIMULATED] failure_rate = '-0.1'")]
     [InlineData("[SIMULATED]\nstart_delay_ms = -1\n", "[SIMULATED] start_delay_ms = '-1' is invalid: expected a whole number of milliseconds >= 0")]
     [InlineData("[SIMULATED]\nseed = lucky\n", "[SIMULATED] seed = 'lucky'")]
-    [InlineData("[DOCKER]\nurl = unix://var/run/docker.sock\n", "[DOCKER] url = 'unix://var/run/docker.sock' is invalid: expected unix:///path/to/docker.sock or tcp://host:port")]
+    [InlineData("[DOCKER]\nurl = unix://\n", "[DOCKER] url = 'unix://' is invalid: expected unix:///path/to/docker.sock or tcp://host:port")]
     [InlineData("[DOCKER]\nurl = http://127.0.0.1:2375\n", "[DOCKER] url = 'http://127.0.0.1:2375'")]
     [InlineData("[DOCKER]\npull_timeout = 0\n", "[DOCKER] pull_timeout = '0' is invalid: expected a whole number of seconds from 1 to 86400")]
     [InlineData("[DOCKER]\nstop_timeout = -1\n", "[DOCKER] stop_timeout = '-1'")]
@@ -219,33 +219,80 @@ public sealed class ConfigLoaderTests
     }
 
     /// <summary>
-    /// The original's config.ini binds everything beyond loopback with nothing secured: in secure mode (the default) the
-    /// agent refuses it, naming the first setting that is missing; with the explicit opt-ins every key is accepted.
+    /// The original's config.ini, as its repository left it: in secure mode (the default) it is refused, and the refusal
+    /// names the one line that lifts it; with only that line added it loads, each value with the meaning it had there,
+    /// and everything open is warned.
     /// </summary>
     [Fact]
-    public void Every_key_of_the_original_Moteys_config_ini_is_accepted_once_open_mode_is_chosen()
+    public void The_original_Moteys_config_ini_is_refused_naming_the_one_line_and_loads_with_it_meaning_what_it_meant()
     {
         using var folder = new TestFolder();
         var refused = Refused(folder, OriginalConfig);
         Assert.Equal($"{folder.Path}/config.ini:11: [WEBSERVER] ip: ip = 0.0.0.0 is beyond loopback, where the REST API needs tokens and "
-            + "TLS (tokens, tls_certificate, tls_key); set them, bind ip = 127.0.0.1, or accept an open API with insecure = true", refused.Message);
+            + "TLS (tokens, tls_certificate, tls_key); set them, bind ip = 127.0.0.1, or accept an open API with insecure = true; "
+            + "or add `mode = open` under [SECURITY] to run as openly as the original Motey (warned at every start)", refused.Message);
 
-        var open = OriginalConfig + "\n[SECURITY]\nmode = open\n";
-        open = open.Replace("port = 5023", "port = 5023\ninsecure = true", StringComparison.Ordinal);
+        // As the original's file lies in its repository: readable by everyone, the MQTT password inside.
         var config = Path.Combine(folder.Path, "config.ini");
-        File.WriteAllText(config, open);
+        File.WriteAllText(config, OriginalConfig + "\n[SECURITY]\nmode = open\n");
         File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
-        // The file holds the MQTT password: others may not read it.
-        Assert.Contains("holds [MQTT] password but others can read it (mode 0644)", Assert.Throws<ConfigException>(() => ConfigLoader.LoadFile(config)).Message);
-        File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
         var settings = ConfigLoader.LoadFile(config);
-        Assert.Equal("/var/log/motey/application.log", settings.Logger.FilePath);
-        Assert.Equal("neoklosch", settings.Mqtt.Username);
-        Assert.Equal(5094, settings.ZeroMq.ImageTerminateReplier);
+
         Assert.Equal(SecurityMode.Open, settings.Security.Mode);
-        Assert.Equal(2, SecurityRules.Warnings(settings).Count);
+        Assert.Equal("Motey", settings.General.AppName);
+        Assert.Equal("Motey", settings.Logger.Name);
+        Assert.Equal("/var/log/motey/application.log", settings.Logger.FilePath);
+        Assert.Equal(("0.0.0.0", 5023), (settings.WebServer.Ip, settings.WebServer.Port));
+        // No broker key and 172.17.0.3 is not this host's: the broker there, with the login, as the original always did.
+        Assert.False(ThisHost.Owns("172.17.0.3"), "this test needs a host without 172.17.0.3");
+        Assert.False(settings.Mqtt.Embedded);
+        Assert.True(settings.Mqtt.BrokerImplied);
+        Assert.Equal("172.17.0.3:1883", Assert.Single(settings.Mqtt.Brokers).ToString());
+        Assert.Equal((60, "neoklosch", "neoklosch"), (settings.Mqtt.KeepAliveSeconds, settings.Mqtt.Username, settings.Mqtt.Password));
+        // The database folder does not exist here and does not end in /: it names the file (a folder of the original is a unit test below).
+        Assert.Equal("/opt/Motey/motey/databases", settings.Database.Path);
+        Assert.Equal("ipc:///tmp/capability_engine.ipc", settings.ZeroMq.CapabilityEngineEndpoint);
+        Assert.Equal((5091, 5092, 5093, 5094), (settings.ZeroMq.CapabilitiesReplier, settings.ZeroMq.DeployImageReplier,
+            settings.ZeroMq.ImageStatusReplier, settings.ZeroMq.ImageTerminateReplier));
+        Assert.Equal("unix://var/run/docker.sock", settings.Raw["DOCKER:url"]);
+        Assert.Collection(SecurityRules.Warnings(settings),
+            w => Assert.StartsWith("[SECURITY] mode = open: MQTT and ZeroMQ may run without authentication", w),
+            w => Assert.Equal("[SECURITY] mode = open: the REST API on 0.0.0.0:5023 runs without authentication: anyone who reaches it can deploy", w),
+            w => Assert.Equal($"{config} holds [MQTT] password and others can read it (mode 0644): any user of this host can join the broker "
+                + "as this node; chmod o-rwx it", w));
     }
 
+    /// <summary>
+    /// Each refusal a node of the original Motey meets in secure mode, one after another as an operator would meet them
+    /// by securing what the previous one named, ends with the one line that lifts them all.
+    /// </summary>
+    [Theory]
+    [InlineData("", "[WEBSERVER] ip: ip = 0.0.0.0 is beyond loopback")]
+    [InlineData("[WEBSERVER]insecure = true", "[ZEROMQ] cluster_key: this node's peer sockets bind on")]
+    [InlineData("[WEBSERVER]insecure = true|[ZEROMQ]cluster_key = cluster.key", "[MQTT] tls: broker 172.17.0.3:1883 is beyond loopback")]
+    [InlineData("[WEBSERVER]insecure = true|[ZEROMQ]cluster_key = cluster.key|[MQTT]tls = true", "holds [MQTT] password but others can read it (mode 0644)")]
+    public void Every_secure_mode_refusal_of_the_original_Moteys_config_ini_names_the_one_line_to_add(string added, string refusal)
+    {
+        using var folder = new TestFolder();
+        var key = Path.Combine(folder.Path, "cluster.key");
+        Motey.Host.Peers.ClusterKey.Generate().Write(key, force: false);
+        var ini = OriginalConfig;
+        foreach (var line in added.Split('|', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var section = line[..(line.IndexOf(']') + 1)];
+            ini = ini.Replace(section + "\n", section + "\n" + line[section.Length..] + "\n", StringComparison.Ordinal);
+        }
+        var config = Path.Combine(folder.Path, "config.ini");
+        File.WriteAllText(config, ini);
+        File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+        var error = Assert.Throws<ConfigException>(() => ConfigLoader.LoadFile(config));
+
+        Assert.Contains(refusal, error.Message);
+        Assert.EndsWith(SecurityRules.OpenModeHint, error.Message);
+    }
+
+    /// <summary>The original Motey's config.ini as its repository's final version has it (motey/configuration/config.ini).</summary>
     private const string OriginalConfig = """
             [GENERAL]
             app_name = Motey
@@ -268,16 +315,16 @@ public sealed class ConfigLoaderTests
             password = neoklosch
 
             [DATABASE]
-            path = motey/databases/motey.db
+            path = /opt/Motey/motey/databases
 
             [ZEROMQ]
-            capability_engine_ipc_path = ipc:///tmp/motey_capability_engine
+            capability_engine_ipc_path = /tmp/capability_engine.ipc
             capabilities_replier = 5091
             deploy_image_replier = 5092
             image_status_replier = 5093
             image_terminate_replier = 5094
 
             [DOCKER]
-            url = unix:///var/run/docker.sock
+            url = unix://var/run/docker.sock
             """;
 }

@@ -50,33 +50,34 @@ internal static class AgentRunner
             {
                 // [GENERAL] app_name names the agent in its start, ready and stop lines.
                 var name = settings.General.AppName;
-                app.Logger.LogInformation("{AppName} starting: Motey.NET {Version} (pid {Pid}) using {Config}, database {Database}, log {Log}",
+                var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AgentRunner).FullName!);
+                log.LogInformation("{AppName} starting: Motey.NET {Version} (pid {Pid}) using {Config}, database {Database}, log {Log}",
                     name, typeof(AgentRunner).Assembly.GetName().Version, Environment.ProcessId, settings.SourceFile ?? "the embedded defaults",
                     settings.Database.Path, settings.Logger.FilePath);
                 if (settings.Mqtt.BrokerImplied)
                 {
-                    app.Logger.LogInformation("[MQTT] broker is not set: {Choice}", settings.Mqtt.Embedded
+                    log.LogInformation("[MQTT] broker is not set: {Choice}", settings.Mqtt.Embedded
                         ? $"{settings.Mqtt.Ip} is this host's, so this node hosts the broker (embedded)"
                         : $"{settings.Mqtt.Ip} is not this host's, so this node joins the broker there (external)");
                 }
-                foreach (var warning in SecurityRules.Warnings(settings)) app.Logger.LogWarning("INSECURE: {Warning}", warning);
+                foreach (var warning in SecurityRules.Warnings(settings)) log.LogWarning("INSECURE: {Warning}", warning);
                 app.Lifetime.ApplicationStarted.Register(() =>
                 {
-                    app.Logger.LogInformation("{AppName} ready: REST on {Urls}", name, string.Join(", ", app.Urls));
+                    log.LogInformation("{AppName} ready: REST on {Urls}", name, string.Join(", ", app.Urls));
                     // `motey start` waits for this line (its output file) before it believes a heartbeat: see StartWatch.
                     if (daemon) Console.WriteLine($"{StartWatch.ReadyLine} ({name}, pid {Environment.ProcessId})");
                 });
-                app.Lifetime.ApplicationStopping.Register(() => app.Logger.LogInformation("{AppName} stopping (pid {Pid})", name, Environment.ProcessId));
+                app.Lifetime.ApplicationStopping.Register(() => log.LogInformation("{AppName} stopping (pid {Pid})", name, Environment.ProcessId));
                 try
                 {
                     await app.RunAsync();
-                    app.Logger.LogInformation("{AppName} stopped (pid {Pid})", name, Environment.ProcessId);
+                    log.LogInformation("{AppName} stopped (pid {Pid})", name, Environment.ProcessId);
                     return 0;
                 }
                 catch (Exception e) when (e is IOException or InvalidOperationException)
                 {
                     // Kestrel could not bind (port in use, address not on this host), or a listener could not start.
-                    app.Logger.LogCritical("Cannot start: {Error}", e.Message);
+                    log.LogCritical("Cannot start: {Error}", e.Message);
                     Console.Error.WriteLine($"motey: cannot start: {e.Message}");
                     return 1;
                 }

@@ -12,14 +12,16 @@ internal sealed class NamespacedAgent : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private readonly StringBuilder _stdout = new();
+    private readonly StringBuilder _stderr = new();
 
     private NamespacedAgent(Process process, string folder, string address)
     {
         _process = process;
         Folder = folder;
         Address = address;
-        process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
+        process.OutputDataReceived += (_, e) => { lock (_output) { _output.AppendLine(e.Data); _stdout.AppendLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (_output) { _output.AppendLine(e.Data); _stderr.AppendLine(e.Data); } };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
     }
@@ -31,6 +33,10 @@ internal sealed class NamespacedAgent : IAsyncDisposable
     public int Pid => _process.Id;
     public bool HasExited => _process.HasExited;
     public string Output { get { lock (_output) return _output.ToString(); } }
+    /// <summary>What it printed on standard output alone.</summary>
+    public string StandardOutput { get { lock (_output) return _stdout.ToString(); } }
+    /// <summary>What it printed on standard error alone.</summary>
+    public string StandardError { get { lock (_output) return _stderr.ToString(); } }
 
     /// <summary>The REST client (set by the test: which namespace it starts from, TLS trust, token).</summary>
     public HttpClient Client { get; private set; } = null!;
@@ -44,7 +50,13 @@ internal sealed class NamespacedAgent : IAsyncDisposable
         Directory.CreateDirectory(folder);
         var path = Path.Combine(folder, "config.ini");
         ConfigIni.Write(path, config);
-        var info = namespaces.Exec(node, "dotnet", Path.Combine(Build.AgentDirectory, "motey.dll"), "run", "--config", path);
+        return StartWith(namespaces, node, folder, path);
+    }
+
+    /// <summary>Starts the agent in namespace <paramref name="node"/> with the config file <paramref name="config"/> as it is.</summary>
+    public static NamespacedAgent StartWith(NetworkNamespaces namespaces, int node, string folder, string config)
+    {
+        var info = namespaces.Exec(node, "dotnet", Path.Combine(Build.AgentDirectory, "motey.dll"), "run", "--config", config);
         info.Environment.Remove("MOTEY_CONFIG");
         return new NamespacedAgent(Process.Start(info)!, folder, namespaces.Address(node));
     }

@@ -213,14 +213,17 @@ internal static class ConfigLoader
             : ThisHost.Owns(r.Ip("MQTT", "ip"));
 
     /// <summary>
-    /// [DATABASE] path: the SQLite file; a folder (one that exists, or a path ending in /) holds it as <see cref="DatabaseFileName"/>,
-    /// as the original Motey kept its TinyDB files in the folder this key named. Those json files are not read.
+    /// [DATABASE] path: the SQLite file; a folder holds it as <see cref="DatabaseFileName"/>, as the original Motey kept its
+    /// TinyDB files in the folder this key named (those json files are not read). A folder is one that exists, a path
+    /// ending in /, or a path that is not an existing file and has no extension (the original's <c>motey/databases</c> on a
+    /// machine where it never ran); an existing file or a name with an extension (<c>node.db</c>) is the file itself.
     /// </summary>
     private static string DatabaseFile(ConfigReader r)
     {
         var text = r.Text("DATABASE", "path");
         var path = r.FilePath("DATABASE", "path");
-        var folder = text.EndsWith('/') || text.EndsWith(Path.DirectorySeparatorChar) || Directory.Exists(path);
+        var folder = text.EndsWith('/') || text.EndsWith(Path.DirectorySeparatorChar) || Directory.Exists(path)
+            || (!File.Exists(path) && !Path.HasExtension(path));
         return folder ? Path.Combine(path, DatabaseFileName) : path;
     }
 

@@ -249,8 +249,8 @@ public sealed class ConfigLoaderTests
         Assert.True(settings.Mqtt.BrokerImplied);
         Assert.Equal("172.17.0.3:1883", Assert.Single(settings.Mqtt.Brokers).ToString());
         Assert.Equal((60, "neoklosch", "neoklosch"), (settings.Mqtt.KeepAliveSeconds, settings.Mqtt.Username, settings.Mqtt.Password));
-        // The database folder does not exist here and does not end in /: it names the file (a folder of the original is a unit test below).
-        Assert.Equal("/opt/Motey/motey/databases", settings.Database.Path);
+        // The database folder does not exist here, but a name without an extension is a folder, as the original meant it.
+        Assert.Equal("/opt/Motey/motey/databases/motey.db", settings.Database.Path);
         Assert.Equal("ipc:///tmp/capability_engine.ipc", settings.ZeroMq.CapabilityEngineEndpoint);
         Assert.Equal((5091, 5092, 5093, 5094), (settings.ZeroMq.CapabilitiesReplier, settings.ZeroMq.DeployImageReplier,
             settings.ZeroMq.ImageStatusReplier, settings.ZeroMq.ImageTerminateReplier));

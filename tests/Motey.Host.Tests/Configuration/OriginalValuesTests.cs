@@ -108,11 +108,18 @@ public sealed class OriginalValuesTests : IDisposable
     }
 
     [Fact]
-    public void A_database_path_that_is_a_file_or_does_not_exist_names_the_file()
+    public void A_missing_database_path_without_an_extension_is_a_folder_as_on_a_machine_where_the_original_never_ran()
+    {
+        var settings = Load("[DATABASE]\npath = /opt/Motey/motey/databases\n");
+        Assert.Equal("/opt/Motey/motey/databases/motey.db", settings.Database.Path);
+    }
+
+    [Fact]
+    public void A_database_path_that_is_a_file_or_has_an_extension_names_the_file()
     {
         Assert.Equal(Path.Combine(_folder.Path, "data", "node.db"), Load("[DATABASE]\npath = data/node.db\n").Database.Path);
-        File.WriteAllText(Path.Combine(_folder.Path, "existing.db"), "");
-        Assert.Equal(Path.Combine(_folder.Path, "existing.db"), Load("[DATABASE]\npath = existing.db\n").Database.Path);
+        File.WriteAllText(Path.Combine(_folder.Path, "existing"), "");
+        Assert.Equal(Path.Combine(_folder.Path, "existing"), Load("[DATABASE]\npath = existing\n").Database.Path);
     }
 
     [Theory]

@@ -10,6 +10,7 @@ namespace Motey.Host.CommandLine;
 /// <summary>
 /// motey stop and status, the rest of the seed's daemon mode (without its 100% CPU spin and its stop that did not stop;
 /// start is <see cref="StartCommand"/>). Exit codes follow LSB init scripts: 0 done; 1 failed; 3 (status) not running.
+/// status answers 1 too when the agent runs but its heartbeat is not 204 (a container's HEALTHCHECK runs it).
 /// </summary>
 internal static class DaemonCommands
 {
@@ -83,10 +84,12 @@ internal static class DaemonCommands
             output.WriteLine($"  token:        none usable ({e.Message}): only the heartbeat answers");
         }
         using var http = NodeClient.Create(settings, TimeSpan.FromSeconds(5), token);
+        var healthy = false;
         try
         {
             var heartbeat = await http.GetAsync("/v1/heartbeat");
-            output.WriteLine($"  heartbeat:    {(int)heartbeat.StatusCode} {(heartbeat.StatusCode == HttpStatusCode.NoContent ? "healthy" : "unhealthy")}");
+            healthy = heartbeat.StatusCode == HttpStatusCode.NoContent;
+            output.WriteLine($"  heartbeat:    {(int)heartbeat.StatusCode} {(healthy ? "healthy" : "unhealthy")}");
             WriteSecurity(output, await GetAsync<SecurityPosture>(http, "/v1/security", token), "as the node says");
             var plugins = await GetAsync<List<JsonElement>>(http, "/v1/plugins", token);
             output.WriteLine($"  plugins:      {string.Join(", ", plugins.Select(p => $"{p.GetProperty("name").GetString()} ({p.GetProperty("state").GetString()})"))}");
@@ -99,7 +102,7 @@ internal static class DaemonCommands
         {
             output.WriteLine($"  REST:         not answering ({Reason(e, settings)})");
         }
-        return 0;
+        return healthy ? 0 : 1;
     }
 
     /// <summary>The security line (OPEN in capitals when open), then each warning on a line of its own.</summary>

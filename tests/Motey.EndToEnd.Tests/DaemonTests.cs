@@ -89,6 +89,27 @@ public sealed class DaemonTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Status_exits_1_when_the_agent_runs_but_does_not_answer_its_heartbeat()
+    {
+        var (code, output) = await MoteyAsync("start");
+        Assert.True(code == 0, output);
+        var pid = PidInFile();
+        Signals.Freeze(pid);  // alive and named by its pid file, but answering nothing: a hung agent
+        try
+        {
+            (code, output) = await MoteyAsync("status");
+
+            Assert.True(code == 1, output);  // what a container's HEALTHCHECK counts as unhealthy
+            Assert.Contains($"running (pid {pid})", output);
+            Assert.Contains("REST:         not answering", output);
+        }
+        finally
+        {
+            Signals.Kill(pid);
+        }
+    }
+
+    [Fact]
     public async Task A_foreground_agent_writes_its_pid_file_so_status_and_start_know_it()
     {
         var agent = AgentProcess.StartRaw(_folder, _address, _port, "run", "--config", _config);

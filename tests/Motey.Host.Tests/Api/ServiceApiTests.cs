@@ -78,7 +78,7 @@ public sealed class ServiceApiTests : NodeTest
     [InlineData("service_name: demo\nimages:\n- name: a\n  engine: simulated\n  capabilities: [gpu, gpu]\n", "images[0].capabilities[1]")]
     [InlineData("service_name: [1, 2]\nimages:\n- name: a\n  engine: simulated\n", "service_name")]
     [InlineData("service_name: demo\nimages:\n- name: a\n  engine: simulated\n  parameters: [1]\n", "images[0].parameters")]
-    [InlineData("service_name: demo\nimages:\n- name: a\n  engine: warpdrive\n", "images[0].engine")]
+    [InlineData("service_name: demo\nimages:\n- name: a\n  engine: Warp Drive\n", "images[0].engine")]
     [InlineData("service_name: demo\nimages:\n- name: a\n  engine: simulated\n  parameters: {colour: red}\n", "images[0].parameters.colour")]
     [InlineData("service_name: demo\nimages:\n- name: a\n  engine: process\n  parameters: {args: {a: 1}}\n", "images[0].parameters.args")]
     [InlineData("!!python/object/apply:os.system [\"touch /tmp/pwned\"]", "python")]
@@ -109,6 +109,20 @@ public sealed class ServiceApiTests : NodeTest
         var response = await Node.PostBlueprintAsync(yaml);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         await AssertNoServicesAsync();
+    }
+
+    [Fact]
+    public async Task An_engine_no_plugin_here_provides_is_accepted_and_waits_for_a_node_with_its_plugin_capability()
+    {
+        var created = await CreateAsync("service_name: elsewhere\nimages:\n- name: a\n  engine: warpdrive\n  parameters: {anything: [goes]}\n");
+
+        var waiting = await Node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Initial && s.StateMessage.Contains(Deployer.WaitingPrefix, StringComparison.Ordinal));
+        Assert.Contains("engine 'warpdrive' (capability 'warpdrive' of type plugin)", waiting.StateMessage);
+        Assert.Null(waiting.Images.Single().Node);
+        // Still refused at once: what no node could read the same, whatever plugin it has.
+        var restart = await Node.PostBlueprintAsync("service_name: elsewhere-2\nimages:\n- name: a\n  engine: warpdrive\n  parameters: {restart_policy: sometimes}\n");
+        Assert.Equal(HttpStatusCode.BadRequest, restart.StatusCode);
+        Assert.Contains("images[0].parameters.restart_policy", await ProblemDetailAsync(restart));
     }
 
     [Fact]

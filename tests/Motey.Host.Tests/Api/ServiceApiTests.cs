@@ -79,6 +79,7 @@ public sealed class ServiceApiTests : NodeTest
     [InlineData("service_name: [1, 2]\nimages:\n- name: a\n  engine: simulated\n", "service_name")]
     [InlineData("service_name: demo\nimages:\n- name: a\n  engine: simulated\n  parameters: [1]\n", "images[0].parameters")]
     [InlineData("service_name: demo\nimages:\n- name: a\n  engine: Warp Drive\n", "images[0].engine")]
+    [InlineData("service_name: demo\nimage: x\nimages:\n- name: a\n  engine: simulated\n", "did you mean 'images'?")]
     [InlineData("service_name: demo\nimages:\n- name: a\n  engine: simulated\n  parameters: {colour: red}\n", "images[0].parameters.colour")]
     [InlineData("service_name: demo\nimages:\n- name: a\n  engine: process\n  parameters: {args: {a: 1}}\n", "images[0].parameters.args")]
     [InlineData("!!python/object/apply:os.system [\"touch /tmp/pwned\"]", "python")]
@@ -124,6 +125,24 @@ public sealed class ServiceApiTests : NodeTest
         Assert.Equal(HttpStatusCode.BadRequest, restart.StatusCode);
         Assert.Contains("images[0].parameters.restart_policy", await ProblemDetailAsync(restart));
     }
+
+    [Fact]
+    public async Task Extra_top_level_keys_are_accepted_and_ignored_and_the_log_names_them_with_their_lines()
+    {
+        var created = await CreateAsync("version: '2'\nservice_name: extra\nimages:\n- name: a\n  engine: simulated\ndescription: from the original\n");
+
+        await Node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Running);
+        Assert.Equal("extra", created.ServiceName);
+        await Wait.UntilAsync(() => LogText().Contains("Blueprint extra: top-level keys this agent does not read are ignored: 'version' (line 1), 'description' (line 6)", StringComparison.Ordinal),
+            "the log names the ignored keys", detail: LogText);
+    }
+
+    private string LogText() =>
+        string.Concat(Directory.GetFiles(Path.Combine(FolderPath, "logs")).Select(f =>
+        {
+            using var reader = new StreamReader(new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
+            return reader.ReadToEnd();
+        }));
 
     [Fact]
     public async Task Image_needing_a_capability_the_node_lacks_waits_naming_it_and_runs_once_the_capability_is_added()

@@ -9,7 +9,7 @@ namespace Motey.EndToEnd.Tests;
 
 /// <summary>
 /// Two agents as real processes with different plugins, as in a fog where a sensor node has no container engine: node A's
-/// plugins folder is empty, node B has the shipped plugins. What is posted to A runs on B, or waits until B is there; B's
+/// plugins folder is empty, node B has the shipped simulated and process plugins. What is posted to A runs on B, or waits until B is there; B's
 /// refusals show at A.
 /// </summary>
 [Trait(Categories.Name, Categories.EndToEnd)]
@@ -49,11 +49,16 @@ public sealed class EnginesClusterTests : IAsyncLifetime
         Assert.Equal(ServiceState.Initial, waiting.State);
         Assert.Contains("lacks engine 'simulated' (capability 'simulated' of type plugin)", waiting.Images[0].StateMessage);
 
-        // B joins A's broker with the shipped plugins; it runs /usr/bin/sleep and nothing else.
-        var b = _scope.Add(AgentProcess.Start(_scope.Folder("b"), settings: new Dictionary<string, string>
+        // B joins A's broker with the simulated and process plugins of the build (not Docker: this test must not depend on
+        // an engine); it runs /usr/bin/sleep and nothing else.
+        var folderB = _scope.Folder("b");
+        foreach (var plugin in new[] { "Motey.Val.Simulated", "Motey.Val.Process" })
+            CopyFolder(Path.Combine(Build.AgentDirectory, "plugins", plugin), Path.Combine(folderB, "plugins", plugin));
+        var b = _scope.Add(AgentProcess.Start(folderB, settings: new Dictionary<string, string>
         {
             ["MQTT:broker"] = "external",
             ["MQTT:ip"] = a.Address,
+            ["PLUGINS:path"] = "plugins",
             ["PROCESS:allowed_executables"] = "/usr/bin/sleep",
         }));
         await b.WaitHealthyAsync();
@@ -73,5 +78,15 @@ public sealed class EnginesClusterTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Accepted, (await a.Client.DeleteAsync($"/v1/service/{simulated.Id}")).StatusCode);
         await a.WaitForServiceAsync(simulated.Id, ServiceState.Terminated);
         Assert.Empty((await b.Client.GetFromJsonAsync<List<JsonElement>>("/v1/instances"))!);
+    }
+
+    private static void CopyFolder(string from, string to)
+    {
+        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
     }
 }

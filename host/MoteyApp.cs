@@ -57,7 +57,8 @@ internal static class MoteyApp
         builder.Logging.AddSerilog(logger, dispose: true);
 
         var database = new Database(settings.Database.Path);
-        database.Initialize();
+        using (var loggers = new Serilog.Extensions.Logging.SerilogLoggerFactory(logger))
+            database.Initialize(loggers.CreateLogger<Database>());
 
         var services = builder.Services;
         services.AddSystemd();  // Type=notify under systemd; nothing otherwise

@@ -25,14 +25,17 @@ public interface IValPlugin
     Task<EngineHealth> CheckEngineAsync(CancellationToken cancellationToken) => Task.FromResult(EngineHealth.Available);
 
     /// <summary>
-    /// Checks a blueprint's <c>parameters</c> before anything is stored or started.
+    /// Checks a blueprint's <c>parameters</c> as the engine's own syntax, before anything is stored or started: what every
+    /// node with this plugin reads the same, whatever its settings (a node's policy belongs in <see cref="ValidateImage"/>).
+    /// A node that has this plugin refuses a posted blueprint when this fails, even if another node would run the image.
     /// Returns one message per problem, each naming the parameter (e.g. <c>parameters.args: expected a list of strings</c>); empty when valid.
     /// </summary>
     IReadOnlyList<string> ValidateParameters(IReadOnlyDictionary<string, JsonElement> parameters);
 
     /// <summary>
-    /// Checks an image, its name and its parameters, before anything is stored or started, and again before a deploy
-    /// (a peer's too): what the engine cannot check from the parameters alone, such as an allow-list of executables.
+    /// Checks an image, its name and its parameters, on the node that is to run it, before every deploy (a peer's too):
+    /// the parameters and this node's policy, what the engine cannot check from the parameters alone, such as an
+    /// allow-list of executables. A refusal becomes the image's state message at the node that placed it.
     /// Returns one message per problem, <c>name: ...</c> for the image name and <c>parameters....</c> for a parameter;
     /// empty when valid. The default checks the parameters alone (<see cref="ValidateParameters"/>).
     /// </summary>

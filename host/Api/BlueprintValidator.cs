@@ -1,37 +1,34 @@
+using Motey.Abstractions;
 using Motey.Host.Core.Model;
+using Motey.Host.Core.Nodes;
 using Motey.Host.Core.Orchestration;
 using Motey.Host.Parsing;
-using Motey.Host.Plugins;
 
 namespace Motey.Host.Api;
 
 /// <summary>
-/// What a well-formed blueprint must also satisfy on this node: every engine is one a loaded plugin
-/// provides, and each image (its name and parameters) is accepted by that engine's VAL, policy included.
+/// What a well-formed blueprint must also satisfy before it is accepted, per the rule "refused only when nothing could
+/// ever run it": a restart policy every node reads the same, and, for an engine whose VAL is active on this node, the
+/// parameters as the engine's syntax (<see cref="IValPlugin.ValidateParameters"/>), which every node with that plugin
+/// reads the same. An engine this node has no plugin for is accepted: the image waits for, or is placed on, a node that
+/// has it. A node's policy (<see cref="IValPlugin.ValidateImage"/>) is checked by the node that runs the image, before
+/// it deploys; a refusal there becomes the image's state message.
 /// </summary>
-internal sealed class BlueprintValidator(PluginCatalog catalog)
+internal sealed class BlueprintValidator(IEngines engines)
 {
     public IReadOnlyList<InputError> Validate(Blueprint blueprint)
     {
         var errors = new List<InputError>();
-        var known = catalog.KnownEngines;
         for (var i = 0; i < blueprint.Images.Count; i++)
         {
             var image = blueprint.Images[i];
-            if (!known.Contains(image.Engine))
-            {
-                var list = known.Count == 0 ? "none" : string.Join(", ", known.Order(StringComparer.Ordinal));
-                errors.Add(new InputError($"images[{i}].engine", $"unknown engine '{image.Engine}' (engines known here: {list})"));
-                continue;
-            }
             if (image.Parameters.TryGetValue(RestartPolicies.Key, out var policy) && !RestartPolicies.TryParse(policy, out _, out var problem))
                 errors.Add(new InputError($"images[{i}].parameters.{RestartPolicies.Key}", problem!));
-            // A VAL that is not active cannot check its parameters; placement will report the missing engine.
-            var val = catalog.Find(image.Engine);
-            if (val is null) continue;
+            // No active VAL here (none loaded, or its plugin failed): the node that runs the image checks its parameters.
+            if (engines.Find(image.Engine) is not { } val) continue;
             try
             {
-                errors.AddRange(val.ValidateImage(image.Name, RestartPolicies.ForVal(image.Parameters)).Select(message => Locate(i, message)));
+                errors.AddRange(val.ValidateParameters(RestartPolicies.ForVal(image.Parameters)).Select(message => Locate(i, message)));
             }
             catch (Exception e)
             {

@@ -31,14 +31,19 @@ public sealed class ServiceModule : ICarterModule
         await services.GetAsync(id, ct) is { } service ? Results.Json(service) : Problems.NotFound($"no service with id '{id}'");
 
     private static async Task<IResult> CreateAsync(
-        HttpRequest request, MoteySettings settings, BlueprintValidator validator, Orchestrator orchestrator, CancellationToken ct)
+        HttpRequest request, MoteySettings settings, BlueprintValidator validator, Orchestrator orchestrator, ILogger<ServiceModule> log, CancellationToken ct)
     {
         var (text, problem) = await RequestBody.ReadAsync(request, RequestBody.Yaml, settings.WebServer.MaxBodyBytes, ct);
         if (problem is not null) return problem;
-        var parsed = BlueprintParser.Parse(text!);
+        var parsed = BlueprintParser.Parse(text!, out var ignored);
         if (!parsed.Ok) return Problems.Invalid("Invalid blueprint", parsed.Errors);
         var errors = validator.Validate(parsed.Value!);
         if (errors.Count > 0) return Problems.Invalid("Invalid blueprint", errors);
+        if (ignored.Count > 0)
+        {
+            log.LogInformation("Blueprint {ServiceName}: top-level keys this agent does not read are ignored: {IgnoredKeys}",
+                parsed.Value.ServiceName, IgnoredKey.Describe(ignored));
+        }
         Service service;
         try
         {

@@ -13,27 +13,36 @@ public static class BlueprintParser
     private static readonly string[] Keys = ["service_name", "node_type", "images"];
 
     /// <summary>The blueprint in <paramref name="yaml"/>, or every error in it. Never throws on bad input.</summary>
-    public static ParseResult<Blueprint> Parse(string yaml)
+    public static ParseResult<Blueprint> Parse(string yaml) => Parse(yaml, out _);
+
+    /// <summary>
+    /// As <see cref="Parse(string)"/>, with the top-level keys the blueprint carries besides service_name, node_type and
+    /// images: accepted and ignored, as the original's schema allowed them (a typo of one of those three is an error).
+    /// Keys inside an image stay strict.
+    /// </summary>
+    public static ParseResult<Blueprint> Parse(string yaml, out IReadOnlyList<IgnoredKey> ignored)
     {
+        ignored = [];
         var read = SafeYamlReader.Read(yaml);
         if (!read.Ok) return ParseResult<Blueprint>.Failure(read.Errors);
         if (read.Value.IsEmpty) return ParseResult<Blueprint>.Failure(InputPath.YamlRoot, "the blueprint is empty");
 
         var check = new YamlSchemaCheck(read.Value);
-        var blueprint = Read(check, read.Value.Root);
-        return check.Errors.Count == 0 && blueprint is not null
-            ? ParseResult<Blueprint>.Success(blueprint)
-            : ParseResult<Blueprint>.Failure(check.Errors);
+        var extra = new List<IgnoredKey>();
+        var blueprint = Read(check, read.Value.Root, extra);
+        if (check.Errors.Count > 0 || blueprint is null) return ParseResult<Blueprint>.Failure(check.Errors);
+        ignored = extra;
+        return ParseResult<Blueprint>.Success(blueprint);
     }
 
-    private static Blueprint? Read(YamlSchemaCheck check, JsonNode? root)
+    private static Blueprint? Read(YamlSchemaCheck check, JsonNode? root, List<IgnoredKey> ignored)
     {
         if (root is not JsonObject map)
         {
             check.Report("", $"expected a mapping with service_name and images, found {YamlSchemaCheck.Describe(root)}", check.Tree.PositionOf(root));
             return null;
         }
-        check.RejectUnknownKeys(map, "", Keys);
+        check.IgnoreUnknownKeys(map, "", Keys, ignored);
         var serviceName = check.Require(map, "", "service_name") ? check.Text(map, "service_name", "service_name", MaxServiceNameLength) : null;
         var nodeType = map.ContainsKey("node_type") ? check.String(map, "node_type", "node_type") : null;
         var images = check.Require(map, "", "images") ? ReadImages(check, map) : null;

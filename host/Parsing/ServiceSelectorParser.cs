@@ -6,7 +6,8 @@ namespace Motey.Host.Parsing;
 /// <summary>
 /// Reads the YAML body of <c>DELETE /v1/service</c>: a mapping with <c>id</c> and/or <c>service_name</c>.
 /// The original took the whole blueprint here, so a blueprint's other keys are accepted and ignored; so are
-/// the other fields of a service as <c>GET /v1/service</c> returns it, so a listed service can be sent back as is.
+/// the other fields of a service as <c>GET /v1/service</c> returns it, so a listed service can be sent back as is, and
+/// any other key a blueprint may carry at its top (<see cref="BlueprintParser"/>); a typo of a key read here is an error.
 /// </summary>
 public static class ServiceSelectorParser
 {
@@ -26,7 +27,7 @@ public static class ServiceSelectorParser
             check.Report("", $"expected a mapping with id or service_name, found {YamlSchemaCheck.Describe(read.Value.Root)}", read.Value.PositionOf(read.Value.Root));
             return ParseResult<ServiceSelector>.Failure(check.Errors);
         }
-        check.RejectUnknownKeys(map, "", Keys);
+        check.IgnoreUnknownKeys(map, "", Keys, []);
         var id = map.ContainsKey("id") ? Id(check, map) : null;
         var serviceName = map.ContainsKey("service_name")
             ? check.Text(map, "service_name", "service_name", BlueprintParser.MaxServiceNameLength)

@@ -27,6 +27,23 @@ internal sealed class YamlSchemaCheck(YamlTree tree)
         }
     }
 
+    /// <summary>
+    /// Keys not in <paramref name="allowed"/> are accepted and added to <paramref name="ignored"/> with their line (the
+    /// original's schema allowed more keys at the top), but a typo of an allowed key (<see cref="KeyNearMiss"/>) is reported.
+    /// </summary>
+    public void IgnoreUnknownKeys(JsonObject map, string path, IReadOnlyList<string> allowed, List<IgnoredKey> ignored)
+    {
+        foreach (var (key, _) in map)
+        {
+            if (allowed.Contains(key)) continue;
+            var at = tree.KeyPosition(map, key);
+            if (KeyNearMiss.Of(key, allowed) is { } meant)
+                Report(InputPath.Member(path, key), $"unknown key {Quote(key)}; did you mean '{meant}'?", at);
+            else
+                ignored.Add(new IgnoredKey(key, at?.Line));
+        }
+    }
+
     /// <summary>True when <paramref name="key"/> is present; reports it missing otherwise.</summary>
     public bool Require(JsonObject map, string path, string key)
     {

@@ -10,7 +10,8 @@ namespace Motey.Host.Peers;
 
 /// <summary>
 /// The four endpoints other nodes call (the original's ZeroMQ repliers), bound on tcp://&lt;this node's address&gt;:&lt;port&gt;.
-/// Replies keep the original's contract: capabilities as a JSON list; deploy the instance id or "" on failure;
+/// Replies keep the original's contract: capabilities as a JSON list; deploy the instance id or "" on failure (to a
+/// request with labels, which only our nodes send, <c>error: reason</c>);
 /// status the ImageState number, "5" when unknown; terminate "" when done, <c>error: reason</c> when not (our extension).
 /// Each endpoint answers on its own, so a slow deploy holds up neither the other endpoints nor other deploys.
 /// With [ZEROMQ] cluster_key all four are CURVE servers of the cluster key: a peer without it gets no answer, and the
@@ -124,9 +125,10 @@ internal sealed class PeerRepliers : IHostedService, IDisposable
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            // The original's reply has no room for a reason: it goes to this node's log, and the peer says to look here.
             _log.LogWarning("Could not deploy image {Image} ({Engine}) for a peer: {Error}", image.Name, image.Engine, e.Message);
-            return "";
+            // Our nodes send labels and read "error: reason" (the node that placed the image shows it as the image's state
+            // message); the original's reply has no room for a reason, so an original node gets "" and the reason stays in this log.
+            return parsed.Labels is null ? "" : ErrorPrefix + e.Message;
         }
     }
 

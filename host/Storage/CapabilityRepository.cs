@@ -6,12 +6,13 @@ using Motey.Host.Core.Model;
 namespace Motey.Host.Storage;
 
 /// <summary>
-/// The node's capabilities. A capability is the pair (name, type). Reads are served from a snapshot that every
+/// The node's capabilities, one per name (the table's key). Reads are served from a snapshot that every
 /// write through this repository drops; that assumes this process is the only writer of its database file
 /// (one agent per file) and this repository the only writer of its table.
 /// </summary>
 internal sealed class CapabilityRepository(Database database) : ICapabilityStore
 {
+    // A known name, of any type, is not added again: the original's add is a no-op when has(name).
     private const string InsertSql = "INSERT OR IGNORE INTO capabilities (name, type) VALUES ($1, $2)";
     private const string DeleteSql = "DELETE FROM capabilities WHERE name = $1 AND type = $2";
 
@@ -25,11 +26,11 @@ internal sealed class CapabilityRepository(Database database) : ICapabilityStore
     public async Task<ReadOnlyMemory<byte>> AllAsJsonAsync(JsonSerializerOptions options, CancellationToken cancellationToken = default) =>
         (await SnapshotAsync(cancellationToken)).ToJson(options);
 
-    /// <summary>Adds the capabilities that are not there yet; returns how many were new.</summary>
+    /// <summary>Adds each capability whose name is not there yet; returns how many were new.</summary>
     public Task<int> AddAsync(IEnumerable<Capability> capabilities, CancellationToken cancellationToken = default) =>
         WriteAsync((connection, transaction) => ExecuteEachAsync(connection, transaction, InsertSql, capabilities, cancellationToken), cancellationToken);
 
-    /// <summary>Removes the capabilities that exist; returns how many were removed.</summary>
+    /// <summary>Removes each entry whose name and type both match; returns how many were removed.</summary>
     public Task<int> RemoveAsync(IEnumerable<Capability> capabilities, CancellationToken cancellationToken = default) =>
         WriteAsync((connection, transaction) => ExecuteEachAsync(connection, transaction, DeleteSql, capabilities, cancellationToken), cancellationToken);
 
@@ -44,6 +45,19 @@ internal sealed class CapabilityRepository(Database database) : ICapabilityStore
             for (var i = 0; i < changes.Count; i++)
                 changed[i] = await ExecuteEachAsync(connection, transaction, changes[i].IsAdd ? InsertSql : DeleteSql, changes[i].List, cancellationToken);
             return changed;
+        }, cancellationToken);
+
+    public Task<CapabilityReplacement> ReplaceAsync(Capability capability, CancellationToken cancellationToken = default) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            await using var find = connection.Command(transaction, "SELECT type FROM capabilities WHERE name = $1", capability.Name);
+            var type = (string?)await find.ExecuteScalarAsync(cancellationToken);
+            if (type == capability.Type) return new CapabilityReplacement(false, null);
+            await using var write = connection.Command(transaction, type is null
+                ? "INSERT INTO capabilities (name, type) VALUES ($1, $2)"
+                : "UPDATE capabilities SET type = $2 WHERE name = $1", capability.Name, capability.Type);
+            await write.ExecuteNonQueryAsync(cancellationToken);
+            return new CapabilityReplacement(true, type is null ? null : capability with { Type = type });
         }, cancellationToken);
 
     public Task<int> RemoveAllOfTypeAsync(string type, CancellationToken cancellationToken = default) =>

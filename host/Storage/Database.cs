@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Motey.Host.Core.Model;
 
 namespace Motey.Host.Storage;
 
@@ -8,7 +9,8 @@ namespace Motey.Host.Storage;
 /// </summary>
 internal sealed class Database : IDisposable
 {
-    private const int SchemaVersion = 1;
+    /// <summary>2: capabilities keyed by name (1 keyed them by name and type).</summary>
+    private const int SchemaVersion = 2;
     private readonly string _connectionString;
     private readonly SemaphoreSlim _writer = new(1, 1);
 
@@ -28,8 +30,11 @@ internal sealed class Database : IDisposable
 
     public void Dispose() => _writer.Dispose();
 
-    /// <summary>Creates the file and its tables, or checks an existing one. Throws with the path when the file is unusable.</summary>
-    public void Initialize()
+    /// <summary>
+    /// Creates the file and its tables, or checks an existing one and brings it to this schema. Throws with the path when
+    /// the file is unusable. A migration that dropped capabilities is told to <paramref name="log"/>, once.
+    /// </summary>
+    public void Initialize(ILogger? log = null)
     {
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
         try
@@ -39,11 +44,12 @@ internal sealed class Database : IDisposable
             var version = Convert.ToInt32(Scalar(connection, "PRAGMA user_version;"));
             if (version > SchemaVersion)
                 throw new InvalidOperationException($"database {Path} has schema version {version}, newer than this agent knows ({SchemaVersion})");
-            Execute(connection, """
+            using var transaction = connection.BeginTransaction(deferred: false);
+            var dropped = CapabilitiesKeyedByName(connection, transaction);
+            Execute(connection, transaction, """
                 CREATE TABLE IF NOT EXISTS capabilities (
-                    name TEXT NOT NULL,
-                    type TEXT NOT NULL,
-                    PRIMARY KEY (name, type));
+                    name TEXT NOT NULL PRIMARY KEY,
+                    type TEXT NOT NULL);
                 CREATE TABLE IF NOT EXISTS nodes (
                     address TEXT NOT NULL PRIMARY KEY,
                     is_self INTEGER NOT NULL DEFAULT 0,
@@ -55,13 +61,53 @@ internal sealed class Database : IDisposable
                     state INTEGER NOT NULL,
                     document TEXT NOT NULL,
                     updated_at TEXT NOT NULL);
-                PRAGMA user_version = 1;
+                PRAGMA user_version = 2;
                 """);
+            transaction.Commit();
+            if (dropped.Count > 0)
+            {
+                log?.LogWarning("Capabilities are keyed by name now: database {Path} held more than one entry of a name; kept one per name "
+                    + "(the plugin one, else the first added) and dropped {Dropped}", Path, string.Join(", ", dropped.Select(c => $"{c.Name} ({c.Type})")));
+            }
         }
         catch (SqliteException e)
         {
             throw new InvalidOperationException($"database {Path} cannot be used: {e.Message}", e);
         }
+    }
+
+    /// <summary>
+    /// Schema 1 keyed capabilities by (name, type): rebuilds that table keyed by name, keeping per name the <c>plugin</c>
+    /// entry, else the first added (lowest rowid). Returns the entries dropped; none when the table is already keyed by name.
+    /// </summary>
+    private static List<Capability> CapabilitiesKeyedByName(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        using (var columns = connection.Command(transaction, "SELECT count(*) FROM pragma_table_info('capabilities') WHERE name = 'type' AND pk > 0"))
+        {
+            if (Convert.ToInt32(columns.ExecuteScalar()) == 0) return [];
+        }
+        var dropped = new List<Capability>();
+        using (var duplicates = connection.Command(transaction, """
+            SELECT name, type FROM capabilities c
+            WHERE rowid <> (SELECT d.rowid FROM capabilities d WHERE d.name = c.name ORDER BY d.type = 'plugin' DESC, d.rowid LIMIT 1)
+            ORDER BY name, rowid
+            """))
+        using (var reader = duplicates.ExecuteReader())
+        {
+            while (reader.Read()) dropped.Add(new Capability(reader.GetString(0), reader.GetString(1)));
+        }
+        Execute(connection, transaction, """
+            CREATE TABLE capabilities_by_name (
+                name TEXT NOT NULL PRIMARY KEY,
+                type TEXT NOT NULL);
+            INSERT INTO capabilities_by_name (name, type)
+                SELECT name, type FROM capabilities c
+                WHERE rowid = (SELECT d.rowid FROM capabilities d WHERE d.name = c.name ORDER BY d.type = 'plugin' DESC, d.rowid LIMIT 1)
+                ORDER BY rowid;
+            DROP TABLE capabilities;
+            ALTER TABLE capabilities_by_name RENAME TO capabilities;
+            """);
+        return dropped;
     }
 
     public async Task<T> ReadAsync<T>(Func<SqliteConnection, Task<T>> read, CancellationToken cancellationToken = default)
@@ -101,10 +147,13 @@ internal sealed class Database : IDisposable
         return connection;
     }
 
-    private static void Execute(SqliteConnection connection, string sql)
+    private static void Execute(SqliteConnection connection, string sql) => Execute(connection, null, sql);
+
+    private static void Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql)
     {
         using var command = connection.CreateCommand();
         command.CommandText = sql;
+        command.Transaction = transaction;
         command.ExecuteNonQuery();
     }
 

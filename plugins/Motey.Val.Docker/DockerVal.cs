@@ -26,8 +26,10 @@ namespace Motey.Val.Docker;
 /// <c>detach</c> (no effect) and <c>restart_policy</c>; and, as far as the policy allows, <c>privileged</c>,
 /// <c>pid_mode</c>, <c>ipc_mode</c>, <c>cap_add</c> and <c>devices</c> (as are <c>network_mode: host</c> and bind
 /// mounts in <c>volumes</c>). The restart policy is only checked: the agent enforces it for every engine, so containers
-/// get no Docker restart policy. Anything else is refused. The policy is checked when a blueprint is posted and again
-/// when an instance is created, so a deploy a peer asks for obeys this node's policy.</para>
+/// get no Docker restart policy. Anything else is refused. The policy is checked by the node that runs the image
+/// (<see cref="ValidateImage"/>, before a deploy, and again when an instance is created), so a deploy a peer asks for obeys
+/// this node's policy; a blueprint posted here is checked against the parameters alone (<see cref="ValidateParameters"/>),
+/// since another node may allow what this one does not.</para>
 /// <para><b>Labels</b>: every container carries the agent's labels, the blueprint's, <c>motey.managed=true</c> and
 /// <c>motey.image.name</c>; the listing of instances is the engine's containers with <c>motey.managed=true</c>.</para>
 /// <para><b>States</b>: created/restarting → Instantiating, running → Running, paused/removing → Stopping,
@@ -72,8 +74,19 @@ public sealed class DockerVal : IValPlugin
             ? engine.PingAsync(PingTimeout, cancellationToken)
             : Task.FromResult(EngineHealth.Unavailable("the docker VAL is not active"));
 
-    /// <inheritdoc />
+    /// <summary>
+    /// The parameters as Docker reads them, the same on every node: each one known and well-formed; what only a setting
+    /// allows (privileged, host namespaces, added capabilities, devices, bind mounts) is left to <see cref="ValidateImage"/>.
+    /// </summary>
     public IReadOnlyList<string> ValidateParameters(IReadOnlyDictionary<string, JsonElement> parameters)
+    {
+        var problems = new List<string>();
+        ContainerParameters.Map(parameters, DockerPolicy.AnySettings, problems);
+        return problems;
+    }
+
+    /// <summary>The parameters, and what they ask of this host against this node's <c>[DOCKER]</c> policy.</summary>
+    public IReadOnlyList<string> ValidateImage(string imageName, IReadOnlyDictionary<string, JsonElement> parameters)
     {
         var problems = new List<string>();
         // Before activation nothing is allowed beyond the container: the policy is unknown.

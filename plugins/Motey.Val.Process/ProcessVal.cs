@@ -17,8 +17,8 @@ namespace Motey.Val.Process;
 /// folders, comma-separated: an image runs only when the file it names (links followed) is one of them or inside one;
 /// empty (the default) allows none. <c>run_as</c>: the user instances run as; empty means <c>nobody</c> when the agent
 /// is root and the agent's own user otherwise. An agent that is not root cannot run instances as anyone else: a
-/// <c>run_as</c> naming another user fails activation. The executable is checked when a blueprint is posted
-/// (<see cref="ValidateImage"/>) and again when an instance is created, so a peer's deploy request obeys it too.</para>
+/// <c>run_as</c> naming another user fails activation. The executable is checked by the node that runs the image,
+/// before it deploys (<see cref="ValidateImage"/>) and again when an instance is created, so a peer's deploy request obeys it too.</para>
 /// <para><b>Parameters</b>: <c>args</c> (list of strings; numbers and booleans become their text), <c>env</c> (map of
 /// names to scalars, on top of the agent's environment), <c>working_directory</c> (absolute path that must exist;
 /// default: the plugin's data directory, entered by the launcher before it switches user, so a <c>run_as</c> user may

@@ -5,9 +5,10 @@ using static Motey.Val.Docker.Tests.TestSupport;
 namespace Motey.Val.Docker.Tests;
 
 /// <summary>
-/// The <c>[DOCKER]</c> policy, through the plugin as the agent calls it at POST (activated with a config section, no
-/// engine needed): every option that reaches beyond the container is refused by default, naming itself and the setting
-/// that would allow it, and accepted once that setting allows it.
+/// The <c>[DOCKER]</c> policy, through the plugin as the agent calls it before a deploy on this node (ValidateImage,
+/// activated with a config section, no engine needed): every option that reaches beyond the container is refused by
+/// default, naming itself and the setting that would allow it, and accepted once that setting allows it. A blueprint
+/// posted to a node is checked against the parameters alone (ValidateParameters): another node may allow more.
 /// </summary>
 public sealed class DockerPolicyTests : IDisposable
 {
@@ -23,7 +24,9 @@ public sealed class DockerPolicyTests : IDisposable
     }
 
     private static async Task<IReadOnlyList<string>> ProblemsAsync(string parametersJson, Dictionary<string, string?>? settings = null) =>
-        (await ActiveAsync(settings)).ValidateParameters(ParametersOf(parametersJson));
+        (await ActiveAsync(settings)).ValidateImage(LocalDockerImage, ParametersOf(parametersJson));
+
+    private const string LocalDockerImage = "motey/busybox:local";
 
     public static TheoryData<string, string, string, string> Rules() => new()
     {
@@ -93,8 +96,26 @@ public sealed class DockerPolicyTests : IDisposable
         string parameters, string key, string value, string refusal)
     {
         Assert.Equal([refusal], await ProblemsAsync(parameters));
-        Assert.Equal([refusal], new DockerVal().ValidateParameters(ParametersOf(parameters)));  // not yet active: nothing allowed
+        Assert.Equal([refusal], new DockerVal().ValidateImage(LocalDockerImage, ParametersOf(parameters)));  // not yet active: nothing allowed
         _ = (key, value);
+    }
+
+    [Theory]
+    [MemberData(nameof(Rules))]
+    public async Task The_parameters_alone_are_read_the_same_on_every_node_whatever_its_policy(string parameters, string key, string value, string refusal)
+    {
+        Assert.Empty((await ActiveAsync()).ValidateParameters(ParametersOf(parameters)));
+        Assert.Empty(new DockerVal().ValidateParameters(ParametersOf(parameters)));
+        _ = (key, value, refusal);
+    }
+
+    [Theory]
+    [InlineData("""{"volumes": {"/": "/host"}}""", "binding the host's root folder / is never allowed")]
+    [InlineData("""{"volumes": ["/var/run/docker.sock:/sock"]}""", "which would give the container control of the host")]
+    [InlineData("""{"privileged": "yes"}""", "parameters.privileged: expected a boolean, got 'yes'")]
+    public async Task What_no_setting_allows_and_malformed_options_are_refused_by_the_parameters_alone(string parameters, string problem)
+    {
+        Assert.Contains(problem, Assert.Single((await ActiveAsync()).ValidateParameters(ParametersOf(parameters))));
     }
 
     [Theory]

@@ -3,18 +3,22 @@ using Motey.Host.Core.Model;
 namespace Motey.Host.Core.Capabilities;
 
 /// <summary>
-/// Where the node's capabilities are kept (SQLite in production). A capability is the pair (name, type).
-/// Only <see cref="NodeCapabilities"/> writes through it; readers may read it directly.
+/// Where the node's capabilities are kept (SQLite in production). A capability is keyed by its name, as in the original
+/// Motey: one entry per name, whatever its type. Only <see cref="NodeCapabilities"/> writes through it; readers may read
+/// it directly.
 /// </summary>
 public interface ICapabilityStore
 {
     /// <summary>All capabilities ordered by type, then name; read-only and shared, never to be changed.</summary>
     Task<IReadOnlyList<Capability>> AllAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Adds the capabilities that are not there yet; returns how many were new.</summary>
+    /// <summary>
+    /// Adds each capability whose name is not there yet (nor earlier in the list), keeping the entry a known name has
+    /// whatever the type asked for; returns how many were new.
+    /// </summary>
     Task<int> AddAsync(IEnumerable<Capability> capabilities, CancellationToken cancellationToken = default);
 
-    /// <summary>Removes the capabilities that exist; returns how many were removed.</summary>
+    /// <summary>Removes each entry whose name and type both match; returns how many were removed.</summary>
     Task<int> RemoveAsync(IEnumerable<Capability> capabilities, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -23,9 +27,20 @@ public interface ICapabilityStore
     /// </summary>
     Task<int[]> ApplyAsync(IReadOnlyList<CapabilityChange> changes, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Puts <paramref name="capability"/> in, taking over the entry of its name when that has another type. Returns
+    /// whether anything changed and the entry taken over (null when the name was free or already had this type).
+    /// </summary>
+    Task<CapabilityReplacement> ReplaceAsync(Capability capability, CancellationToken cancellationToken = default);
+
     /// <summary>Removes every capability of <paramref name="type"/>; returns how many.</summary>
     Task<int> RemoveAllOfTypeAsync(string type, CancellationToken cancellationToken = default);
 }
 
 /// <summary>One add or remove of a list of capabilities.</summary>
 public sealed record CapabilityChange(bool IsAdd, IReadOnlyList<Capability> List);
+
+/// <summary>What <see cref="ICapabilityStore.ReplaceAsync"/> did.</summary>
+/// <param name="Changed">True when the capability was added or took over an entry.</param>
+/// <param name="Replaced">The entry of the same name and another type it took over; null when there was none.</param>
+public sealed record CapabilityReplacement(bool Changed, Capability? Replaced);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Motey.Host.Core.Model;
 using Motey.Host.Core.Placement;
 
@@ -8,7 +9,12 @@ namespace Motey.Host.Core.Capabilities;
 /// (REST, capability events, the CLI through events); capabilities of type <c>plugin</c> mirror which VALs are
 /// active and their engines reachable, so only the plugin catalog changes them, through the engine members.
 /// </summary>
-public sealed class NodeCapabilities(ICapabilityStore store, ClusterChanges? clusterChanges = null)
+/// <remarks>
+/// Capabilities are keyed by name, as in the original Motey (<c>has_capability(name)</c>): adding a name the node has,
+/// with any type, changes nothing; removing needs the name and the type. An engine's <c>plugin</c> entry takes over an
+/// operator's entry of the same name when its VAL activates (the engine is a fact), and no operator change touches it.
+/// </remarks>
+public sealed class NodeCapabilities(ICapabilityStore store, ClusterChanges? clusterChanges = null, ILogger<NodeCapabilities>? log = null)
 {
     /// <summary>Why an operator may not change <paramref name="capability"/>; null when they may.</summary>
     public static string? Refusal(Capability capability) =>
@@ -46,9 +52,22 @@ public sealed class NodeCapabilities(ICapabilityStore store, ClusterChanges? clu
         return applied;
     }
 
-    /// <summary>The plugin catalog: the engine's VAL is active and its engine answers.</summary>
-    public Task<int> RegisterEngineAsync(string engine, CancellationToken cancellationToken) =>
-        GrewAsync(store.AddAsync([Engine(engine)], cancellationToken));
+    /// <summary>
+    /// The plugin catalog: the engine's VAL is active and its engine answers. Its <c>plugin</c> entry takes over an entry
+    /// of the same name an operator added with another type (said in the log). Returns 1 when the entry is new or took over.
+    /// </summary>
+    public async Task<int> RegisterEngineAsync(string engine, CancellationToken cancellationToken)
+    {
+        var result = await store.ReplaceAsync(Engine(engine), cancellationToken);
+        if (result.Replaced is { } replaced)
+        {
+            log?.LogInformation("Engine {Engine} is active: its plugin capability takes over capability {Capability} of type {Type}",
+                engine, replaced.Name, replaced.Type);
+        }
+        if (!result.Changed) return 0;
+        clusterChanges?.Notify();
+        return 1;
+    }
 
     /// <summary>Images waiting for a node may run here now when something was added.</summary>
     private async Task<int> GrewAsync(Task<int> add)

@@ -31,6 +31,12 @@ internal sealed record DockerPolicy(
     /// <summary>Nothing beyond the container: the default.</summary>
     public static readonly DockerPolicy Closed = new(false, false, false, false, [], [], [], [DefaultSocket]);
 
+    /// <summary>
+    /// Everything a setting could allow, allowed: what checking the parameters alone needs, the same on every node
+    /// (another node may allow what this one does not). What no setting allows (the host's root, the default socket) stays refused.
+    /// </summary>
+    public static readonly DockerPolicy AnySettings = new(true, true, true, true, [LinuxCapabilities.All], ["/"], ["/"], [DefaultSocket]);
+
     public string? Privileged() => AllowPrivileged ? null
         : "privileged containers are not allowed on this node; [DOCKER] allow_privileged = true allows them";
 

@@ -4,7 +4,10 @@ using Motey.Host.Core.Tests.Fakes;
 
 namespace Motey.Host.Core.Tests.Capabilities;
 
-/// <summary>The rules of a node's capabilities: operators change theirs, the plugin catalog alone changes the engines.</summary>
+/// <summary>
+/// The rules of a node's capabilities: keyed by name, as in the original; operators change theirs, the plugin catalog
+/// alone changes the engines, and an engine takes over an operator's entry of its name.
+/// </summary>
 public sealed class NodeCapabilitiesTests
 {
     private const string Managed = "capabilities of type 'plugin' are managed by the plugin catalog";
@@ -105,5 +108,59 @@ public sealed class NodeCapabilitiesTests
         Assert.Equal(2, await _capabilities.WithdrawAllEnginesAsync(CancellationToken.None));
 
         Assert.Equal([Gpu], await AllAsync());
+    }
+
+    [Fact]
+    public async Task Adding_a_known_name_with_another_type_changes_nothing()
+    {
+        Assert.Equal(0, await _capabilities.AddAsync([new Capability("gpu", "api")], CancellationToken.None));
+        Assert.Equal(0, await _capabilities.AddAsync([new Capability("docker", "hardware")], CancellationToken.None));
+
+        Assert.Equal([Gpu, Docker], await AllAsync());
+    }
+
+    [Fact]
+    public async Task Of_two_new_entries_of_one_name_in_a_list_the_first_is_added()
+    {
+        Assert.Equal(1, await _capabilities.AddAsync([new Capability("camera", "hardware"), Camera], CancellationToken.None));
+
+        Assert.Equal([new Capability("camera", "hardware"), Gpu, Docker], await AllAsync());
+    }
+
+    [Fact]
+    public async Task Removing_needs_the_name_and_the_type()
+    {
+        Assert.Equal(0, await _capabilities.RemoveAsync([new Capability("gpu", "api")], CancellationToken.None));
+        Assert.Equal([Gpu, Docker], await AllAsync());
+
+        Assert.Equal(1, await _capabilities.RemoveAsync([Gpu], CancellationToken.None));
+        Assert.Equal([Docker], await AllAsync());
+    }
+
+    [Fact]
+    public async Task A_burst_of_events_follows_the_same_rules()
+    {
+        CapabilityChange[] burst = [new(true, [new Capability("gpu", "api")]), new(false, [new Capability("gpu", "api")]), new(true, [Camera])];
+
+        var counts = await _capabilities.ApplyAsync(burst, CancellationToken.None);
+
+        Assert.Equal([0, 0, 1], counts);
+        Assert.Equal([Camera, Gpu, Docker], await AllAsync());
+    }
+
+    [Fact]
+    public async Task An_engine_that_activates_takes_over_an_operators_entry_of_its_name()
+    {
+        var store = new InMemoryCapabilityStore(new Capability("simulated", "hardware"), Gpu);
+        var capabilities = new NodeCapabilities(store);
+
+        Assert.Equal(1, await capabilities.RegisterEngineAsync("simulated", CancellationToken.None));
+        Assert.Equal(0, await capabilities.RegisterEngineAsync("simulated", CancellationToken.None));
+
+        Assert.Equal([Gpu, NodeCapabilities.Engine("simulated")], await store.AllAsync());
+        // The operator can neither add the name back under their type nor remove the engine's entry with it.
+        Assert.Equal(0, await capabilities.AddAsync([new Capability("simulated", "hardware")], CancellationToken.None));
+        Assert.Equal(0, await capabilities.RemoveAsync([new Capability("simulated", "hardware")], CancellationToken.None));
+        Assert.Equal([Gpu, NodeCapabilities.Engine("simulated")], await store.AllAsync());
     }
 }

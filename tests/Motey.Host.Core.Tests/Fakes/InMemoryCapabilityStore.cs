@@ -3,15 +3,21 @@ using Motey.Host.Core.Model;
 
 namespace Motey.Host.Core.Tests.Fakes;
 
-/// <summary>Capabilities in memory, as the SQLite store keeps them: a set of (name, type), changes all or none.</summary>
-internal sealed class InMemoryCapabilityStore(params Capability[] initial) : ICapabilityStore
+/// <summary>Capabilities in memory, as the SQLite store keeps them: one entry per name, changes all or none.</summary>
+internal sealed class InMemoryCapabilityStore : ICapabilityStore
 {
     private readonly Lock _gate = new();
-    private HashSet<Capability> _all = [.. initial];
+    private Dictionary<string, string> _all = new(StringComparer.Ordinal);
+
+    public InMemoryCapabilityStore(params Capability[] initial) => Add(_all, initial);
 
     public Task<IReadOnlyList<Capability>> AllAsync(CancellationToken cancellationToken = default)
     {
-        lock (_gate) return Task.FromResult<IReadOnlyList<Capability>>(_all.OrderBy(c => c.Type, StringComparer.Ordinal).ThenBy(c => c.Name, StringComparer.Ordinal).ToList());
+        lock (_gate)
+        {
+            return Task.FromResult<IReadOnlyList<Capability>>(_all.Select(e => new Capability(e.Key, e.Value))
+                .OrderBy(c => c.Type, StringComparer.Ordinal).ThenBy(c => c.Name, StringComparer.Ordinal).ToList());
+        }
     }
 
     public Task<int> AddAsync(IEnumerable<Capability> capabilities, CancellationToken cancellationToken = default)
@@ -21,24 +27,44 @@ internal sealed class InMemoryCapabilityStore(params Capability[] initial) : ICa
 
     public Task<int> RemoveAsync(IEnumerable<Capability> capabilities, CancellationToken cancellationToken = default)
     {
-        lock (_gate) return Task.FromResult(capabilities.Count(_all.Remove));
+        lock (_gate) return Task.FromResult(Remove(_all, capabilities));
     }
 
     public Task<int[]> ApplyAsync(IReadOnlyList<CapabilityChange> changes, CancellationToken cancellationToken = default)
     {
         lock (_gate)
         {
-            var next = _all.ToHashSet();
-            var counts = changes.Select(c => c.IsAdd ? Add(next, c.List) : c.List.Count(next.Remove)).ToArray();
+            var next = new Dictionary<string, string>(_all, StringComparer.Ordinal);
+            var counts = changes.Select(c => c.IsAdd ? Add(next, c.List) : Remove(next, c.List)).ToArray();
             _all = next;
             return Task.FromResult(counts);
         }
     }
 
-    public Task<int> RemoveAllOfTypeAsync(string type, CancellationToken cancellationToken = default)
+    public Task<CapabilityReplacement> ReplaceAsync(Capability capability, CancellationToken cancellationToken = default)
     {
-        lock (_gate) return Task.FromResult(_all.RemoveWhere(c => c.Type == type));
+        lock (_gate)
+        {
+            var had = _all.GetValueOrDefault(capability.Name);
+            if (had == capability.Type) return Task.FromResult(new CapabilityReplacement(false, null));
+            _all[capability.Name] = capability.Type;
+            return Task.FromResult(new CapabilityReplacement(true, had is null ? null : capability with { Type = had }));
+        }
     }
 
-    private static int Add(HashSet<Capability> set, IEnumerable<Capability> capabilities) => capabilities.Count(set.Add);
+    public Task<int> RemoveAllOfTypeAsync(string type, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            var gone = _all.Where(e => e.Value == type).Select(e => e.Key).ToList();
+            foreach (var name in gone) _all.Remove(name);
+            return Task.FromResult(gone.Count);
+        }
+    }
+
+    private static int Add(Dictionary<string, string> all, IEnumerable<Capability> capabilities) =>
+        capabilities.Count(c => all.TryAdd(c.Name, c.Type));
+
+    private static int Remove(Dictionary<string, string> all, IEnumerable<Capability> capabilities) =>
+        capabilities.Count(c => all.TryGetValue(c.Name, out var type) && type == c.Type && all.Remove(c.Name));
 }

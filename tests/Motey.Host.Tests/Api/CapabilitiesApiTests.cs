@@ -121,4 +121,51 @@ public sealed class CapabilitiesApiTests : NodeTest
             Assert.DoesNotContain(camera, await ListAsync());
         }
     }
+
+    [Fact]
+    public async Task Put_with_a_known_name_and_another_type_returns_304_and_keeps_the_entry_as_the_original_did()
+    {
+        Assert.Equal(HttpStatusCode.Created, (await Put(Gpu)).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NotModified, (await Put("""[{"capability": "gpu", "capability_type": "api"}]""")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotModified, (await Put("""[{"capability": "simulated", "capability_type": "hardware"}]""")).StatusCode);
+
+        var list = await ListAsync();
+        Assert.Single(list, c => c.Name == "gpu");
+        Assert.Contains(new Capability("gpu", "hardware"), list);
+        Assert.Single(list, c => c.Name == "simulated");
+        Assert.Contains(new Capability("simulated", "plugin"), list);
+    }
+
+    [Fact]
+    public async Task Delete_needs_the_name_and_the_type_and_answers_304_for_a_name_held_with_another_type()
+    {
+        await Put(Gpu);
+
+        Assert.Equal(HttpStatusCode.NotModified, (await Delete("""[{"capability": "gpu", "capability_type": "api"}]""")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotModified, (await Delete("""[{"capability": "simulated", "capability_type": "hardware"}]""")).StatusCode);
+        Assert.Contains(new Capability("gpu", "hardware"), await ListAsync());
+        Assert.Contains(new Capability("simulated", "plugin"), await ListAsync());
+
+        Assert.Equal(HttpStatusCode.Created, (await Delete(Gpu)).StatusCode);
+        Assert.DoesNotContain(await ListAsync(), c => c.Name == "gpu");
+    }
+
+    [Fact]
+    public async Task An_engines_plugin_capability_takes_over_an_entry_of_its_name_when_the_plugin_activates()
+    {
+        using var folder = new TestFolder();
+        await using (var before = await TestNode.StartAsync(folder, [TestNode.Process]))
+        {
+            var put = await before.SendAsync(HttpMethod.Put, "/v1/capabilities", """[{"capability": "simulated", "capability_type": "hardware"}]""", "application/json");
+            Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        }
+
+        await using var after = await TestNode.StartAsync(folder, [TestNode.Process, TestNode.Simulated]);
+
+        var list = (await after.Client.GetFromJsonAsync<List<Capability>>("/v1/capabilities"))!;
+        Assert.Equal([new Capability("simulated", "plugin")], list.Where(c => c.Name == "simulated"));
+        var service = await after.PostBlueprintAsync("service_name: runs\nimages:\n- name: a\n  engine: simulated\n");
+        Assert.Equal(HttpStatusCode.Created, service.StatusCode);
+    }
 }

@@ -78,7 +78,8 @@ public sealed class ServiceApiTests : NodeTest
     [InlineData("service_name: demo\nimages:\n- name: a\n  engine: simulated\n  capabilities: [gpu, gpu]\n", "images[0].capabilities[1]")]
     [InlineData("service_name: [1, 2]\nimages:\n- name: a\n  engine: simulated\n", "service_name")]
     [InlineData("service_name: demo\nimages:\n- name: a\n  engine: simulated\n  parameters: [1]\n", "images[0].parameters")]
-    [InlineData("service_name: demo\nimages:\n- name: a\n  engine: warpdrive\n", "images[0].engine")]
+    [InlineData("service_name: demo\nimages:\n- name: a\n  engine: Warp Drive\n", "images[0].engine")]
+    [InlineData("service_name: demo\nimage: x\nimages:\n- name: a\n  engine: simulated\n", "did you mean 'images'?")]
     [InlineData("service_name: demo\nimages:\n- name: a\n  engine: simulated\n  parameters: {colour: red}\n", "images[0].parameters.colour")]
     [InlineData("service_name: demo\nimages:\n- name: a\n  engine: process\n  parameters: {args: {a: 1}}\n", "images[0].parameters.args")]
     [InlineData("!!python/object/apply:os.system [\"touch /tmp/pwned\"]", "python")]
@@ -110,6 +111,38 @@ public sealed class ServiceApiTests : NodeTest
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         await AssertNoServicesAsync();
     }
+
+    [Fact]
+    public async Task An_engine_no_plugin_here_provides_is_accepted_and_waits_for_a_node_with_its_plugin_capability()
+    {
+        var created = await CreateAsync("service_name: elsewhere\nimages:\n- name: a\n  engine: warpdrive\n  parameters: {anything: [goes]}\n");
+
+        var waiting = await Node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Initial && s.StateMessage.Contains(Deployer.WaitingPrefix, StringComparison.Ordinal));
+        Assert.Contains("engine 'warpdrive' (capability 'warpdrive' of type plugin)", waiting.StateMessage);
+        Assert.Null(waiting.Images.Single().Node);
+        // Still refused at once: what no node could read the same, whatever plugin it has.
+        var restart = await Node.PostBlueprintAsync("service_name: elsewhere-2\nimages:\n- name: a\n  engine: warpdrive\n  parameters: {restart_policy: sometimes}\n");
+        Assert.Equal(HttpStatusCode.BadRequest, restart.StatusCode);
+        Assert.Contains("images[0].parameters.restart_policy", await ProblemDetailAsync(restart));
+    }
+
+    [Fact]
+    public async Task Extra_top_level_keys_are_accepted_and_ignored_and_the_log_names_them_with_their_lines()
+    {
+        var created = await CreateAsync("version: '2'\nservice_name: extra\nimages:\n- name: a\n  engine: simulated\ndescription: from the original\n");
+
+        await Node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Running);
+        Assert.Equal("extra", created.ServiceName);
+        await Wait.UntilAsync(() => LogText().Contains("Blueprint extra: top-level keys this agent does not read are ignored: 'version' (line 1), 'description' (line 6)", StringComparison.Ordinal),
+            "the log names the ignored keys", detail: LogText);
+    }
+
+    private string LogText() =>
+        string.Concat(Directory.GetFiles(Path.Combine(FolderPath, "logs")).Select(f =>
+        {
+            using var reader = new StreamReader(new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
+            return reader.ReadToEnd();
+        }));
 
     [Fact]
     public async Task Image_needing_a_capability_the_node_lacks_waits_naming_it_and_runs_once_the_capability_is_added()

@@ -167,6 +167,19 @@ public sealed class DockerServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_privileged_blueprint_on_a_node_that_does_not_allow_it_ends_in_error_naming_the_setting_and_no_container_exists()
+    {
+        await using var node = await StartNodeAsync();
+        // Accepted: another node may allow privileged containers. This one, alone, refuses it where it would run it.
+        var created = await PostAsync(node, Blueprint("privileged", ", privileged: true"));
+
+        var failed = await node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Error);
+        Assert.Contains($"deploy on {node.Address} failed: parameters.privileged: privileged containers are not allowed on this node; "
+            + "[DOCKER] allow_privileged = true allows them", failed.Images.Single().StateMessage);
+        Assert.Empty(await ContainersAsync(all: true, serviceId: created.Id));
+    }
+
+    [Fact]
     public async Task Unknown_docker_parameters_are_refused_at_post_naming_them()
     {
         await using var node = await StartNodeAsync();

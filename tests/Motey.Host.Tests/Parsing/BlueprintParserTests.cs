@@ -140,6 +140,66 @@ public class BlueprintParserTests
         Assert.Contains(result.Errors, e => e.Where == "images");
     }
 
+    [Theory]
+    [InlineData("service_nam", "service_name")]
+    [InlineData("image", "images")]
+    [InlineData("Images", "images")]
+    [InlineData("node_typ", "node_type")]
+    [InlineData("nodetype", "node_type")]
+    [InlineData("service-name", "service_name")]
+    [InlineData("servcie_nmae", "service_name")]
+    public void A_top_level_key_one_or_two_edits_from_a_known_one_is_refused_with_did_you_mean(string typo, string meant)
+    {
+        var result = BlueprintParser.Parse($"service_name: s\nimages: [{{name: a, engine: docker}}]\n{typo}: x\n", out var ignored);
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal(typo, error.Where);
+        Assert.Equal($"unknown key '{typo}'; did you mean '{meant}'? (line 3, column 1)", error.Message);
+        Assert.Empty(ignored);
+    }
+
+    [Fact]
+    public void Other_top_level_keys_are_accepted_and_ignored_with_their_lines()
+    {
+        const string Yaml = """
+            version: 2
+            service_name: s
+            description: {text: runs a, owner: [me]}
+            images:
+            - {name: a, engine: docker}
+            author: someone
+            """;
+
+        var result = BlueprintParser.Parse(Yaml, out var ignored);
+
+        Assert.True(result.Ok, string.Join("\n", result.Errors));
+        Assert.Equal("s", result.Value.ServiceName);
+        Assert.Single(result.Value.Images);
+        Assert.Equal([new IgnoredKey("version", 1), new IgnoredKey("description", 3), new IgnoredKey("author", 6)], ignored);
+        Assert.Equal("'version' (line 1), 'description' (line 3), 'author' (line 6)", IgnoredKey.Describe(ignored));
+    }
+
+    [Fact]
+    public void Many_ignored_keys_are_described_in_one_short_line()
+    {
+        var yaml = "service_name: s\nimages: [{name: a, engine: docker}]\n" + string.Concat(Enumerable.Range(0, 4000).Select(i => $"k{i}: 1\n"));
+
+        var result = BlueprintParser.Parse(yaml, out var ignored);
+
+        Assert.True(result.Ok);
+        Assert.Equal(4000, ignored.Count);
+        Assert.EndsWith("'k9' (line 12) and 3990 more", IgnoredKey.Describe(ignored));
+    }
+
+    [Fact]
+    public void Keys_inside_an_image_stay_strict_even_far_from_any_known_key()
+    {
+        var error = Assert.Single(BlueprintParser.Parse(Blueprints.WithImage("name: a, engine: docker, description: x")).Errors);
+
+        Assert.Equal("images[0].description", error.Where);
+        Assert.StartsWith("unknown key 'description'; expected name, engine, parameters, capabilities", error.Message);
+    }
+
     [Fact]
     public void An_unknown_key_in_an_image_is_reported()
     {

@@ -61,11 +61,22 @@ public class ServiceSelectorParserTests
     }
 
     [Fact]
-    public void An_unknown_key_is_refused()
+    public void A_typo_of_a_key_is_refused_naming_the_key_it_is_near()
     {
-        var result = ServiceSelectorParser.Parse("service_name: s\nname: x\n");
+        var result = ServiceSelectorParser.Parse("service_name: s\nimagse: []\n");
 
-        Assert.Equal("name", Assert.Single(result.Errors).Where);
+        var error = Assert.Single(result.Errors);
+        Assert.Equal("imagse", error.Where);
+        Assert.Equal("unknown key 'imagse'; did you mean 'images'? (line 2, column 1)", error.Message);
+    }
+
+    [Fact]
+    public void Other_keys_a_blueprint_may_carry_are_ignored_as_at_post()
+    {
+        var result = ServiceSelectorParser.Parse("version: 2\nservice_name: s\nname: x\n");
+
+        Assert.True(result.Ok);
+        Assert.Equal(new ServiceSelector(null, "s"), result.Value);
     }
 
     [Theory]

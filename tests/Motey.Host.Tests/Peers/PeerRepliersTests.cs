@@ -94,6 +94,19 @@ public sealed class PeerRepliersTests : IAsyncLifetime
         Assert.True(_node.Logs.Contains(reason), string.Join("\n", _node.Logs.Lines));
     }
 
+    /// <summary>Only our nodes send labels, and they read "error: reason": the node that placed the image shows it.</summary>
+    [Theory]
+    [InlineData("""{"name": "busybox", "engine": "nope", "labels": {}}""", "error: engine 'nope' has no active plugin on node ")]
+    [InlineData("""{"name": "busybox", "engine": "simulated", "parameters": {"colour": "red"}, "labels": {"motey.service.id": "s1", "motey.image.index": "0"}}""",
+        "error: parameters.colour: unknown parameter")]
+    public async Task A_deploy_that_fails_for_a_request_with_labels_answers_the_reason(string request, string reply)
+    {
+        await _node.StartRepliersAsync();
+
+        Assert.StartsWith(reply, await RawPeer.AskAsync(_node.DeployEndpoint, request));
+        Assert.Empty(await _node.Simulated.GetRunningInstancesAsync(CancellationToken.None));
+    }
+
     [Fact]
     public async Task The_status_of_an_image_whose_engine_is_not_here_is_5()
     {

@@ -87,15 +87,28 @@ public sealed class ZeroMqNodeClientTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_deploy_that_fails_on_the_peer_throws_naming_node_and_image()
+    public async Task A_deploy_that_fails_on_the_peer_throws_naming_node_image_and_the_peers_reason()
     {
         await _b.StartRepliersAsync();
 
         var error = await Assert.ThrowsAsync<PeerException>(() =>
             _a.Peers.For(_b.Address).DeployImageAsync(Busybox with { Engine = "nope" }, new Dictionary<string, string>(), CancellationToken.None));
 
-        Assert.Equal($"node {_b.Address} could not deploy image busybox (see its log)", error.Message);
+        Assert.Equal($"node {_b.Address} could not deploy image busybox: engine 'nope' has no active plugin on node {_b.Address}", error.Message);
         Assert.True(_b.Logs.Contains("engine 'nope' has no active plugin"));
+    }
+
+    [Fact]
+    public async Task A_deploy_the_peers_vals_refuse_throws_with_the_vals_words()
+    {
+        await _b.StartRepliersAsync();
+
+        var error = await Assert.ThrowsAsync<PeerException>(() => _a.Peers.For(_b.Address).DeployImageAsync(
+            Busybox with { Parameters = new Dictionary<string, System.Text.Json.JsonElement> { ["colour"] = System.Text.Json.JsonSerializer.SerializeToElement("red") } },
+            new Dictionary<string, string>(), CancellationToken.None));
+
+        Assert.StartsWith($"node {_b.Address} could not deploy image busybox: parameters.colour: unknown parameter", error.Message);
+        Assert.Empty(await _b.Simulated.GetRunningInstancesAsync(CancellationToken.None));
     }
 
     [Fact]

@@ -86,8 +86,12 @@ public sealed class PluginLoadingTests
 
         var capabilities = (await node.Client.GetFromJsonAsync<List<Capability>>("/v1/capabilities"))!;
         Assert.DoesNotContain(capabilities, c => c.Name == "othercontract");
+        // Nothing here runs its engine: the image waits for a node with it, as for any engine this node lacks.
         var response = await node.PostBlueprintAsync("service_name: s3\nimages:\n- name: x\n  engine: othercontract\n");
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var service = (await response.Content.ReadFromJsonAsync<Service>())!;
+        var waiting = await node.WaitForServiceAsync(service.Id, s => s.StateMessage.Contains(Deployer.WaitingPrefix, StringComparison.Ordinal));
+        Assert.Contains("capability 'othercontract' of type plugin", waiting.StateMessage);
     }
 
     [Fact]
@@ -130,7 +134,10 @@ public sealed class PluginLoadingTests
         Assert.Empty((await node.Client.GetFromJsonAsync<List<JsonElement>>("/v1/plugins"))!);
         Assert.Equal(HttpStatusCode.NoContent, (await node.Client.GetAsync("/v1/heartbeat")).StatusCode);
         var response = await node.PostBlueprintAsync("service_name: s4\nimages:\n- name: x\n  engine: simulated\n");
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var service = (await response.Content.ReadFromJsonAsync<Service>())!;
+        var waiting = await node.WaitForServiceAsync(service.Id, s => s.StateMessage.Contains(Deployer.WaitingPrefix, StringComparison.Ordinal));
+        Assert.Contains("capability 'simulated' of type plugin", waiting.StateMessage);
     }
 
     [Fact]

@@ -39,6 +39,16 @@ public sealed class PeerPolicyTests : IAsyncLifetime
         // The node still answers deploys it allows: refusing is not failing.
         Assert.NotNull(CapabilityReply.Read(await RawPeer.AskAsync(_node.CapabilitiesEndpoint, "")));
     }
+
+    [Theory]
+    [MemberData(nameof(PolicyRules.Each), MemberType = typeof(PolicyRules))]
+    public async Task One_of_our_nodes_asking_gets_the_refusal_itself_to_show_as_the_images_state_message(PolicyRule rule)
+    {
+        var request = rule.DeployRequest()[..^1] + """, "labels": {"motey.service.id": "s1", "motey.image.index": "0"}}""";
+
+        Assert.Equal(PeerRepliers.ErrorPrefix + rule.Refusal, await RawPeer.AskAsync(_node.DeployEndpoint, request));
+        if (rule.Engine == "process") Assert.Empty(await _node.Plugins.Find("process")!.GetRunningInstancesAsync(CancellationToken.None));
+    }
 }
 
 /// <summary>

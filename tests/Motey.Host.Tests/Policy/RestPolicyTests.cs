@@ -1,15 +1,19 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Motey.Abstractions;
 using Motey.Host.Core.Model;
 using Motey.Host.Tests.Infrastructure;
 
 namespace Motey.Host.Tests.Policy;
 
 /// <summary>
-/// The blueprint policy at POST /v1/service: each rule breached is a 400 naming the option and the setting that allows
-/// it, and nothing is stored. The node's Docker VAL points at a socket that does not exist: the policy needs no engine,
-/// and a blueprint that passes can never start a container here.
+/// The blueprint policy as POST /v1/service meets it. A node's policy is checked by the node that runs the image, since
+/// another node may allow what this one does not: a blueprint only the policy forbids is accepted (201), and on a node
+/// alone its image ends ERROR with the refusal, naming the option and the setting that allows it. What no setting allows,
+/// and parameters the engine cannot read, are refused at once with 400. The node's Docker VAL points at a socket that
+/// does not exist: the checks need no engine, and a blueprint that passes can never start a container here.
 /// </summary>
 public sealed class RestPolicyTests
 {
@@ -22,17 +26,38 @@ public sealed class RestPolicyTests
 
     [Theory]
     [MemberData(nameof(PolicyRules.Each), MemberType = typeof(PolicyRules))]
-    public async Task A_blueprint_the_policy_forbids_is_refused_with_400_naming_the_option_and_the_setting_and_nothing_is_stored(PolicyRule rule)
+    public async Task A_blueprint_only_the_policy_forbids_is_accepted_since_another_node_may_allow_it(PolicyRule rule)
     {
         using var folder = new TestFolder();
         await using var node = await StartAsync(folder);
 
-        await AssertRefusedAsync(node, rule);
+        var response = await node.PostBlueprintAsync(rule.Blueprint("elsewhere"));
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var created = (await response.Content.ReadFromJsonAsync<Service>())!;
+        Assert.Equal(rule.Image, (await node.GetServiceAsync(created.Id)).Images.Single().Name);
+    }
+
+    [Fact]
+    public async Task On_a_node_alone_an_image_its_policy_forbids_ends_in_error_naming_the_option_and_the_setting_and_nothing_runs()
+    {
+        using var folder = new TestFolder();
+        await using var node = await StartAsync(folder);
+        var rule = PolicyRules.All.Single(r => r.Engine == "process");
+
+        var created = (await (await node.PostBlueprintAsync(rule.Blueprint("refused"))).Content.ReadFromJsonAsync<Service>())!;
+
+        var failed = await node.WaitForServiceAsync(created.Id, s => s.State == ServiceState.Error);
+        var image = failed.Images.Single();
+        Assert.Equal(ImageState.Error, image.State);
+        Assert.Contains($"deploy on {node.Address} failed: {rule.Refusal}", image.StateMessage);
+        Assert.Equal("", image.Id);
+        Assert.Empty(await node.Services.GetRequiredService<Motey.Host.Plugins.PluginCatalog>().Find("process")!.GetRunningInstancesAsync(CancellationToken.None));
     }
 
     [Theory]
     [MemberData(nameof(PolicyRules.EachNever), MemberType = typeof(PolicyRules))]
-    public async Task The_docker_socket_and_the_hosts_root_are_refused_even_where_bind_mounts_are_allowed(PolicyRule rule)
+    public async Task The_docker_socket_and_the_hosts_root_are_refused_at_post_even_where_bind_mounts_are_allowed(PolicyRule rule)
     {
         using var folder = new TestFolder();
         await using var node = await StartAsync(folder, rule.Setting);
@@ -56,16 +81,19 @@ public sealed class RestPolicyTests
     }
 
     [Fact]
-    public async Task Every_refused_image_of_a_blueprint_is_named_at_once()
+    public async Task Every_image_whose_parameters_its_engine_cannot_read_is_named_at_once()
     {
         using var folder = new TestFolder();
         await using var node = await StartAsync(folder);
-        var images = string.Concat(PolicyRules.All.Select(r => $"- name: {r.Image}\n  engine: {r.Engine}\n  parameters: {r.Parameters}\n"));
+        var images = string.Concat(PolicyRules.Never.Select(r => $"- name: {r.Image}\n  engine: {r.Engine}\n  parameters: {r.Parameters}\n"))
+            + "- name: /usr/bin/sleep\n  engine: process\n  parameters: {args: {a: 1}}\n"
+            + "- name: busybox\n  engine: docker\n  parameters: {enviroment: {A: b}}\n";
 
         var response = await node.PostBlueprintAsync($"service_name: many\nimages:\n{images}");
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal(PolicyRules.All.Select((r, i) => ($"images[{i}].{r.Where}", r.Message)), await ErrorsAsync(response));
+        var wheres = (await ErrorsAsync(response)).Select(e => e.Item1).ToList();
+        Assert.Equal([.. PolicyRules.Never.Select((r, i) => $"images[{i}].{r.Where}"), "images[2].parameters.args", "images[3].parameters.enviroment"], wheres);
         Assert.Empty((await node.Client.GetFromJsonAsync<List<Service>>("/v1/service"))!);
     }
 

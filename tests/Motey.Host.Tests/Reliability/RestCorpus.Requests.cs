@@ -91,7 +91,7 @@ internal static partial class RestCorpus
         yield return Case("service_name empty", "service_name: ''\n", "service_name");
         yield return Case("service_name as a number", "service_name: 5\n", "service_name");
         yield return Case("service_name of 257 characters", $"service_name: {new string('s', 257)}\n", "at most 256");
-        yield return Case("unknown key", "service_name: corpus\ncolour: red\n", "colour");
+        yield return Case("misspelt key", "service_name: corpus\nservice_nmae: red\n", "did you mean 'service_name'?");
         yield return Case("duplicate id", "id: a\nid: b\n", "duplicate key 'id'");
         yield return Case("unclosed flow", "{id: abc\n", "line");
         yield return Case("two documents", "id: a\n---\nid: b\n", "more than one YAML document");

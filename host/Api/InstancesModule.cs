@@ -9,8 +9,14 @@ namespace Motey.Host.Api;
 public sealed class InstancesModule : ICarterModule
 {
     public void AddRoutes(IEndpointRouteBuilder app) =>
-        app.MapGet("/v1/instances", async (LocalNode local, CancellationToken ct) =>
-                Results.Json((await local.ListInstancesAsync(ct)).Select(x => InstanceView.Of(x.Engine, x.Instance))))
+        app.MapGet("/v1/instances", async (LocalNode local, HttpResponse response, CancellationToken ct) =>
+            {
+                // An engine that does not answer leaves its instances out, said in a header: the others are still listed.
+                var listing = await local.ListInstancesByEngineAsync(ct);
+                if (listing.Unanswered.Count > 0)
+                    response.Headers["Motey-Unanswered-Engines"] = string.Join(", ", listing.Unanswered.Keys.Order(StringComparer.Ordinal));
+                return Results.Json(listing.Instances.Select(x => InstanceView.Of(x.Engine, x.Instance)));
+            })
             .WithTags("instances");
 
     private sealed record InstanceView(

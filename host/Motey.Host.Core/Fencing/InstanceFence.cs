@@ -52,7 +52,10 @@ public sealed class InstanceFence(
     /// <summary>One pass: every held instance confirmed or stopped; returns how many were stopped.</summary>
     public async Task<int> CheckAsync(CancellationToken cancellationToken)
     {
-        var held = (await local.ListInstancesAsync(cancellationToken))
+        var listing = await local.ListInstancesByEngineAsync(cancellationToken);
+        foreach (var (engine, error) in listing.Unanswered)
+            log.LogDebug("The {Engine} plugin did not list its instances ({Error}); they are confirmed once it does", engine, error);
+        var held = listing.Instances
             .Select(x => HeldInstance.From(x.Engine, x.Instance))
             .OfType<HeldInstance>()
             .ToList();
@@ -67,7 +70,9 @@ public sealed class InstanceFence(
                 if (await StopAsync(instance, verdict.Reason, cancellationToken)) stopped++;
             }
         }
-        foreach (var gone in _unreachableSince.Keys.Where(k => held.All(h => h.PlacedBy != k))) _unreachableSince.TryRemove(gone, out _);
+        // An engine that did not answer may hold the instances of a placing node not seen here: its clock keeps running.
+        if (listing.Unanswered.Count == 0)
+            foreach (var gone in _unreachableSince.Keys.Where(k => held.All(h => h.PlacedBy != k))) _unreachableSince.TryRemove(gone, out _);
         return stopped;
     }
 

@@ -16,6 +16,9 @@ public interface IEngines
     IReadOnlyList<IValPlugin> Active => [];
 }
 
+/// <summary>What the VALs run now, and the engines that could not tell (engine → why).</summary>
+public sealed record InstanceListing(IReadOnlyList<(string Engine, ValInstance Instance)> Instances, IReadOnlyDictionary<string, string> Unanswered);
+
 /// <param name="CallTimeout">How long any one call into a VAL may take ([PLUGINS] call_timeout).</param>
 public sealed record LocalNodeSettings(TimeSpan CallTimeout);
 
@@ -88,14 +91,31 @@ public sealed class LocalNode(
     }
 
     /// <summary>Every instance this node's active VALs run now, with the engine that runs it.</summary>
-    public async Task<IReadOnlyList<(string Engine, ValInstance Instance)>> ListInstancesAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<(string Engine, ValInstance Instance)>> ListInstancesAsync(CancellationToken cancellationToken) =>
+        (await ListInstancesByEngineAsync(cancellationToken)).Instances;
+
+    /// <summary>
+    /// The instances of every engine that answered, and why each other engine did not: one engine down (Docker restarting,
+    /// say) never hides the instances of the others, so the fence keeps confirming them. An engine left out is only left
+    /// out: nothing is concluded about its instances from their absence.
+    /// </summary>
+    public async Task<InstanceListing> ListInstancesByEngineAsync(CancellationToken cancellationToken)
     {
         var lists = await Task.WhenAll(plugins.Active.Select(async val =>
         {
-            var running = await RunningAsync(val, cancellationToken);
-            return running.Select(i => (val.PluginType, i));
+            try
+            {
+                var running = await RunningAsync(val, cancellationToken);
+                return (Engine: val.PluginType, Instances: running, Error: (string?)null);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                return (Engine: val.PluginType, Instances: (IReadOnlyList<ValInstance>)[], Error: e.Message);
+            }
         }));
-        return lists.SelectMany(l => l).ToList();
+        return new InstanceListing(
+            lists.SelectMany(l => l.Instances.Select(i => (l.Engine, i))).ToList(),
+            lists.Where(l => l.Error is not null).ToDictionary(l => l.Engine, l => l.Error!, StringComparer.Ordinal));
     }
 
     private Task<IReadOnlyList<ValInstance>> RunningAsync(IValPlugin val, CancellationToken cancellationToken) =>

@@ -13,7 +13,7 @@ internal sealed class FakeVal : IValPlugin
     private readonly TaskCompletionSource _hanging = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _next;
 
-    public string PluginType => "fake";
+    public string PluginType { get; init; } = "fake";
     public HashSet<string> Images { get; } = [];
     public List<string> Loaded { get; } = [];
     public List<InstanceSpec> Created { get; } = [];
@@ -22,6 +22,9 @@ internal sealed class FakeVal : IValPlugin
 
     /// <summary>The member that never answers.</summary>
     public string? HangIn { get; set; }
+
+    /// <summary>The member that throws, as a plugin whose engine went away.</summary>
+    public string? FailIn { get; set; }
     public bool HonoursCancellation { get; set; }
 
     /// <summary>Stop and remove answer success but change nothing: the instance is listed as before.</summary>
@@ -41,6 +44,7 @@ internal sealed class FakeVal : IValPlugin
 
     private async Task<T> AnswerAsync<T>(string member, Func<T> answer, CancellationToken cancellationToken)
     {
+        if (FailIn == member) throw new InvalidOperationException($"the {PluginType} engine does not answer");
         if (HangIn == member)
         {
             _hanging.TrySetResult();

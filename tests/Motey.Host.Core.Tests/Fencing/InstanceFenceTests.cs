@@ -142,4 +142,18 @@ public sealed class InstanceFenceTests
         Assert.True(Runs(legacy));
         Assert.True(Runs(foreign));
     }
+
+    [Fact]
+    public async Task An_engine_that_does_not_answer_does_not_stop_the_fence_for_the_instances_of_the_others()
+    {
+        var orphan = Run("deleted");
+        var down = new FakeVal { PluginType = "docker", FailIn = nameof(FakeVal.GetRunningInstancesAsync) };
+        var local = new LocalNode(new NodeIdentity(Self), new InMemoryCapabilityStore(), new FakeEngines(_val, down), new LocalNodeSettings(TimeSpan.FromSeconds(5)));
+        var settings = new OrchestratorSettings(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60)) { OrphanGrace = Grace };
+        var fence = new InstanceFence(local, _directory, new InstanceOwnership(_ownStore), new NodeIdentity(Self), settings, _clock, NullLogger<InstanceFence>.Instance);
+
+        Assert.Equal(1, await fence.CheckAsync(CancellationToken.None));
+
+        Assert.False(Runs(orphan));
+    }
 }

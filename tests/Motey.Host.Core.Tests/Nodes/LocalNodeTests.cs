@@ -171,4 +171,17 @@ public sealed class LocalNodeTests
 
         Assert.Equal([leftover], _val.Removed);
     }
+
+    [Fact]
+    public async Task An_engine_that_does_not_answer_leaves_out_only_its_own_instances()
+    {
+        var down = new FakeVal { PluginType = "docker", FailIn = nameof(FakeVal.GetRunningInstancesAsync) };
+        var id = _val.Add(_labels, ImageState.Running);
+        var node = new LocalNode(new NodeIdentity(Self), new InMemoryCapabilityStore(), new FakeEngines(_val, down), new LocalNodeSettings(TimeSpan.FromSeconds(5)));
+
+        var listing = await node.ListInstancesByEngineAsync(CancellationToken.None);
+
+        Assert.Equal(("fake", id), (Assert.Single(listing.Instances).Engine, listing.Instances[0].Instance.Id));
+        Assert.Equal("the docker engine does not answer", Assert.Single(listing.Unanswered, e => e.Key == "docker").Value);
+    }
 }

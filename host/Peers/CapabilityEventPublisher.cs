@@ -52,10 +52,14 @@ internal static class CapabilityEventPublisher
     private static async Task<int> SendIpcAsync(string endpoint, string message, IReadOnlyList<Capability> list, TextWriter output, TimeSpan wait)
     {
         var failure = await ZmtpPublisher.PublishAsync(endpoint, Frames.Encode(message), PeerSockets.MaxMessageBytes, wait);
-        if (failure is { NoSubscription: true })
-            return Write(output, 1, NoListener(endpoint, wait, key: null) + $" ({failure.Problem})");
-        if (failure is not null) return Write(output, 1, $"motey: cannot send to {endpoint}: {failure.Problem}");
-        return Sent(output, message, list, endpoint);
+        return failure?.Kind switch
+        {
+            null => Sent(output, message, list, endpoint),
+            ZmtpPublisher.FailureKind.NoSubscription => Write(output, 1, NoListener(endpoint, wait, key: null) + $" ({failure.Problem})"),
+            ZmtpPublisher.FailureKind.NoListener => Write(output, 1, $"motey: cannot connect to {endpoint}: {failure.Problem}; is the agent running, "
+                + "and is this its [ZEROMQ] capability_engine_ipc_path?"),
+            _ => Write(output, 1, $"motey: cannot send to {endpoint}: {failure.Problem}"),
+        };
     }
 
     private static int Send(string endpoint, string message, IReadOnlyList<Capability> list, TextWriter output, TimeSpan wait, ClusterKey? key)

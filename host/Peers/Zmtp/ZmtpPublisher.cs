@@ -11,9 +11,20 @@ namespace Motey.Host.Peers.Zmtp;
 /// </summary>
 internal static class ZmtpPublisher
 {
-    /// <summary>Null when sent; otherwise what went wrong, in words for the user, and whether anyone answered at all.</summary>
-    public sealed record Failure(string Problem, bool NoSubscription);
+    public enum FailureKind
+    {
+        /// <summary>No socket file, or nothing listens on it: no agent runs there.</summary>
+        NoListener,
+        /// <summary>Something accepted the connection but no subscription came in time.</summary>
+        NoSubscription,
+        /// <summary>Anything else: no permission, not ZMTP, a broken connection.</summary>
+        Other,
+    }
 
+    /// <summary>What went wrong, in words for the user.</summary>
+    public sealed record Failure(string Problem, FailureKind Kind);
+
+    /// <summary>Null when sent; otherwise what went wrong.</summary>
     public static async Task<Failure?> PublishAsync(string endpoint, byte[] message, long maxMessageBytes, TimeSpan wait)
     {
         string path;
@@ -23,7 +34,7 @@ internal static class ZmtpPublisher
         }
         catch (FormatException e)
         {
-            return new Failure(e.Message, false);
+            return new Failure(e.Message, FailureKind.Other);
         }
         using var deadline = new CancellationTokenSource(wait);
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -33,18 +44,19 @@ internal static class ZmtpPublisher
         }
         catch (SocketException e)
         {
-            return new Failure(e.SocketErrorCode switch
+            return e.SocketErrorCode switch
             {
-                SocketError.AddressNotAvailable => $"there is no socket file {path}",
-                SocketError.ConnectionRefused => $"nothing listens on {path} (a socket file left by a process that was killed, or not a socket)",
-                SocketError.AccessDenied => $"this user may not connect to {path}: publishers need write permission on it (run as the agent's "
-                    + "user or a member of its group)",
-                _ => e.Message,
-            }, false);
+                SocketError.AddressNotAvailable => new Failure($"there is no socket file {path}", FailureKind.NoListener),
+                SocketError.ConnectionRefused => new Failure($"nothing listens on {path} (a socket file left by a process that was killed, "
+                    + "or not a socket)", FailureKind.NoListener),
+                SocketError.AccessDenied => new Failure($"this user may not connect to {path}: publishers need write permission on it "
+                    + "(run as the agent's user or a member of its group)", FailureKind.Other),
+                _ => new Failure(e.Message, FailureKind.Other),
+            };
         }
         catch (OperationCanceledException)
         {
-            return new Failure($"{path} did not accept the connection", true);
+            return new Failure($"{path} did not accept the connection", FailureKind.NoSubscription);
         }
         await using var stream = new NetworkStream(socket, ownsSocket: false);
         try
@@ -58,19 +70,19 @@ internal static class ZmtpPublisher
                     return null;
                 }
             }
-            return new Failure("the subscriber closed the connection before it subscribed", true);
+            return new Failure("the subscriber closed the connection before it subscribed", FailureKind.NoSubscription);
         }
         catch (OperationCanceledException)
         {
-            return new Failure("no subscription arrived", true);
+            return new Failure("no subscription arrived", FailureKind.NoSubscription);
         }
         catch (Exception e) when (e is ZmtpProtocolException or EndOfStreamException)
         {
-            return new Failure($"it does not speak ZMTP 3 pub/sub as expected: {e.Message}", false);
+            return new Failure($"it does not speak ZMTP 3 pub/sub as expected: {e.Message}", FailureKind.Other);
         }
         catch (IOException e)
         {
-            return new Failure(e.Message, false);
+            return new Failure(e.Message, FailureKind.Other);
         }
     }
 }

@@ -71,6 +71,18 @@ public sealed class IpcCapabilityEventTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Motey_capability_says_no_agent_listens_when_the_socket_file_is_missing()
+    {
+        var endpoint = "ipc://" + Path.Combine(_sockets.Path, "nobody.ipc");
+
+        var code = await CapabilityEventPublisher.PublishAsync(endpoint, CapabilityEventPublisher.AddCommand, [Gpu], _output);
+
+        Assert.Equal(1, code);
+        Assert.Equal($"motey: cannot connect to {endpoint}: there is no socket file {IpcEndpoint.PathOf(endpoint)}; is the agent running, and is this "
+            + "its [ZEROMQ] capability_engine_ipc_path?", _output.ToString().Trim());
+    }
+
+    [Fact]
     public async Task The_listener_stopped_removes_its_socket_file_and_starts_again_on_it()
     {
         var path = IpcEndpoint.PathOf(Endpoint);

@@ -285,9 +285,10 @@ public sealed class ZmtpSubscriberListenerTests : IAsyncLifetime
         mute.Listen();
         var silent = await PublishAsync("x", TimeSpan.FromMilliseconds(500));
 
-        Assert.Equal(new ZmtpPublisher.Failure($"there is no socket file {SocketPath}", false), missing);
-        Assert.Equal(new ZmtpPublisher.Failure($"nothing listens on {SocketPath} (a socket file left by a process that was killed, or not a socket)", false), stale);
-        Assert.Equal(new ZmtpPublisher.Failure("no subscription arrived", true), silent);
+        Assert.Equal(new ZmtpPublisher.Failure($"there is no socket file {SocketPath}", ZmtpPublisher.FailureKind.NoListener), missing);
+        Assert.Equal(new ZmtpPublisher.Failure($"nothing listens on {SocketPath} (a socket file left by a process that was killed, or not a socket)",
+            ZmtpPublisher.FailureKind.NoListener), stale);
+        Assert.Equal(new ZmtpPublisher.Failure("no subscription arrived", ZmtpPublisher.FailureKind.NoSubscription), silent);
     }
 
     /// <summary>A socket file nobody listens on, as a killed process leaves it: bound, then renamed away from the name .NET removes on close.</summary>

@@ -142,7 +142,7 @@ internal static class SecurityRules
     public static bool IsLoopback(string host) =>
         host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
 
-    /// <summary>The host of a <c>tcp://host:port</c> endpoint; <c>localhost</c> for <c>ipc://</c> (NetMQ emulates it on loopback).</summary>
+    /// <summary>The host of a <c>tcp://host:port</c> endpoint; <c>localhost</c> for <c>ipc://</c> (a Unix socket: local by nature).</summary>
     private static string EndpointHost(string endpoint)
     {
         if (!endpoint.StartsWith("tcp://", StringComparison.Ordinal)) return "localhost";

@@ -1,82 +1,87 @@
 using System.Threading.Channels;
 using Motey.Host.Configuration;
 using Motey.Host.Core.Capabilities;
-using NetMQ;
-using NetMQ.Sockets;
+using Motey.Host.Peers.Zmtp;
 
 namespace Motey.Host.Peers;
 
 /// <summary>
-/// The capability engine's event input: a SUB socket bound on [ZEROMQ] capability_engine_ipc_path,
-/// subscribed to everything. Each event adds or removes capabilities in the store, in the order received; the events
-/// waiting in the queue together are applied in one transaction. A malformed event is logged with its reason and
-/// dropped; nothing a publisher sends stops the listener. With capability_publishers = any and a [ZEROMQ] cluster_key
-/// the socket is a CURVE server of the cluster key: a publisher needs the key, and one without it is logged
-/// (<see cref="HandshakeWatch"/>). Otherwise it is plain, as the original's capability engine expects, and the config
-/// rules keep it on loopback unless capability_publishers = any.
+/// The capability engine's event input, bound on [ZEROMQ] capability_engine_ipc_path and subscribed to everything. Each
+/// event adds or removes capabilities in the store, in the order received; the events waiting in the queue together
+/// are applied in one transaction. A malformed event is logged with its reason and dropped; nothing a publisher sends
+/// stops the listener. Two transports feed the same queue:
+/// <list type="bullet">
+/// <item><c>tcp://</c>: a NetMQ SUB (<see cref="NetMqEventInput"/>), a CURVE server of the cluster key with
+/// capability_publishers = any and a cluster_key, otherwise plain, as the original's capability engine expects (the
+/// config rules keep it on loopback unless capability_publishers = any);</item>
+/// <item><c>ipc://</c>: a Unix socket speaking ZMTP 3 (<see cref="ZmtpSubscriberListener"/>), where libzmq and pyzmq
+/// publishers (the original's hardware layers and addcapability) connect. Local by nature: the socket file's permissions
+/// decide who publishes, and CURVE is not offered there.</item>
+/// </list>
 /// </summary>
 /// <remarks>
-/// Lossless in the normal case: the socket's poller thread only moves messages into a queue, so the socket's
-/// own buffer (<see cref="ReceiveHighWatermark"/>) stays nearly empty even while the store catches up. The limit:
-/// ZeroMQ pub/sub has no flow control, so once <see cref="QueueCapacity"/> events wait to be applied and the
-/// socket's buffer is full too, the publisher's PUB socket drops what it cannot send (after its own send HWM).
+/// Lossless in the normal case: the transport only moves messages into a queue, so the socket buffers stay nearly
+/// empty even while the store catches up. The limit: ZeroMQ pub/sub has no flow control, so once <see cref="QueueCapacity"/>
+/// events wait to be applied and the socket buffers are full too, the publisher's PUB socket drops what it cannot send
+/// (after its own send HWM).
 /// </remarks>
 internal sealed class CapabilityEventListener(
     MoteySettings settings,
     NodeCapabilities capabilities,
     ILogger<CapabilityEventListener> log) : BackgroundService
 {
-    public const int ReceiveHighWatermark = 100_000;
     public const int QueueCapacity = 100_000;
 
     /// <summary>At most this many queued events are applied in one transaction.</summary>
     public const int MaxBatch = 1_000;
 
+    private const string What = "capability event listener";
+
+    // Several writers: each ipc publisher's connection loop writes here (the NetMQ poller is one more).
     private readonly Channel<List<byte[]>> _queue = Channel.CreateBounded<List<byte[]>>(
-        new BoundedChannelOptions(QueueCapacity) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+        new BoundedChannelOptions(QueueCapacity) { SingleReader = true, SingleWriter = false, FullMode = BoundedChannelFullMode.Wait });
     private readonly CancellationTokenSource _stopping = new();
-    private SubscriberSocket? _socket;
-    private NetMQPoller? _poller;
-    private HandshakeWatch? _watch;
+    private NetMqEventInput? _netMq;
+    private ZmtpSubscriberListener? _ipc;
     private int _closed;
 
     public string Endpoint => settings.ZeroMq.CapabilityEngineEndpoint;
 
-    /// <summary>Binds the socket; throws <see cref="PeerBindException"/> naming the endpoint when it cannot, so the agent does not start half deaf.</summary>
-    public override Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>Binds the endpoint; throws <see cref="PeerBindException"/> naming it when it cannot, so the agent does not start half deaf.</summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        var key = ClusterKey.ForCapabilityEvents(settings.ZeroMq);
-        var curve = key is null ? null : new CurveServer(key, new HandshakeRefusals(log, TimeProvider.System));
-        var socket = new SubscriberSocket();
-        socket.Options.Linger = TimeSpan.Zero;
-        socket.Options.ReceiveHighWatermark = ReceiveHighWatermark;
-        socket.Options.MaxMsgSize = PeerSockets.MaxMessageBytes;
-        socket.SubscribeToAnyTopic();
-        curve?.Secure(socket);
+        string publishers;
         try
         {
-            PeerSockets.Bind(socket, Endpoint, "capability event listener");
+            if (IpcEndpoint.Is(Endpoint))
+            {
+                _ipc = await ZmtpSubscriberListener.StartAsync(Endpoint, What, PeerSockets.MaxMessageBytes, EnqueueAsync, log);
+                publishers = $"from processes of this host that may write its socket file {_ipc.Path} (mode 0660: this agent's user and group; "
+                    + "ZMTP over a Unix socket)";
+                if (settings.ZeroMq.RemotePublishers)
+                {
+                    log.LogInformation("[ZEROMQ] capability_publishers = any does not open {Endpoint} to other hosts: a Unix socket is local, "
+                        + "its file's permissions decide who publishes, and CURVE is not offered on it", Endpoint);
+                }
+            }
+            else
+            {
+                _netMq = NetMqEventInput.Start(settings.ZeroMq, Endpoint, What, _queue.Writer, log, _stopping.Token);
+                publishers = _netMq.Publishers;
+            }
         }
         catch (PeerBindException e)
         {
             log.LogCritical("{Error}; set [ZEROMQ] capability_engine_ipc_path to a free endpoint on this host", e.Message);
             throw;
         }
-        socket.ReceiveReady += OnReceiveReady;
-        _socket = socket;
-        // A bound SUB tells a connecting publisher its subscription only while something polls it: the poller does, always.
-        _poller = new NetMQPoller { socket };
-        if (curve is not null) _watch = new HandshakeWatch(socket, _poller, "capability event listener", Endpoint, curve.Refusals, TrustTrace.Delivery);
-        _poller.RunAsync("motey-capability-events", isBackgroundThread: true);
-        log.LogInformation("Listening for capability events on {Endpoint}, {Publishers}", Endpoint, key is not null
-            ? $"from publishers that hold the {key} (CURVE)"
-            : settings.ZeroMq.RemotePublishers ? "from any publisher (plain ZeroMQ)" : "from publishers on this host (plain ZeroMQ)");
-        return base.StartAsync(cancellationToken);
+        log.LogInformation("Listening for capability events on {Endpoint}, {Publishers}", Endpoint, publishers);
+        await base.StartAsync(cancellationToken);
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        _stopping.Cancel();  // frees the poller thread if it waits for room in the queue
+        _stopping.Cancel();  // frees the transports if they wait for room in the queue
         try
         {
             await base.StopAsync(cancellationToken);
@@ -114,26 +119,13 @@ internal sealed class CapabilityEventListener(
         if (lost > 0) log.LogWarning("{Count} capability events were not applied: the agent stopped first", lost);
     }
 
-    /// <summary>Runs on the poller thread: drains the socket into the queue, waiting for room only when it is full.</summary>
-    private void OnReceiveReady(object? sender, NetMQSocketEventArgs e)
+    /// <summary>Called by each ipc publisher's connection loop: waits for room in the queue only when it is full.</summary>
+    private async ValueTask EnqueueAsync(List<byte[]> frames, CancellationToken cancellationToken)
     {
-        var frames = new List<byte[]>();
-        while (!_stopping.IsCancellationRequested && e.Socket.TryReceiveMultipartBytes(ref frames))
-        {
-            _watch?.Delivered();
-            if (!_queue.Writer.TryWrite(frames))
-            {
-                try
-                {
-                    _queue.Writer.WriteAsync(frames, _stopping.Token).AsTask().GetAwaiter().GetResult();
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
-            frames = [];
-        }
+        _stopping.Token.ThrowIfCancellationRequested();
+        if (_queue.Writer.TryWrite(frames)) return;
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
+        await _queue.Writer.WriteAsync(frames, either.Token);
     }
 
     /// <summary>
@@ -196,10 +188,7 @@ internal sealed class CapabilityEventListener(
     {
         if (Interlocked.Exchange(ref _closed, 1) != 0) return;
         _stopping.Cancel();
-        _watch?.Dispose();  // before the poller: the watch's monitor is on it
-        _poller?.Dispose();  // stops the poller thread and waits for it
-        if (_socket is null) return;
-        _socket.Dispose();
-        await PeerSockets.WaitUntilReleasedAsync(Endpoint);
+        if (_netMq is not null) await _netMq.CloseAsync(Endpoint);
+        if (_ipc is not null) await _ipc.DisposeAsync();
     }
 }

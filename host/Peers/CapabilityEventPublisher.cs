@@ -1,5 +1,6 @@
 using Motey.Abstractions;
 using Motey.Host.Core.Model;
+using Motey.Host.Peers.Zmtp;
 using NetMQ;
 using NetMQ.Sockets;
 
@@ -15,6 +16,8 @@ namespace Motey.Host.Peers;
 /// subscriptions, so the event is sent once the listener has subscribed — or not at all, and the command says so.
 /// Sending is fire-and-forget (pub/sub has no acknowledgement); the socket lingers to flush. A process that exits
 /// right after (the CLI) calls <c>NetMQConfig.Cleanup(block: true)</c> first so the lingering message goes out.
+/// An <c>ipc://</c> endpoint is a Unix socket speaking ZMTP 3 (<see cref="ZmtpPublisher"/>, the same XPUB behaviour):
+/// NetMQ's ipc is TCP in disguise and would never reach a libzmq or Motey.NET listener there.
 /// </remarks>
 internal static class CapabilityEventPublisher
 {
@@ -41,8 +44,22 @@ internal static class CapabilityEventPublisher
         var message = new CapabilityEvent(command, list).Format();
         // The listener's own rules, checked here so the user hears about a refusal instead of the listener's log.
         if (CapabilityEvent.Parse(message, out var problem) is null) return Done(output, 2, $"motey: {problem}");
+        if (IpcEndpoint.Is(endpoint)) return SendIpcAsync(endpoint, message, list, output, wait ?? DefaultWait);
         // NetMQ calls block: they get a thread of their own for the few seconds this takes.
         return Task.Run(() => Send(endpoint, message, list, output, wait ?? DefaultWait, key));
+    }
+
+    private static async Task<int> SendIpcAsync(string endpoint, string message, IReadOnlyList<Capability> list, TextWriter output, TimeSpan wait)
+    {
+        var failure = await ZmtpPublisher.PublishAsync(endpoint, Frames.Encode(message), PeerSockets.MaxMessageBytes, wait);
+        return failure?.Kind switch
+        {
+            null => Sent(output, message, list, endpoint),
+            ZmtpPublisher.FailureKind.NoSubscription => Write(output, 1, NoListener(endpoint, wait, key: null) + $" ({failure.Problem})"),
+            ZmtpPublisher.FailureKind.NoListener => Write(output, 1, $"motey: cannot connect to {endpoint}: {failure.Problem}; is the agent running, "
+                + "and is this its [ZEROMQ] capability_engine_ipc_path?"),
+            _ => Write(output, 1, $"motey: cannot send to {endpoint}: {failure.Problem}"),
+        };
     }
 
     private static int Send(string endpoint, string message, IReadOnlyList<Capability> list, TextWriter output, TimeSpan wait, ClusterKey? key)
@@ -62,13 +79,20 @@ internal static class CapabilityEventPublisher
         {
             return Write(output, 1, $"motey: cannot connect to {endpoint}: {e.Message}");
         }
-        if (!WaitForSubscriber(socket, Frames.Encode(message), wait))
-            return Write(output, 1, $"motey: no capability event listener subscribed on {endpoint} within {wait.TotalSeconds:0.###} s; " +
-                "is the agent running, and is this its [ZEROMQ] capability_engine_ipc_path?" + (key is null
-                    ? ""
-                    : $" A listener with another cluster key (this one is {key.Fingerprint}) does not subscribe either"));
+        if (!WaitForSubscriber(socket, Frames.Encode(message), wait)) return Write(output, 1, NoListener(endpoint, wait, key));
         if (!socket.TrySendFrame(wait, message))
             return Write(output, 1, $"motey: could not send the event to {endpoint} within {wait.TotalSeconds:0.###} s");
+        return Sent(output, message, list, endpoint);
+    }
+
+    private static string NoListener(string endpoint, TimeSpan wait, ClusterKey? key) =>
+        $"motey: no capability event listener subscribed on {endpoint} within {wait.TotalSeconds:0.###} s; " +
+        "is the agent running, and is this its [ZEROMQ] capability_engine_ipc_path?" + (key is null
+            ? ""
+            : $" A listener with another cluster key (this one is {key.Fingerprint}) does not subscribe either");
+
+    private static int Sent(TextWriter output, string message, IReadOnlyList<Capability> list, string endpoint)
+    {
         var names = string.Join(", ", list.Select(c => $"{c.Name} ({c.Type})"));
         return Write(output, 0, $"sent {message[..message.IndexOf('#')]} for {names} to {endpoint}");
     }

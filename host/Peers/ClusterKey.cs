@@ -45,10 +45,12 @@ internal sealed class ClusterKey
     public static ClusterKey? ReadConfigured(ZeroMqSettings settings) => settings.ClusterKeyFile is { } file ? Read(file) : null;
 
     /// <summary>
-    /// The key the capability event listener serves: only with capability_publishers = any. Local publishers (the original's
-    /// capability engine, `motey capability` on the same host) speak plain ZeroMQ on loopback, as they always did.
+    /// The key the capability event listener serves: only with capability_publishers = any on a tcp:// endpoint. Local
+    /// publishers (the original's capability engine, `motey capability` on the same host) speak plain ZeroMQ on loopback,
+    /// as they always did; an ipc:// endpoint is a Unix socket, local by nature, whose file's permissions decide who publishes.
     /// </summary>
-    public static ClusterKey? ForCapabilityEvents(ZeroMqSettings settings) => settings.RemotePublishers ? ReadConfigured(settings) : null;
+    public static ClusterKey? ForCapabilityEvents(ZeroMqSettings settings) =>
+        settings.RemotePublishers && !Zmtp.IpcEndpoint.Is(settings.CapabilityEngineEndpoint) ? ReadConfigured(settings) : null;
 
     /// <summary>Refuses a configured key file that <see cref="Read"/> refuses, naming config.ini's line and the key file's.</summary>
     public static void Check(ZeroMqSettings settings, ConfigReader r)

@@ -31,7 +31,8 @@ if ! engine_up; then
   log "starting dockerd"
   mkdir -p /var/log
   # --iptables=false --ip-masq=false --bridge=none: leave the host firewall and its FORWARD policy alone.
-  nohup dockerd --host "unix://$socket" --iptables=false --ip-masq=false --bridge=none \
+  # setsid: its own session, so whoever kills the process group that ran this script does not take the engine along.
+  setsid nohup dockerd --host "unix://$socket" --iptables=false --ip-masq=false --bridge=none \
     >/var/log/motey-test-dockerd.log 2>&1 &
   for _ in $(seq 1 100); do engine_up && break; sleep 0.2; done
   engine_up || { log "dockerd did not answer on $socket; its log:"; tail -30 /var/log/motey-test-dockerd.log >&2; exit 1; }

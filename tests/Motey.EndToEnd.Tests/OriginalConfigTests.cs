@@ -128,8 +128,17 @@ public sealed class OriginalConfigTests : IAsyncLifetime
         Assert.Equal("Active", docker.GetProperty("state").GetString());
         Assert.Contains("Docker engine at unix://var/run/docker.sock", agent.Output, StringComparison.Ordinal);
 
-        // The bare ipc path is the ipc endpoint of that path.
-        Assert.Contains($"Listening for capability events on ipc://{Root}/tmp/capability_engine.ipc,", agent.Output, StringComparison.Ordinal);
+        // The bare ipc path is the ipc endpoint of that path: a Unix socket the original's addcapability (pyzmq) reaches.
+        var events = $"ipc://{Root}/tmp/capability_engine.ipc";
+        Assert.Contains($"Listening for capability events on {events},", agent.Output, StringComparison.Ordinal);
+        foreach (var command in new[] { "add_capability", "remove_capability" })
+        {
+            var (code, output) = await Pyzmq.RunAsync(Pyzmq.AddCapabilityScript(events, command, "camera", "hardware"));
+            Assert.True(code == 0, output);
+            await Wait.ForAsync(async () => (await agent.Client.GetFromJsonAsync<List<JsonElement>>("/v1/capabilities"))!,
+                list => list.Any(c => c.GetProperty("capability").GetString() == "camera") == (command == "add_capability"),
+                $"GET /v1/capabilities after the original's {command}", list => string.Join(", ", list), TimeSpan.FromSeconds(30));
+        }
         // The database file inside the configured folder.
         Assert.True(File.Exists(Path.Combine(Root, "opt", "Motey", "motey", "databases", "motey.db")), "motey.db is inside [DATABASE] path");
         // Every opening is warned: open REST, open mode, the readable password.

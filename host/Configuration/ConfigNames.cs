@@ -66,27 +66,9 @@ internal static class ConfigNames
     internal static string? Nearest(string name, IEnumerable<string> candidates)
     {
         var best = candidates
-            .Select(c => (Name: c, Distance: Distance(name.ToUpperInvariant(), c.ToUpperInvariant())))
+            .Select(c => (Name: c, Distance: Parsing.EditDistance.Between(name.ToUpperInvariant(), c.ToUpperInvariant())))
             .OrderBy(c => c.Distance)
             .FirstOrDefault();
         return best.Name is not null && best.Distance <= Math.Max(1, Math.Min(name.Length / 3, 3)) ? best.Name : null;
-    }
-
-    /// <summary>Edits (insert, delete, substitute, swap two neighbours) between two names: optimal string alignment.</summary>
-    private static int Distance(string a, string b)
-    {
-        var d = new int[a.Length + 1, b.Length + 1];
-        for (var i = 0; i <= a.Length; i++) d[i, 0] = i;
-        for (var j = 0; j <= b.Length; j++) d[0, j] = j;
-        for (var i = 1; i <= a.Length; i++)
-        {
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + cost);
-                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
-            }
-        }
-        return d[a.Length, b.Length];
     }
 }

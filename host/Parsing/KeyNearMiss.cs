@@ -13,29 +13,11 @@ internal static class KeyNearMiss
         // Far longer or shorter keys cannot be two edits away: skip the table for them (a hostile key may be long).
         return known
             .Where(k => Math.Abs(k.Length - lower.Length) <= 2)
-            .Select(k => (Key: k, Distance: Distance(lower, k.ToLowerInvariant())))
+            .Select(k => (Key: k, Distance: EditDistance.Between(lower, k.ToLowerInvariant())))
             .Where(c => c.Distance <= Math.Min(2, c.Key.Length / 3))
             .OrderBy(c => c.Distance)
             .Select(c => c.Key)
             .FirstOrDefault();
-    }
-
-    /// <summary>Edits (insert, delete, substitute, swap two neighbours) between two keys: optimal string alignment.</summary>
-    private static int Distance(string a, string b)
-    {
-        var d = new int[a.Length + 1, b.Length + 1];
-        for (var i = 0; i <= a.Length; i++) d[i, 0] = i;
-        for (var j = 0; j <= b.Length; j++) d[0, j] = j;
-        for (var i = 1; i <= a.Length; i++)
-        {
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + cost);
-                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
-            }
-        }
-        return d[a.Length, b.Length];
     }
 }
 

@@ -30,7 +30,14 @@ internal sealed class CapabilityEventListener(
     NodeCapabilities capabilities,
     ILogger<CapabilityEventListener> log) : BackgroundService
 {
-    public const int QueueCapacity = 100_000;
+    public const int QueueCapacity = CapabilityEventQueue.Capacity;
+
+    /// <summary>
+    /// The largest capability event taken, on either transport (a larger one costs its publisher the connection): 2 MiB
+    /// holds some thirty thousand capabilities, and the agent holds at most <see cref="CapabilityEventQueue.ByteBudget"/>
+    /// of waiting events however fast publishers send.
+    /// </summary>
+    public const long MaxEventBytes = 2 * 1024 * 1024;
 
     /// <summary>At most this many queued events are applied in one transaction.</summary>
     public const int MaxBatch = 1_000;
@@ -38,8 +45,7 @@ internal sealed class CapabilityEventListener(
     private const string What = "capability event listener";
 
     // Several writers: each ipc publisher's connection loop writes here (the NetMQ poller is one more).
-    private readonly Channel<List<byte[]>> _queue = Channel.CreateBounded<List<byte[]>>(
-        new BoundedChannelOptions(QueueCapacity) { SingleReader = true, SingleWriter = false, FullMode = BoundedChannelFullMode.Wait });
+    private readonly CapabilityEventQueue _queue = new();
     private readonly CancellationTokenSource _stopping = new();
     private NetMqEventInput? _netMq;
     private ZmtpSubscriberListener? _ipc;
@@ -55,7 +61,7 @@ internal sealed class CapabilityEventListener(
         {
             if (IpcEndpoint.Is(Endpoint))
             {
-                _ipc = await ZmtpSubscriberListener.StartAsync(Endpoint, What, PeerSockets.MaxMessageBytes, EnqueueAsync, log);
+                _ipc = await ZmtpSubscriberListener.StartAsync(Endpoint, What, MaxEventBytes, EnqueueAsync, log);
                 publishers = $"from processes of this host that may write its socket file {_ipc.Path} (mode 0660: this agent's user and group; "
                     + "ZMTP over a Unix socket)";
                 if (settings.ZeroMq.RemotePublishers)
@@ -66,7 +72,7 @@ internal sealed class CapabilityEventListener(
             }
             else
             {
-                _netMq = NetMqEventInput.Start(settings.ZeroMq, Endpoint, What, _queue.Writer, log, _stopping.Token);
+                _netMq = NetMqEventInput.Start(settings.ZeroMq, Endpoint, What, MaxEventBytes, _queue, log, _stopping.Token);
                 publishers = _netMq.Publishers;
             }
         }
@@ -105,9 +111,9 @@ internal sealed class CapabilityEventListener(
         try
         {
             // Whatever waits when the first event arrives is applied with it, in one transaction: a burst costs one commit.
-            while (await _queue.Reader.WaitToReadAsync(stoppingToken))
+            while (await _queue.WaitToReadAsync(stoppingToken))
             {
-                while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var frames)) batch.Add(frames);
+                while (batch.Count < MaxBatch && _queue.TryRead(out var frames)) batch.Add(frames);
                 await ApplyAsync(batch, stoppingToken);
                 batch.Clear();
             }
@@ -115,7 +121,7 @@ internal sealed class CapabilityEventListener(
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
-        var lost = batch.Count + _queue.Reader.Count;
+        var lost = batch.Count + _queue.Count;
         if (lost > 0) log.LogWarning("{Count} capability events were not applied: the agent stopped first", lost);
     }
 
@@ -123,9 +129,8 @@ internal sealed class CapabilityEventListener(
     private async ValueTask EnqueueAsync(List<byte[]> frames, CancellationToken cancellationToken)
     {
         _stopping.Token.ThrowIfCancellationRequested();
-        if (_queue.Writer.TryWrite(frames)) return;
         using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
-        await _queue.Writer.WriteAsync(frames, either.Token);
+        await _queue.WriteAsync(frames, either.Token);
     }
 
     /// <summary>

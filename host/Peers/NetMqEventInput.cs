@@ -15,13 +15,13 @@ internal sealed class NetMqEventInput
 {
     public const int ReceiveHighWatermark = 100_000;
 
-    private readonly ChannelWriter<List<byte[]>> _queue;
+    private readonly CapabilityEventQueue _queue;
     private readonly CancellationToken _stopping;
     private readonly SubscriberSocket _socket;
     private readonly NetMQPoller _poller;
     private readonly HandshakeWatch? _watch;
 
-    private NetMqEventInput(SubscriberSocket socket, NetMQPoller poller, HandshakeWatch? watch, ChannelWriter<List<byte[]>> queue,
+    private NetMqEventInput(SubscriberSocket socket, NetMQPoller poller, HandshakeWatch? watch, CapabilityEventQueue queue,
         string publishers, CancellationToken stopping)
     {
         _socket = socket;
@@ -36,7 +36,7 @@ internal sealed class NetMqEventInput
     public string Publishers { get; }
 
     /// <summary>Binds <paramref name="endpoint"/> as the <paramref name="what"/>; throws <see cref="PeerBindException"/> naming it when it cannot.</summary>
-    public static NetMqEventInput Start(ZeroMqSettings settings, string endpoint, string what, ChannelWriter<List<byte[]>> queue,
+    public static NetMqEventInput Start(ZeroMqSettings settings, string endpoint, string what, long maxMessageBytes, CapabilityEventQueue queue,
         ILogger log, CancellationToken stopping)
     {
         var key = ClusterKey.ForCapabilityEvents(settings);
@@ -44,7 +44,7 @@ internal sealed class NetMqEventInput
         var socket = new SubscriberSocket();
         socket.Options.Linger = TimeSpan.Zero;
         socket.Options.ReceiveHighWatermark = ReceiveHighWatermark;
-        socket.Options.MaxMsgSize = PeerSockets.MaxMessageBytes;
+        socket.Options.MaxMsgSize = maxMessageBytes;
         socket.SubscribeToAnyTopic();
         curve?.Secure(socket);
         PeerSockets.Bind(socket, endpoint, what);
@@ -75,16 +75,14 @@ internal sealed class NetMqEventInput
         while (!_stopping.IsCancellationRequested && e.Socket.TryReceiveMultipartBytes(ref frames))
         {
             _watch?.Delivered();
-            if (!_queue.TryWrite(frames))
+            try
             {
-                try
-                {
-                    _queue.WriteAsync(frames, _stopping).AsTask().GetAwaiter().GetResult();
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
+                var written = _queue.WriteAsync(frames, _stopping);
+                if (!written.IsCompletedSuccessfully) written.AsTask().GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException)
+            {
+                return;
             }
             frames = [];
         }

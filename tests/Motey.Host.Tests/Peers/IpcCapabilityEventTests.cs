@@ -47,6 +47,28 @@ public sealed class IpcCapabilityEventTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_event_over_the_2_MiB_limit_costs_its_publisher_the_connection_and_the_next_publisher_lands()
+    {
+        using (var flooder = await IpcPublisher.ConnectAsync(Endpoint))
+        {
+            var huge = """add_capability#[{"capability": "big", "capability_type": "x"}]""" + new string(' ', (int)CapabilityEventListener.MaxEventBytes);
+            try
+            {
+                await flooder.SendAsync(huge);
+            }
+            catch (IOException)
+            {
+                // The listener may close the connection before the whole frame is written.
+            }
+        }
+        using var publisher = await IpcPublisher.ConnectAsync(Endpoint);
+        await publisher.SendAsync("""add_capability#[{"capability": "after", "capability_type": "marker"}]""");
+
+        Assert.Equal([new Capability("after", "marker")], await _node.WaitForCapabilitiesAsync(c => c.Count > 0, "the small event is stored"));
+        Assert.Contains(_node.Logs.Lines, l => l.Contains("Dropped a connection from", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_malformed_event_over_the_unix_socket_is_dropped_with_its_reason_like_any_other()
     {
         using var publisher = await IpcPublisher.ConnectAsync(Endpoint);

@@ -14,7 +14,13 @@ internal sealed class CapabilityRepository(Database database) : ICapabilityStore
 {
     // A known name, of any type, is not added again: the original's add is a no-op when has(name).
     private const string InsertSql = "INSERT OR IGNORE INTO capabilities (name, type) VALUES ($1, $2)";
-    private const string DeleteSql = "DELETE FROM capabilities WHERE name = $1 AND type = $2";
+    // An entry that took over an operator's entry of its name (an engine's plugin entry) gives it back when removed; an
+    // operator removing the entry taken over removes it for good.
+    private const string DeleteSql = """
+        UPDATE capabilities SET type = replaced_type, replaced_type = NULL WHERE name = $1 AND type = $2 AND replaced_type IS NOT NULL;
+        DELETE FROM capabilities WHERE name = $1 AND type = $2;
+        UPDATE capabilities SET replaced_type = NULL WHERE name = $1 AND replaced_type = $2;
+        """;
 
     private readonly ReadCache<ListSnapshot<Capability>> _cache = new();
 
@@ -30,7 +36,7 @@ internal sealed class CapabilityRepository(Database database) : ICapabilityStore
     public Task<int> AddAsync(IEnumerable<Capability> capabilities, CancellationToken cancellationToken = default) =>
         WriteAsync((connection, transaction) => ExecuteEachAsync(connection, transaction, InsertSql, capabilities, cancellationToken), cancellationToken);
 
-    /// <summary>Removes each entry whose name and type both match; returns how many were removed.</summary>
+    /// <summary>Removes each entry whose name and type both match (an entry it had taken over comes back); returns how many were removed.</summary>
     public Task<int> RemoveAsync(IEnumerable<Capability> capabilities, CancellationToken cancellationToken = default) =>
         WriteAsync((connection, transaction) => ExecuteEachAsync(connection, transaction, DeleteSql, capabilities, cancellationToken), cancellationToken);
 
@@ -55,7 +61,7 @@ internal sealed class CapabilityRepository(Database database) : ICapabilityStore
             if (type == capability.Type) return new CapabilityReplacement(false, null);
             await using var write = connection.Command(transaction, type is null
                 ? "INSERT INTO capabilities (name, type) VALUES ($1, $2)"
-                : "UPDATE capabilities SET type = $2 WHERE name = $1", capability.Name, capability.Type);
+                : "UPDATE capabilities SET replaced_type = type, type = $2 WHERE name = $1", capability.Name, capability.Type);
             await write.ExecuteNonQueryAsync(cancellationToken);
             return new CapabilityReplacement(true, type is null ? null : capability with { Type = type });
         }, cancellationToken);
@@ -63,7 +69,10 @@ internal sealed class CapabilityRepository(Database database) : ICapabilityStore
     public Task<int> RemoveAllOfTypeAsync(string type, CancellationToken cancellationToken = default) =>
         WriteAsync(async (connection, transaction) =>
         {
-            await using var command = connection.Command(transaction, "DELETE FROM capabilities WHERE type = $1", type);
+            await using var command = connection.Command(transaction, """
+                UPDATE capabilities SET type = replaced_type, replaced_type = NULL WHERE type = $1 AND replaced_type IS NOT NULL;
+                DELETE FROM capabilities WHERE type = $1;
+                """, type);
             return await command.ExecuteNonQueryAsync(cancellationToken);
         }, cancellationToken);
 

@@ -49,7 +49,8 @@ internal sealed class Database : IDisposable
             Execute(connection, transaction, """
                 CREATE TABLE IF NOT EXISTS capabilities (
                     name TEXT NOT NULL PRIMARY KEY,
-                    type TEXT NOT NULL);
+                    type TEXT NOT NULL,
+                    replaced_type TEXT);
                 CREATE TABLE IF NOT EXISTS nodes (
                     address TEXT NOT NULL PRIMARY KEY,
                     is_self INTEGER NOT NULL DEFAULT 0,
@@ -63,11 +64,16 @@ internal sealed class Database : IDisposable
                     updated_at TEXT NOT NULL);
                 PRAGMA user_version = 2;
                 """);
+            using (var column = connection.Command(transaction, "SELECT count(*) FROM pragma_table_info('capabilities') WHERE name = 'replaced_type'"))
+            {
+                // A schema 2 file of a development build before the column existed.
+                if (Convert.ToInt32(column.ExecuteScalar()) == 0) Execute(connection, transaction, "ALTER TABLE capabilities ADD COLUMN replaced_type TEXT;");
+            }
             transaction.Commit();
             if (dropped.Count > 0)
             {
                 log?.LogWarning("Capabilities are keyed by name now: database {Path} held more than one entry of a name; kept one per name "
-                    + "(the plugin one, else the first added) and dropped {Dropped}", Path, string.Join(", ", dropped.Select(c => $"{c.Name} ({c.Type})")));
+                    + "(the first added; an engine's plugin entry stands over it while the engine is active) and dropped {Dropped}", Path, string.Join(", ", dropped.Select(c => $"{c.Name} ({c.Type})")));
             }
         }
         catch (SqliteException e)
@@ -77,8 +83,10 @@ internal sealed class Database : IDisposable
     }
 
     /// <summary>
-    /// Schema 1 keyed capabilities by (name, type): rebuilds that table keyed by name, keeping per name the <c>plugin</c>
-    /// entry, else the first added (lowest rowid). Returns the entries dropped; none when the table is already keyed by name.
+    /// Schema 1 keyed capabilities by (name, type): rebuilds that table keyed by name, keeping per name the first entry
+    /// added (lowest rowid) that is not a <c>plugin</c> one, and the <c>plugin</c> entry over it as if its engine had taken
+    /// it over (the start withdraws plugin entries, which gives it back). Returns the entries dropped (more than one
+    /// operator entry of a name); none when the table is already keyed by name.
     /// </summary>
     private static List<Capability> CapabilitiesKeyedByName(SqliteConnection connection, SqliteTransaction transaction)
     {
@@ -89,7 +97,8 @@ internal sealed class Database : IDisposable
         var dropped = new List<Capability>();
         using (var duplicates = connection.Command(transaction, """
             SELECT name, type FROM capabilities c
-            WHERE rowid <> (SELECT d.rowid FROM capabilities d WHERE d.name = c.name ORDER BY d.type = 'plugin' DESC, d.rowid LIMIT 1)
+            WHERE type <> 'plugin'
+              AND rowid <> (SELECT d.rowid FROM capabilities d WHERE d.name = c.name AND d.type <> 'plugin' ORDER BY d.rowid LIMIT 1)
             ORDER BY name, rowid
             """))
         using (var reader = duplicates.ExecuteReader())
@@ -99,9 +108,13 @@ internal sealed class Database : IDisposable
         Execute(connection, transaction, """
             CREATE TABLE capabilities_by_name (
                 name TEXT NOT NULL PRIMARY KEY,
-                type TEXT NOT NULL);
-            INSERT INTO capabilities_by_name (name, type)
-                SELECT name, type FROM capabilities c
+                type TEXT NOT NULL,
+                replaced_type TEXT);
+            INSERT INTO capabilities_by_name (name, type, replaced_type)
+                SELECT name, type,
+                    CASE WHEN type = 'plugin'
+                        THEN (SELECT d.type FROM capabilities d WHERE d.name = c.name AND d.type <> 'plugin' ORDER BY d.rowid LIMIT 1) END
+                FROM capabilities c
                 WHERE rowid = (SELECT d.rowid FROM capabilities d WHERE d.name = c.name ORDER BY d.type = 'plugin' DESC, d.rowid LIMIT 1)
                 ORDER BY rowid;
             DROP TABLE capabilities;

@@ -18,7 +18,10 @@ public interface ICapabilityStore
     /// </summary>
     Task<int> AddAsync(IEnumerable<Capability> capabilities, CancellationToken cancellationToken = default);
 
-    /// <summary>Removes each entry whose name and type both match; returns how many were removed.</summary>
+    /// <summary>
+    /// Removes each entry whose name and type both match; returns how many were removed. An entry that took over another
+    /// (<see cref="ReplaceAsync"/>) gives it back; removing the entry taken over removes it for good.
+    /// </summary>
     Task<int> RemoveAsync(IEnumerable<Capability> capabilities, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -28,12 +31,13 @@ public interface ICapabilityStore
     Task<int[]> ApplyAsync(IReadOnlyList<CapabilityChange> changes, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Puts <paramref name="capability"/> in, taking over the entry of its name when that has another type. Returns
-    /// whether anything changed and the entry taken over (null when the name was free or already had this type).
+    /// Puts <paramref name="capability"/> in, taking over the entry of its name when that has another type (kept, and back
+    /// when this one is removed). Returns whether anything changed and the entry taken over (null when the name was free or
+    /// already had this type).
     /// </summary>
     Task<CapabilityReplacement> ReplaceAsync(Capability capability, CancellationToken cancellationToken = default);
 
-    /// <summary>Removes every capability of <paramref name="type"/>; returns how many.</summary>
+    /// <summary>Removes every capability of <paramref name="type"/> (entries they took over come back); returns how many.</summary>
     Task<int> RemoveAllOfTypeAsync(string type, CancellationToken cancellationToken = default);
 }
 

@@ -12,7 +12,8 @@ namespace Motey.Host.Core.Capabilities;
 /// <remarks>
 /// Capabilities are keyed by name, as in the original Motey (<c>has_capability(name)</c>): adding a name the node has,
 /// with any type, changes nothing; removing needs the name and the type. An engine's <c>plugin</c> entry takes over an
-/// operator's entry of the same name when its VAL activates (the engine is a fact), and no operator change touches it.
+/// operator's entry of the same name when its VAL activates (the engine is a fact), and no operator change touches it;
+/// when the engine goes, the operator's entry comes back (unless the operator removed it meanwhile).
 /// </remarks>
 public sealed class NodeCapabilities(ICapabilityStore store, ClusterChanges? clusterChanges = null, ILogger<NodeCapabilities>? log = null)
 {
@@ -61,7 +62,7 @@ public sealed class NodeCapabilities(ICapabilityStore store, ClusterChanges? clu
         var result = await store.ReplaceAsync(Engine(engine), cancellationToken);
         if (result.Replaced is { } replaced)
         {
-            log?.LogInformation("Engine {Engine} is active: its plugin capability takes over capability {Capability} of type {Type}",
+            log?.LogInformation("Engine {Engine} is active: its plugin capability takes over capability {Capability} of type {Type} until the engine goes",
                 engine, replaced.Name, replaced.Type);
         }
         if (!result.Changed) return 0;

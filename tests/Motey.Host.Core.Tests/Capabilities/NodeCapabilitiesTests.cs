@@ -149,18 +149,37 @@ public sealed class NodeCapabilitiesTests
     }
 
     [Fact]
-    public async Task An_engine_that_activates_takes_over_an_operators_entry_of_its_name()
+    public async Task An_engine_that_activates_takes_over_an_operators_entry_of_its_name_until_it_goes()
     {
-        var store = new InMemoryCapabilityStore(new Capability("simulated", "hardware"), Gpu);
+        var operators = new Capability("simulated", "hardware");
+        var store = new InMemoryCapabilityStore(operators, Gpu);
         var capabilities = new NodeCapabilities(store);
 
         Assert.Equal(1, await capabilities.RegisterEngineAsync("simulated", CancellationToken.None));
         Assert.Equal(0, await capabilities.RegisterEngineAsync("simulated", CancellationToken.None));
 
         Assert.Equal([Gpu, NodeCapabilities.Engine("simulated")], await store.AllAsync());
-        // The operator can neither add the name back under their type nor remove the engine's entry with it.
-        Assert.Equal(0, await capabilities.AddAsync([new Capability("simulated", "hardware")], CancellationToken.None));
-        Assert.Equal(0, await capabilities.RemoveAsync([new Capability("simulated", "hardware")], CancellationToken.None));
+        // The operator cannot add the name back under their type: the engine's entry stands over theirs.
+        Assert.Equal(0, await capabilities.AddAsync([operators], CancellationToken.None));
         Assert.Equal([Gpu, NodeCapabilities.Engine("simulated")], await store.AllAsync());
+
+        // The engine goes: the operator's entry is back.
+        Assert.Equal(1, await capabilities.WithdrawEngineAsync("simulated", CancellationToken.None));
+        Assert.Equal([Gpu, operators], await store.AllAsync());
+    }
+
+    [Fact]
+    public async Task An_operators_entry_removed_while_an_engine_stood_over_it_does_not_come_back()
+    {
+        var operators = new Capability("simulated", "hardware");
+        var store = new InMemoryCapabilityStore(operators, Gpu);
+        var capabilities = new NodeCapabilities(store);
+        await capabilities.RegisterEngineAsync("simulated", CancellationToken.None);
+
+        Assert.Equal(1, await capabilities.RemoveAsync([operators], CancellationToken.None));
+        Assert.Equal([Gpu, NodeCapabilities.Engine("simulated")], await store.AllAsync());
+        await capabilities.WithdrawAllEnginesAsync(CancellationToken.None);
+
+        Assert.Equal([Gpu], await store.AllAsync());
     }
 }

@@ -60,6 +60,10 @@ public sealed class CapabilityStoreTests : IDisposable
         Assert.Equal(new CapabilityReplacement(true, null), await store.ReplaceAsync(new Capability("process", "plugin")));
 
         Assert.Equal([new Capability("docker", "plugin"), new Capability("process", "plugin")], await new CapabilityRepository(Open()).AllAsync());
+
+        // Removing the entry that took over gives the one it took over back, in the file.
+        Assert.Equal(1, await store.RemoveAsync([new Capability("docker", "plugin")]));
+        Assert.Equal([new Capability("docker", "hardware"), new Capability("process", "plugin")], await new CapabilityRepository(Open()).AllAsync());
     }
 
     [Fact]
@@ -86,12 +90,15 @@ public sealed class CapabilityStoreTests : IDisposable
 
         var store = new CapabilityRepository(Open());
 
-        // The plugin entry wins; else the first added, whatever the types' order.
+        // The first added of each name is kept, whatever the types' order; the plugin entry stands over it.
         Assert.Equal([new Capability("camera", "api"), new Capability("gpu", "hardware"), new Capability("docker", "plugin")], await store.AllAsync());
         var said = Assert.Single(_logs.Lines, l => l.Contains("keyed by name", StringComparison.Ordinal));
         Assert.StartsWith("Warning ", said);
-        Assert.EndsWith("dropped docker (hardware), gpu (api), gpu (zeta)", said);
+        Assert.EndsWith("dropped gpu (api), gpu (zeta)", said);
         Assert.Equal(0, await store.AddAsync([new Capability("gpu", "api")]));
+        // At start the agent withdraws the engines of the last run: the operator's docker entry is there again.
+        Assert.Equal(1, await store.RemoveAllOfTypeAsync(Capability.PluginType));
+        Assert.Equal([new Capability("camera", "api"), new Capability("docker", "hardware"), new Capability("gpu", "hardware")], await store.AllAsync());
         Assert.Single(await new NodeRepository(Open()).AllAsync());  // the other tables are kept as they were
 
         Open();  // a second start finds nothing to do and says nothing

@@ -87,7 +87,11 @@ internal sealed class ConfigReader(IConfiguration raw, string baseDirectory, Fun
         else if (text.Contains("://", StringComparison.Ordinal)) throw Bad(section, key, text, expected);
         // A port alone is a slip, not a socket named "5090" in the config folder.
         else if (text.All(char.IsAsciiDigit)) throw Bad(section, key, text, $"{expected}; for a port write tcp://127.0.0.1:{text}");
+        // host:port without its scheme is a slip too, not a socket named "127.0.0.1:5090".
+        else if (LooksLikeHostAndPort(text)) throw Bad(section, key, text, $"{expected}; for a TCP endpoint write tcp://{text}");
         else path = text;
+        // An abstract socket (@name) has no file, hence no permissions to say who may publish.
+        if (path.StartsWith('@')) throw Bad(section, key, text, $"{expected}; an abstract socket (@name) has no file whose permissions decide who publishes");
         if (path.Length == 0 || path.Contains('\0', StringComparison.Ordinal)) throw Bad(section, key, text, expected);
         var full = Path.GetFullPath(path, baseDirectory);
         // sun_path holds 108 bytes with the terminating NUL: a longer path cannot be bound (libzmq says "File name too long").
@@ -95,6 +99,14 @@ internal sealed class ConfigReader(IConfiguration raw, string baseDirectory, Fun
         if (bytes > MaxSocketPathBytes)
             throw Bad(section, key, text, $"a Unix socket path of at most {MaxSocketPathBytes} bytes ({full} has {bytes}): choose a shorter one");
         return "ipc://" + full;
+    }
+
+    /// <summary><c>127.0.0.1:5090</c>, <c>localhost:5090</c>, <c>[::1]:5090</c>: a host (no slash) and a port.</summary>
+    private static bool LooksLikeHostAndPort(string text)
+    {
+        var colon = text.LastIndexOf(':');
+        return colon > 0 && colon < text.Length - 1 && !text.Contains('/', StringComparison.Ordinal)
+            && text[(colon + 1)..].All(char.IsAsciiDigit);
     }
 
     /// <summary>The longest path a Unix-domain socket may have on Linux (sun_path less its terminating NUL).</summary>

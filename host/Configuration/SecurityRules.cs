@@ -77,12 +77,12 @@ internal static class SecurityRules
             if (remote is not null && (!mqtt.Tls || mqtt.Username is null))
             {
                 throw Need(r, "MQTT", mqtt.Tls ? "username" : "tls", $"broker {remote} is beyond loopback, where membership needs TLS "
-                    + "(tls = true, ca_file) and a login (username, password)" + OpenModeHint);
+                    + "(tls = true, ca_file) and a login (username, password)" + Implied(mqtt) + OpenModeHint);
             }
             if (mqtt.Embedded && !IsLoopback(mqtt.Ip) && (mqtt.TlsCertificate is null || mqtt.PasswordFile is null))
             {
                 throw Need(r, "MQTT", mqtt.TlsCertificate is null ? "tls_certificate" : "password_file", $"the embedded broker binds "
-                    + $"{mqtt.Ip}, beyond loopback, where it needs TLS (tls_certificate, tls_key) and logins (password_file)" + OpenModeHint);
+                    + $"{mqtt.Ip}, beyond loopback, where it needs TLS (tls_certificate, tls_key) and logins (password_file)" + Implied(mqtt) + OpenModeHint);
             }
         }
 

@@ -66,6 +66,14 @@ internal static class IpcSocketFile
         {
             return State.Missing;  // ENOENT: removed meanwhile
         }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.WouldBlock or SocketError.TryAgain)
+        {
+            return State.Listening;  // EAGAIN: a full backlog refuses a non-blocking connect at once
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.ProtocolType or SocketError.ProtocolNotSupported)
+        {
+            return State.NotASocket;  // EPROTOTYPE: a datagram or seqpacket socket, someone else's
+        }
     }
 
     /// <summary>
@@ -77,7 +85,17 @@ internal static class IpcSocketFile
     {
         var folder = Path.GetDirectoryName(path)!;
         if (!Directory.Exists(folder)) throw Refused(endpoint, what, $"the folder {folder} does not exist");
-        switch (await ProbeAsync(path))
+        State state;
+        try
+        {
+            state = await ProbeAsync(path);
+        }
+        catch (SocketException e)
+        {
+            throw Refused(endpoint, what, $"{path} exists and connecting to it to see whether it is in use failed ({e.Message}); it is left "
+                + "alone: remove it, or give this agent another socket file");
+        }
+        switch (state)
         {
             case State.Listening:
                 throw Refused(endpoint, what, $"another process listens on {path} (another agent, or the original Motey's capability engine?); "
@@ -88,7 +106,15 @@ internal static class IpcSocketFile
             case State.NotASocket:
                 throw Refused(endpoint, what, $"{path} exists and is not a socket; it is left alone: remove it, or give this agent another socket file");
             case State.Stale:
-                File.Delete(path);
+                try
+                {
+                    File.Delete(path);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw Refused(endpoint, what, $"{path} is a stale socket file (nothing listens on it) but this user may not remove it "
+                        + $"({e.Message}); remove it, or give this agent another socket file");
+                }
                 log.LogInformation("Removed the stale socket file {Path}: nothing listened on it (left by a process that was killed?)", path);
                 break;
         }

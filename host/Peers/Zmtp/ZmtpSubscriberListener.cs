@@ -30,6 +30,8 @@ internal sealed class ZmtpSubscriberListener : IAsyncDisposable
     private readonly ConcurrentDictionary<long, Task> _connections = new();
     private readonly Task _accepting;
     private readonly TimeSpan _handshakeTimeout;
+    private readonly TimeProvider _time;
+    private DateTimeOffset _lastAcceptWarning = DateTimeOffset.MinValue;
     private long _nextConnection;
     private int _disposed;
 
@@ -44,6 +46,7 @@ internal sealed class ZmtpSubscriberListener : IAsyncDisposable
         _maxMessageBytes = maxMessageBytes;
         _deliver = deliver;
         _log = log;
+        _time = time;
         _drops = new DroppedConnections(log, what, endpoint, time);
         _flush = time.CreateTimer(_ => _drops.Flush(), null, DroppedConnections.Interval, DroppedConnections.Interval);
         _accepting = AcceptAsync();
@@ -97,6 +100,7 @@ internal sealed class ZmtpSubscriberListener : IAsyncDisposable
 
     private async Task AcceptAsync()
     {
+        var acceptBackoff = TimeSpan.FromMilliseconds(50);
         await Task.Yield();  // the constructor returns at once
         while (!_stopping.IsCancellationRequested)
         {
@@ -111,11 +115,26 @@ internal sealed class ZmtpSubscriberListener : IAsyncDisposable
             }
             catch (SocketException e)
             {
-                // Out of file descriptors, say: the listener waits a moment and goes on.
-                _log.LogWarning("The {Socket} on {Endpoint} could not accept a connection: {Error}", _what, Endpoint, e.Message);
-                await Task.Delay(TimeSpan.FromMilliseconds(100));
+                // Out of file descriptors, say: the listener waits, longer each time up to a second, and goes on; said once a minute.
+                var now = _time.GetUtcNow();
+                if (now - _lastAcceptWarning >= DroppedConnections.Interval)
+                {
+                    _lastAcceptWarning = now;
+                    _log.LogWarning("The {Socket} on {Endpoint} could not accept a connection: {Error}; it tries again (said once a minute)",
+                        _what, Endpoint, e.Message);
+                }
+                acceptBackoff = TimeSpan.FromTicks(Math.Min(acceptBackoff.Ticks * 2, TimeSpan.FromSeconds(1).Ticks));
+                try
+                {
+                    await Task.Delay(acceptBackoff, _time, _stopping.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
                 continue;
             }
+            acceptBackoff = TimeSpan.FromMilliseconds(50);
             var peer = PeerCredentials.Describe(client);
             if (_connections.Count >= MaxConnections)
             {
@@ -155,8 +174,9 @@ internal sealed class ZmtpSubscriberListener : IAsyncDisposable
             // Connected and left without a word: a probe (another agent checking whether this socket is in use).
             _log.LogDebug("{Peer} connected to the {Socket} on {Endpoint} and left without a greeting", peer, _what, Endpoint);
         }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
+            // The listener stops, or the agent behind the delivery does (its queue no longer takes events): not the peer's fault.
         }
         catch (IOException e)
         {

@@ -63,6 +63,9 @@ public sealed class OriginalValuesTests : IDisposable
 
     [Theory]
     [InlineData("5090", "for a port write tcp://127.0.0.1:5090")]
+    [InlineData("127.0.0.1:5090", "for a TCP endpoint write tcp://127.0.0.1:5090")]
+    [InlineData("localhost:5090", "for a TCP endpoint write tcp://localhost:5090")]
+    [InlineData("ipc://@motey", "an abstract socket (@name) has no file")]
     [InlineData("inproc://events", "a ZeroMQ endpoint such as tcp://127.0.0.1:5090, or a Unix socket path such as /tmp/capability_engine.ipc")]
     [InlineData("ipc://", "a ZeroMQ endpoint such as tcp://127.0.0.1:5090")]
     public void A_value_that_is_no_endpoint_nor_socket_path_is_refused_at_its_line(string value, string expected)

@@ -1,6 +1,7 @@
 using Carter;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Motey.Host.Api;
+using Motey.Host.Api.OpenApi;
 using Motey.Host.Configuration;
 using Motey.Host.Core.Capabilities;
 using Motey.Host.Core.Fencing;
@@ -120,7 +121,7 @@ internal static class MoteyApp
             .AddCheck<PluginsHealthCheck>("plugins")
             .AddCheck<MembershipStatus>("membership");
         services.AddProblemDetails();
-        services.AddOpenApi();
+        MoteyOpenApi.Add(services);
         services.AddCarter(new DependencyContextAssemblyCatalog(typeof(MoteyApp).Assembly), c => c
             .WithModule<ServiceModule>()
             .WithModule<CapabilitiesModule>()
@@ -139,8 +140,19 @@ internal static class MoteyApp
         // Before authentication: a browser's preflight carries no token, and is answered by CORS alone.
         if (settings.WebServer.CorsOrigins.Count > 0) app.UseCors();
         RestSecurity.Use(app, settings);
-        app.MapCarter();
-        app.MapHealthChecks("/healthz").AllowAnonymous();
+        // The modules in one group: its conventions add the answers the guard gives (401, 403) to their metadata.
+        var api = app.MapGroup("");
+        RestSecurity.DescribeAnswers(api, settings);
+        api.MapCarter();
+        app.MapHealthChecks("/healthz")
+            .AllowAnonymous()
+            .WithTags("node")
+            .WithSummary("Liveness probe: Healthy, Degraded (membership not joined yet) or Unhealthy, as text")
+            .WithMetadata(
+                new ProducesResponseTypeMetadata(StatusCodes.Status200OK, typeof(string), ["text/plain"]),
+                new ProducesResponseTypeMetadata(StatusCodes.Status503ServiceUnavailable, typeof(string), ["text/plain"]),
+                new OpenApiExample(StatusCodes.Status200OK, "\"Healthy\""),
+                new OpenApiExample(StatusCodes.Status503ServiceUnavailable, "\"Unhealthy\""));
         app.MapOpenApi("/openapi/v1.json");
         return app;
     }

@@ -1,5 +1,6 @@
 using Carter;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Motey.Host.Api.OpenApi;
 
 namespace Motey.Host.Api;
 
@@ -17,5 +18,14 @@ public sealed class HeartbeatModule : ICarterModule
             var failing = report.Entries.Where(e => e.Value.Status == HealthStatus.Unhealthy)
                 .Select(e => $"{e.Key}: {e.Value.Description ?? e.Value.Exception?.Message ?? e.Value.Status.ToString()}");
             return Results.Problem(title: "Unhealthy", detail: string.Join("; ", failing), statusCode: StatusCodes.Status400BadRequest);
-        }).WithTags("node").AllowAnonymous();  // a probe: open without a token (RestSecurity.OpenRoutes)
+        })
+        .WithTags("node")
+        .WithSummary("204 when no health check fails")
+        .Produces(StatusCodes.Status204NoContent)
+        .ProducesProblem(StatusCodes.Status400BadRequest)
+        .WithResponseExample(StatusCodes.Status400BadRequest, """
+            {"type": "https://tools.ietf.org/html/rfc9110#section-15.5.1", "title": "Unhealthy", "status": 400,
+             "detail": "database: SQLite Error 14: 'unable to open database file'."}
+            """)
+        .AllowAnonymous();  // a probe: open without a token (RestSecurity.OpenRoutes)
 }

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Carter;
 using Motey.Abstractions;
+using Motey.Host.Api.OpenApi;
 using Motey.Host.Core.Nodes;
 
 namespace Motey.Host.Api;
@@ -17,7 +18,14 @@ public sealed class InstancesModule : ICarterModule
                     response.Headers["Motey-Unanswered-Engines"] = string.Join(", ", listing.Unanswered.Keys.Order(StringComparer.Ordinal));
                 return Results.Json(listing.Instances.Select(x => InstanceView.Of(x.Engine, x.Instance)));
             })
-            .WithTags("instances");
+            .WithTags("instances")
+            .WithSummary("What this node's engines run, for itself and for peers")
+            .WithDescription("An engine that did not answer is named in the Motey-Unanswered-Engines header; its instances are left out.")
+            .Produces<InstanceView[]>()
+            .WithResponseExample(StatusCodes.Status200OK, """
+                [{"id": "4121", "engine": "process", "image": "sleep", "service_id": "3f2a9c1e", "image_index": "0",
+                  "placed_by": "127.0.0.1", "generation": "1"}]
+                """);
 
     private sealed record InstanceView(
         [property: JsonPropertyName("id")] string Id,

@@ -1,4 +1,5 @@
 using Carter;
+using Motey.Host.Api.OpenApi;
 using Motey.Host.Configuration;
 using Motey.Host.Security;
 
@@ -8,5 +9,13 @@ namespace Motey.Host.Api;
 public sealed class SecurityModule : ICarterModule
 {
     public void AddRoutes(IEndpointRouteBuilder app) =>
-        app.MapGet("/v1/security", (MoteySettings settings) => Results.Json(SecurityPosture.Of(settings))).WithTags("node");
+        app.MapGet("/v1/security", (MoteySettings settings) => Results.Json(SecurityPosture.Of(settings)))
+            .WithTags("node")
+            .WithSummary("How each channel of this node is secured; never a secret")
+            .Produces<SecurityPosture>()
+            .WithResponseExample(StatusCodes.Status200OK, """
+                {"mode": "open", "rest": {"tls": false, "client_certificates": false, "tokens": false, "insecure": false},
+                 "mqtt": {"tls": false, "login": false, "embedded_broker_tls": false, "embedded_broker_logins": false},
+                 "zeromq": {"curve": false, "capability_publishers": "local"}, "warnings": []}
+                """);
 }

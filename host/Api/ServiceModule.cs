@@ -2,6 +2,7 @@ using Carter;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Motey.Abstractions;
+using Motey.Host.Api.OpenApi;
 using Motey.Host.Configuration;
 using Motey.Host.Core.Model;
 using Motey.Host.Core.Orchestration;
@@ -16,12 +17,67 @@ public sealed class ServiceModule : ICarterModule
     public void AddRoutes(IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/service").WithTags("services");
-        group.MapGet("", ListAsync);
-        group.MapPost("", CreateAsync);
-        group.MapDelete("", DeleteBySelectorAsync);
-        group.MapGet("{id}", GetAsync);
-        group.MapDelete("{id}", DeleteByIdAsync);
+        group.MapGet("", ListAsync)
+            .WithSummary("Every service this node accepted")
+            .Produces<Service[]>()
+            .WithResponseExample(StatusCodes.Status200OK, $"[{ServiceExample}]");
+        group.MapPost("", CreateAsync)
+            .WithSummary("Deploy a service from a YAML blueprint")
+            .WithDescription("201 with the stored service and Location: /v1/service/{id}; placement goes on in the background.")
+            .WithRequestBody<BlueprintDocument>(RequestBody.Yaml)
+            .WithRequestExample(BlueprintExample)
+            .Produces<Service>(StatusCodes.Status201Created)
+            .WithResponseExample(StatusCodes.Status201Created, ServiceExample)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .WithResponseExample(StatusCodes.Status400BadRequest, InvalidBlueprintExample)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithResponseExample(StatusCodes.Status409Conflict, ConflictExample)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+        group.MapDelete("", DeleteBySelectorAsync)
+            .WithSummary("End services named by id or service_name (YAML)")
+            .WithDescription("201 with each service as it is after the request: terminating, or removed when it had already ended.")
+            .WithRequestBody<ServiceSelectorDocument>(RequestBody.Yaml)
+            .WithRequestExample("""{"service_name": "sleeper"}""")
+            .Produces<Service[]>(StatusCodes.Status201Created)
+            .WithResponseExample(StatusCodes.Status201Created, $"[{TerminatingExample}]")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+        group.MapGet("{id}", GetAsync)
+            .WithSummary("One service")
+            .Produces<Service>()
+            .WithResponseExample(StatusCodes.Status200OK, ServiceExample)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapDelete("{id}", DeleteByIdAsync)
+            .WithSummary("End one service")
+            .WithDescription("202 with the service terminating (live images STOPPING); 204 when it had ended and is now removed.")
+            .Produces<Service>(StatusCodes.Status202Accepted)
+            .WithResponseExample(StatusCodes.Status202Accepted, TerminatingExample)
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblem(StatusCodes.Status404NotFound);
     }
+
+    private const string BlueprintExample = """
+        {"service_name": "sleeper", "images": [{"name": "sleep", "engine": "process", "parameters": {"args": [300]}, "capabilities": ["lab"]}]}
+        """;
+    private const string ServiceExample = """
+        {"id": "3f2a9c1e", "service_name": "sleeper", "images": [{"id": "", "name": "sleep", "engine": "process", "parameters": {"args": [300]},
+         "capabilities": ["lab"], "node": null, "state": 0, "generation": 0, "restarts": 0, "state_message": ""}], "state": 0, "state_message": ""}
+        """;
+    private const string TerminatingExample = """
+        {"id": "3f2a9c1e", "service_name": "sleeper", "images": [{"id": "4121", "name": "sleep", "engine": "process", "parameters": {"args": [300]},
+         "capabilities": ["lab"], "node": "127.0.0.1", "state": 3, "generation": 1, "restarts": 0, "state_message": ""}], "state": 3, "state_message": ""}
+        """;
+    private const string InvalidBlueprintExample = """
+        {"type": "https://tools.ietf.org/html/rfc9110#section-15.5.1", "title": "Invalid blueprint", "status": 400,
+         "detail": "images[0].engine: required (line 3, column 3)", "errors": [{"where": "images[0].engine", "message": "required (line 3, column 3)"}], "error_count": 1}
+        """;
+    private const string ConflictExample = """
+        {"type": "https://tools.ietf.org/html/rfc9110#section-15.5.10", "title": "Conflict", "status": 409,
+         "detail": "a service named 'sleeper' has not ended", "existing_id": "3f2a9c1e"}
+        """;
 
     /// <summary>The JSON Results.Json would write, with its options, serialized once per change of the list.</summary>
     private static async Task<IResult> ListAsync(ServiceRepository services, IOptions<JsonOptions> json, CancellationToken ct) =>

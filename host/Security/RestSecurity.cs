@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Motey.Host.Configuration;
 
@@ -38,6 +39,26 @@ internal static class RestSecurity
             .RequireAssertion(c => c.Resource is HttpContext http && RestRoles.Allows(c.User, http.Request.Method))
             .Build());
     }
+
+    /// <summary>
+    /// With tokens, the endpoints of <paramref name="endpoints"/> that need one say so in their metadata (and so in the
+    /// OpenAPI document): 401 without a valid token, 403 for a read token on a method that needs admin.
+    /// </summary>
+    public static void DescribeAnswers(IEndpointConventionBuilder endpoints, MoteySettings settings)
+    {
+        if (settings.WebServer.TokensFile is null) return;
+        // Finally: after the endpoint's own conventions, so its AllowAnonymous is seen.
+        endpoints.Finally(endpoint =>
+        {
+            if (endpoint.Metadata.OfType<IAllowAnonymous>().Any()) return;
+            endpoint.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status401Unauthorized, typeof(ProblemDetails), [ProblemJson]));
+            var methods = endpoint.Metadata.OfType<Microsoft.AspNetCore.Routing.IHttpMethodMetadata>().LastOrDefault()?.HttpMethods ?? [];
+            if (methods.Count == 0 || methods.Any(m => RestRoles.Needed(m) == ApiRole.Admin))
+                endpoint.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status403Forbidden, typeof(ProblemDetails), [ProblemJson]));
+        });
+    }
+
+    private const string ProblemJson = "application/problem+json";
 
     /// <summary>Authentication and authorization, after routing (so endpoints' AllowAnonymous counts) and before the endpoints.</summary>
     public static void Use(WebApplication app, MoteySettings settings)

@@ -16,7 +16,7 @@ internal sealed class CapabilityEventQueue
 
     private static readonly TimeSpan RoomPoll = TimeSpan.FromMilliseconds(10);
 
-    private readonly Channel<List<byte[]>> _channel = Channel.CreateBounded<List<byte[]>>(
+    private readonly Channel<(List<byte[]> Frames, long Size)> _channel = Channel.CreateBounded<(List<byte[]> Frames, long Size)>(
         new BoundedChannelOptions(Capacity) { SingleReader = true, SingleWriter = false, FullMode = BoundedChannelFullMode.Wait });
     private long _bytes;
 
@@ -34,7 +34,7 @@ internal sealed class CapabilityEventQueue
         Interlocked.Add(ref _bytes, size);
         try
         {
-            if (!_channel.Writer.TryWrite(frames)) await _channel.Writer.WriteAsync(frames, cancellationToken);
+            if (!_channel.Writer.TryWrite((frames, size))) await _channel.Writer.WriteAsync((frames, size), cancellationToken);
         }
         catch
         {
@@ -47,10 +47,13 @@ internal sealed class CapabilityEventQueue
 
     public bool TryRead(out List<byte[]> frames)
     {
-        if (!_channel.Reader.TryRead(out frames!)) return false;
-        long size = 0;
-        foreach (var frame in frames) size += frame.Length;
-        Interlocked.Add(ref _bytes, -size);
+        if (!_channel.Reader.TryRead(out var item))
+        {
+            frames = [];
+            return false;
+        }
+        frames = item.Frames;
+        Interlocked.Add(ref _bytes, -item.Size);
         return true;
     }
 }

@@ -46,9 +46,6 @@ internal sealed partial class PluginCatalog(
     public IReadOnlyList<IValPlugin> Active =>
         _byType.Values.Where(e => e.State == PluginState.Active && e.Plugin is not null).Select(e => e.Plugin!).ToList();
 
-    /// <summary>Engines of every plugin that loaded, active or not: the engines a blueprint may name on this node.</summary>
-    public IReadOnlyCollection<string> KnownEngines => _byType.Keys.ToList();
-
     public async Task LoadAllAsync(CancellationToken cancellationToken)
     {
         var root = settings.Plugins.Path;

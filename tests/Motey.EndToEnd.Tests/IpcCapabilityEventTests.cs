@@ -70,16 +70,7 @@ public sealed class IpcCapabilityEventTests : IAsyncLifetime
     {
         var (config, _) = AgentProcess.WriteConfig(_scope.Folder("cli"), AgentProcess.NextAddress(),
             new Dictionary<string, string> { ["ZEROMQ:capability_engine_ipc_path"] = Endpoint });
-        await using var subscriber = Pyzmq.Start($$"""
-            import zmq
-            context = zmq.Context()
-            subscriber = context.socket(zmq.SUB)
-            subscriber.bind({{Pyzmq.Quote(Endpoint)}})
-            subscriber.setsockopt(zmq.SUBSCRIBE, b'')
-            print('bound')
-            if subscriber.poll(30000):
-                print('received', subscriber.recv_string())
-            """);
+        await using var subscriber = Pyzmq.Start(Pyzmq.SubscriberScript(Endpoint, ""));
         await subscriber.WaitForLineAsync("bound");
 
         var (code, output) = await AgentProcess.CommandAsync("capability", "add", "gpu", "--config", config);

@@ -47,6 +47,21 @@ internal sealed class Pyzmq : IAsyncDisposable
         publisher.send_string(output)
         """;
 
+    /// <summary>
+    /// A SUB bound on <paramref name="endpoint"/>, subscribed to <paramref name="prefix"/>: prints <c>bound</c>, then
+    /// <c>received MESSAGE</c> for the first message within 30 s, and exits.
+    /// </summary>
+    public static string SubscriberScript(string endpoint, string prefix) => $$"""
+        import zmq
+        context = zmq.Context()
+        subscriber = context.socket(zmq.SUB)
+        subscriber.bind({{Quote(endpoint)}})
+        subscriber.setsockopt(zmq.SUBSCRIBE, {{Quote(prefix).Insert(0, "b")}})
+        print('bound')
+        if subscriber.poll(30000):
+            print('received', subscriber.recv_string())
+        """;
+
     /// <summary>A Python string literal of <paramref name="text"/>.</summary>
     public static string Quote(string text) => "'" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal) + "'";
 

@@ -90,10 +90,6 @@ public sealed class LocalNode(
         return running.Where(i => identity.All(l => i.Labels.TryGetValue(l.Key, out var v) && v == l.Value)).ToList();
     }
 
-    /// <summary>Every instance this node's active VALs run now, with the engine that runs it.</summary>
-    public async Task<IReadOnlyList<(string Engine, ValInstance Instance)>> ListInstancesAsync(CancellationToken cancellationToken) =>
-        (await ListInstancesByEngineAsync(cancellationToken)).Instances;
-
     /// <summary>
     /// The instances of every engine that answered, and why each other engine did not: one engine down (Docker restarting,
     /// say) never hides the instances of the others, so the fence keeps confirming them. An engine left out is only left

@@ -117,16 +117,7 @@ public sealed class PyzmqInteropTests : IAsyncLifetime
     [Fact]
     public async Task Our_publisher_is_heard_by_a_pyzmq_subscriber_bound_on_ipc()
     {
-        await using var subscriber = Pyzmq.Start($$"""
-            import zmq
-            context = zmq.Context()
-            subscriber = context.socket(zmq.SUB)
-            subscriber.bind({{Pyzmq.Quote(Endpoint)}})
-            subscriber.setsockopt(zmq.SUBSCRIBE, b'add_capability')
-            print('bound')
-            if subscriber.poll(30000):
-                print('received', subscriber.recv_string())
-            """);
+        await using var subscriber = Pyzmq.Start(Pyzmq.SubscriberScript(Endpoint, "add_capability"));
         await subscriber.WaitForLineAsync("bound");
 
         var output = new StringWriter();

@@ -117,7 +117,9 @@ public sealed class ExactlyOnceTests : IAsyncLifetime
         await RunningOnAsync(cluster.A, service.Id, cluster.B);
 
         cluster.B.Kill();
-        var waiting = await Faults.WaitForServiceAsync(cluster.A, service.Id, s => s.State == ServiceState.Initial,
+        // The replacement passes through INITIAL before placement writes why it waits: wait for the reason too.
+        var waiting = await Faults.WaitForServiceAsync(cluster.A, service.Id,
+            s => s.State == ServiceState.Initial && s.StateMessage.Contains("waiting for a node", StringComparison.Ordinal),
             "the image waits for a node that can run it");
         Assert.Contains("waiting for a node", waiting.StateMessage);
         Assert.Equal(HttpStatusCode.Accepted, (await cluster.A.Client.DeleteAsync($"/v1/service/{service.Id}")).StatusCode);

@@ -76,6 +76,17 @@ public interface IValPlugin
 
     /// <summary>State of an instance; <see cref="ImageState.Terminated"/> when it no longer exists.</summary>
     Task<ImageState> GetInstanceStateAsync(string instanceId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// What an instance printed, oldest line first: the last <see cref="LogRequest.Tail"/> lines (all when null), then,
+    /// with <see cref="LogRequest.Follow"/>, each new line as it is printed until the instance ends or
+    /// <paramref name="cancellationToken"/> is cancelled (then the enumeration just ends). Output is kept until the instance
+    /// is removed. Throws <see cref="ValException"/> when the instance does not exist or is not one of this VAL's.
+    /// Optional: the default throws <see cref="NotSupportedException"/>, and the agent answers that the engine does not
+    /// provide logs (HTTP 501), so plugins built before this member keep working.
+    /// </summary>
+    IAsyncEnumerable<LogLine> ReadLogsAsync(string instanceId, LogRequest request, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"the '{PluginType}' VAL does not provide instance logs");
 }
 
 /// <summary>What to create: an image, its parameters, and labels that let the agent find the instance again.</summary>

@@ -215,3 +215,31 @@ public sealed class LogsApiTests : IAsyncLifetime
 
     private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 }
+
+/// <summary>The logs route under [WEBSERVER] tokens: a read is a read.</summary>
+public sealed class LogsTokenTests
+{
+    [Fact]
+    public async Task A_read_token_reads_logs_and_no_token_is_401()
+    {
+        await using var secured = await Motey.Host.Tests.Security.SecuredNode.StartAsync();
+        using var admin = secured.Client(Motey.Host.Tests.Security.SecuredNode.AdminToken);
+        using var read = secured.Client(Motey.Host.Tests.Security.SecuredNode.ReadToken);
+        using var none = secured.Client(null);
+        var created = await admin.PostAsync("/v1/service", new StringContent("service_name: demo\nimages:\n- name: web\n  engine: simulated\n",
+            System.Text.Encoding.UTF8, "application/x-yaml"));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var id = (await created.Content.ReadFromJsonAsync<Service>())!.Id;
+
+        var (code, text) = await Wait.ForAsync(async () =>
+            {
+                using var response = await read.GetAsync($"/v1/service/{id}/logs");
+                return (response.StatusCode, await response.Content.ReadAsStringAsync());
+            }, r => r.StatusCode == HttpStatusCode.OK && r.Item2.Contains(" of web starting", StringComparison.Ordinal),
+            "the read token reads the instance's lines", r => $"{(int)r.StatusCode}: {r.Item2}");
+
+        Assert.Equal(HttpStatusCode.OK, code);
+        Assert.StartsWith("simulated instance ", text);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await none.GetAsync($"/v1/service/{id}/logs")).StatusCode);
+    }
+}

@@ -187,6 +187,20 @@ public sealed class LogsApiTests : IAsyncLifetime
         Assert.Equal($"node {original.Address} does not serve logs: it answered like a node of the original Motey", problem.GetProperty("detail").GetString());
     }
 
+    [Fact]
+    public async Task A_node_that_does_not_answer_is_502_naming_it_and_the_timeout()
+    {
+        var silent = Loopback.NewAddress();
+        var service = await CreateAsync("service_name: gone\nimages:\n- name: web\n  engine: simulated\n  capabilities: [nowhere]\n");
+        var store = _node.Services.GetRequiredService<ServiceRepository>();
+        var stored = (await store.GetAsync(service.Id))!;
+        await store.UpdateAsync(stored with { Images = [stored.Images[0] with { Id = "sim-far", Node = silent, State = ImageState.Running }] });
+
+        var problem = await ProblemAsync($"/v1/service/{service.Id}/logs", HttpStatusCode.BadGateway);
+
+        Assert.Equal($"node {silent} did not answer on tcp://{silent}:5091 within 2 s", problem.GetProperty("detail").GetString());
+    }
+
     private async Task<Service> CreateAsync(string yaml)
     {
         var response = await _node.PostBlueprintAsync(yaml);

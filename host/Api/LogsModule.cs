@@ -1,10 +1,12 @@
 using System.Buffers;
+using System.ComponentModel;
 using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Carter;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Net.Http.Headers;
 using Motey.Abstractions;
 using Motey.Host.Api.OpenApi;
@@ -68,12 +70,18 @@ public sealed class LogsModule : ICarterModule
                  "detail": "node 10.0.0.7 does not serve logs: it answered like a node of the original Motey"}
                 """);
 
+    /// <remarks>The query parameters arrive as text and is checked by <see cref="LogQuery"/> (so a bad value is a problem answer that names it); it is bound here so the OpenAPI document lists it.</remarks>
     private static async Task<IResult> ReadAsync(
-        string id, HttpContext http, ServiceRepository services, ZeroMqPeers peers, ILogger<LogsModule> log)
+        string id, HttpContext http, ServiceRepository services, ZeroMqPeers peers, ILogger<LogsModule> log,
+        [FromQuery(Name = "image"), Description("The image: its index in the service (0-based) or its name when unique; may be left out when the service has one image")] string? imageChoice = null,
+        [FromQuery, Description("Only the last this many lines printed so far (a whole number >= 0); default all")] string? tail = null,
+        [FromQuery, Description("true: keep streaming new lines until the instance ends; default false")] string? follow = null,
+        [FromQuery, Description("true: text format only, each line's time (RFC 3339, UTC) before it; default false")] string? timestamps = null)
     {
         var ct = http.RequestAborted;
         var errors = new List<InputError>();
         var query = LogQuery.Parse(http.Request.Query, errors);
+        _ = (imageChoice, tail, follow, timestamps);  // the same values, read (and checked for repeats and unknown names) by LogQuery
         if (errors.Count > 0) return Problems.Invalid("Invalid logs query", errors);
         if (await services.GetAsync(id, ct) is not { } service) return Problems.NotFound($"no service with id '{id}'");
         var (index, problem) = query.ChooseImage(service);

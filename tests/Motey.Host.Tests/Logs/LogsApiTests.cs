@@ -201,6 +201,21 @@ public sealed class LogsApiTests : IAsyncLifetime
         Assert.Equal($"node {silent} did not answer on tcp://{silent}:5091 within 2 s", problem.GetProperty("detail").GetString());
     }
 
+    [Fact]
+    public async Task The_openapi_document_describes_the_query_both_formats_and_every_error()
+    {
+        using var document = JsonDocument.Parse(await _node.Client.GetStringAsync("/openapi/v1.json"));
+        var get = document.RootElement.GetProperty("paths").GetProperty("/v1/service/{id}/logs").GetProperty("get");
+
+        var query = get.GetProperty("parameters").EnumerateArray().Where(p => p.GetProperty("in").GetString() == "query");
+        Assert.Equal(["follow", "image", "tail", "timestamps"], query.Select(p => p.GetProperty("name").GetString()).Order(StringComparer.Ordinal));
+        Assert.All(query, p => Assert.False(string.IsNullOrEmpty(p.GetProperty("description").GetString())));
+        var responses = get.GetProperty("responses");
+        Assert.Equal(["200", "400", "404", "409", "501", "502"], responses.EnumerateObject().Select(r => r.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["application/x-ndjson", "text/plain"],
+            responses.GetProperty("200").GetProperty("content").EnumerateObject().Select(c => c.Name).Order(StringComparer.Ordinal));
+    }
+
     private async Task<Service> CreateAsync(string yaml)
     {
         var response = await _node.PostBlueprintAsync(yaml);

@@ -130,6 +130,7 @@ internal static class MoteyApp
             .WithModule<HeartbeatModule>()
             .WithModule<PluginsModule>()
             .WithModule<InstancesModule>()
+            .WithModule<LogsModule>()
             .WithModule<SecurityModule>());
 
         customize?.Invoke(builder);

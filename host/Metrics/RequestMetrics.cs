@@ -12,6 +12,8 @@ namespace Motey.Host.Metrics;
 /// </summary>
 internal sealed class RequestMetrics(MoteyPrometheus metrics)
 {
+    private const string Unmatched = "unmatched";
+
     private readonly ConcurrentDictionary<Key, (Counter.Child Count, Histogram.Child Duration)> _series = new();
 
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
@@ -23,7 +25,7 @@ internal sealed class RequestMetrics(MoteyPrometheus metrics)
         }
         finally
         {
-            var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched";
+            var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? Unmatched;
             var key = new Key(Method(context.Request.Method), route, context.Response.StatusCode);
             if (!_series.TryGetValue(key, out var series)) series = _series.GetOrAdd(key, Create);
             series.Count.Inc();
@@ -40,7 +42,7 @@ internal sealed class RequestMetrics(MoteyPrometheus metrics)
     private (Counter.Child, Histogram.Child) Create(Key key)
     {
         var code = key.Code.ToString(CultureInfo.InvariantCulture);
-        var route = "/" + key.Route.Trim('/');
+        var route = ReferenceEquals(key.Route, Unmatched) ? Unmatched : "/" + key.Route.Trim('/');
         return (metrics.RequestsTotal.WithLabels(key.Method, route, code), metrics.RequestSeconds.WithLabels(key.Method, route, code));
     }
 

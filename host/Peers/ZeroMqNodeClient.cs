@@ -2,6 +2,7 @@ using System.Globalization;
 using Motey.Abstractions;
 using Motey.Host.Configuration;
 using Motey.Host.Core.Fencing;
+using Motey.Host.Core.Metrics;
 using Motey.Host.Core.Model;
 using Motey.Host.Core.Nodes;
 using Motey.Host.Core.Orchestration;
@@ -15,8 +16,11 @@ namespace Motey.Host.Peers;
 /// a message saying "unreadable answer" when it answered something that is not what the request expects. Every
 /// answer, readable or not, is told to <paramref name="answers"/>: the node is alive.
 /// </summary>
-internal sealed class ZeroMqNodeClient(string address, ZeroMqSettings settings, PeerRequester requester, PeerAnswers? answers = null) : INodeClient
+internal sealed class ZeroMqNodeClient(
+    string address, ZeroMqSettings settings, PeerRequester requester, PeerAnswers? answers = null, IMoteyMetrics? metrics = null) : INodeClient
 {
+    private readonly IMoteyMetrics _metrics = metrics ?? NoMetrics.Instance;
+
     public string Address => address;
 
     public async Task<IReadOnlyList<Capability>> GetCapabilitiesAsync(CancellationToken cancellationToken)
@@ -145,22 +149,35 @@ internal sealed class ZeroMqNodeClient(string address, ZeroMqSettings settings, 
     private async Task<string> RequestAsync(int port, string request, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var endpoint = PeerSockets.Tcp(address, port);
+        var kind = Kind(port, request);
         try
         {
             var reply = await requester.RequestAsync(endpoint, request, timeout, cancellationToken);
             answers?.Answered(address);
+            _metrics.PeerRequest(kind, reply.StartsWith(PeerRepliers.ErrorPrefix, StringComparison.Ordinal) ? PeerOutcome.Error : PeerOutcome.Ok);
             return reply;
         }
         catch (TimeoutException)
         {
+            _metrics.PeerRequest(kind, PeerOutcome.Timeout);
             throw new PeerTimeoutException($"node {address} did not answer on {endpoint} within {timeout.TotalSeconds:0.###} s"
                 + (requester.Secured ? " (a node without this cluster's key, or with another one, does not answer either)" : ""));
         }
         catch (PeerException e)
         {
+            _metrics.PeerRequest(kind, PeerOutcome.Error);
             throw new PeerException($"node {address}: {e.Message}", e);
         }
     }
+
+    /// <summary>What a request is, for the metrics: by its replier, and on the capabilities replier by its prefix.</summary>
+    private string Kind(int port, string request) =>
+        port == settings.DeployImageReplier ? "deploy"
+        : port == settings.ImageStatusReplier ? "status"
+        : port == settings.ImageTerminateReplier ? "terminate"
+        : request.StartsWith(FenceMessage.Prefix, StringComparison.Ordinal) ? "fence"
+        : request.StartsWith(LogsMessage.Prefix, StringComparison.Ordinal) ? "logs"
+        : "capabilities";
 
     private static string? ErrorReason(string reply) =>
         reply.StartsWith(PeerRepliers.ErrorPrefix, StringComparison.Ordinal) ? reply[PeerRepliers.ErrorPrefix.Length..] : null;

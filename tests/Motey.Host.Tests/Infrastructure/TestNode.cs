@@ -133,7 +133,13 @@ internal sealed class TestNode : IAsyncDisposable
             Directory.CreateDirectory(dir.Replace(from, to));
         Directory.CreateDirectory(to);
         foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
-            File.Copy(file, file.Replace(from, to), overwrite: true);
+        {
+            // A node started again in its folder finds its plugins there already; the runtime may still hold a file of the
+            // first node's open (a .pdb read for a stack trace), which overwriting it would trip over.
+            var target = file.Replace(from, to);
+            if (File.Exists(target) && File.ReadAllBytes(target).AsSpan().SequenceEqual(File.ReadAllBytes(file))) continue;
+            File.Copy(file, target, overwrite: true);
+        }
     }
 }
 

@@ -211,7 +211,7 @@ public sealed class LogsApiTests : IAsyncLifetime
         Assert.Equal(["follow", "image", "tail", "timestamps"], query.Select(p => p.GetProperty("name").GetString()).Order(StringComparer.Ordinal));
         Assert.All(query, p => Assert.False(string.IsNullOrEmpty(p.GetProperty("description").GetString())));
         var responses = get.GetProperty("responses");
-        Assert.Equal(["200", "400", "404", "409", "501", "502"], responses.EnumerateObject().Select(r => r.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["200", "400", "404", "409", "500", "501", "502"], responses.EnumerateObject().Select(r => r.Name).Order(StringComparer.Ordinal));
         Assert.Equal(["application/x-ndjson", "text/plain"],
             responses.GetProperty("200").GetProperty("content").EnumerateObject().Select(c => c.Name).Order(StringComparer.Ordinal));
     }

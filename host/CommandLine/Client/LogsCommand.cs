@@ -18,11 +18,12 @@ internal static class LogsCommand
             Description = "which image: its index (0, 1, ...) or its name; needed when the service has several",
             HelpName = "IMAGE",
         };
-        var tail = new Option<int?>("--tail") { Description = "only the last N lines", HelpName = "N" };
-        tail.Validators.Add(r =>
+        var tail = new Option<int?>("--tail")
         {
-            if (r.GetValueOrDefault<int?>() is < 0) r.AddError("--tail must be 0 or more lines");
-        });
+            Description = "only the last N lines",
+            HelpName = "N",
+            CustomParser = r => ServiceCommands.Whole(r, "--tail", "a number of lines, 0 or more", 0),
+        };
         var follow = new Option<bool>("--follow", "-f") { Description = "keep printing new lines until the instance ends (or Ctrl-C)" };
         var timestamps = new Option<bool>("--timestamps", "-t") { Description = "put each line's time (RFC 3339) before it, where the engine gives one" };
         var command = new Command("logs", "what an image's instance prints (stdout and stderr)") { target, image, tail, follow, timestamps };

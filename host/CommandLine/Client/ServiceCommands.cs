@@ -132,12 +132,23 @@ internal static class ServiceCommands
 
     public static Option<int> TimeoutOption(string description, int seconds)
     {
-        var option = new Option<int>("--timeout") { Description = description, HelpName = "SECONDS", DefaultValueFactory = _ => seconds };
-        option.Validators.Add(r =>
+        return new Option<int>("--timeout")
         {
-            if (r.GetValueOrDefault<int>() <= 0) r.AddError("--timeout must be a positive number of seconds");
-        });
-        return option;
+            Description = description,
+            HelpName = "SECONDS",
+            DefaultValueFactory = _ => seconds,
+            CustomParser = r => Whole(r, "--timeout", "a number of seconds, 1 or more", 1) ?? 0,
+        };
+    }
+
+    /// <summary>The option's value as a whole number of at least <paramref name="minimum"/>; else a parse error saying what it must be.</summary>
+    public static int? Whole(System.CommandLine.Parsing.ArgumentResult result, string option, string expected, int minimum)
+    {
+        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+        if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) && value >= minimum)
+            return value;
+        result.AddError($"{option} must be {expected}, not '{text}'");
+        return null;
     }
 
     public static string ServicePath(string id) => $"/v1/service/{Uri.EscapeDataString(id)}";

@@ -31,7 +31,8 @@ internal static class Cli
     public static async Task<int> RunAsync(string[] args, CliConsole console)
     {
         var root = Build(console);
-        var parsed = root.Parse(args);
+        // No response files: a token or a path that starts with @ is itself, not the name of a file of arguments.
+        var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parsed.Action is ParseErrorAction)
         {
             foreach (var error in parsed.Errors) console.Error.WriteLine($"motey: {error.Message}");

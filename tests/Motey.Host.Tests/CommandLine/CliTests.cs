@@ -127,6 +127,16 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task A_token_that_starts_with_at_is_sent_as_it_is_not_read_as_a_response_file()
+    {
+        var port = Ports.Free(_folder.Address);
+
+        Assert.Equal(3, await RunAsync("nodes", "--token", "@no-such-file-0123456789", "--url", $"http://{_folder.Address}:{port}"));
+
+        Assert.Contains("does not answer", _error.ToString());
+    }
+
+    [Fact]
     public async Task A_capability_of_type_plugin_is_refused_before_asking_the_node()
     {
         Assert.Equal(2, await RunAsync("capabilities", "add", "docker", "--type", "plugin", "--url", "http://127.0.0.1:9"));

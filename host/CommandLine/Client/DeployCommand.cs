@@ -63,8 +63,7 @@ internal static class DeployCommand
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            var now = await ServiceCommands.TryGetAsync(api, service.Id, cancellationToken);
-            if (api.Json && now is not null) api.WriteJson(JsonSerializer.Serialize(now));
+            var now = await ServiceCommands.TryGetAsync(api, service.Id, cancellationToken, api.Json ? api.WriteJson : null);
             var state = now is null ? "gone" : $"{ServiceCommands.Name(now.State)} ({ServiceCommands.Reason(now)})";
             throw new CliException(CliException.TimedOut,
                 $"{who} is not RUNNING after {seconds} s: it is {state}; it stays deployed (`motey service rm {service.Id}` removes it)");

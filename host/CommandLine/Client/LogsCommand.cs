@@ -38,7 +38,12 @@ internal static class LogsCommand
             var path = $"{ServiceCommands.ServicePath(service.Id)}/logs" + (query.Count > 0 ? "?" + string.Join("&", query) : "");
             using var response = await api.SendAsync(HttpMethod.Get, path, null, ct, stream: true,
                 accept: api.Json ? "application/x-ndjson" : "text/plain");
-            if (!response.IsSuccessStatusCode) throw await api.RefusalAsync(response, ct);
+            if (!response.IsSuccessStatusCode)
+            {
+                var refusal = await api.RefusalAsync(response, ct);
+                // The node names its query parameter; here it is an option.
+                throw new CliException(refusal.ExitCode, refusal.Message.Replace("choose one with ?image=", "choose one with --image", StringComparison.Ordinal));
+            }
             await CopyAsync(await response.Content.ReadAsStreamAsync(ct), api.Console.Out, ct);
             return 0;
         });

@@ -153,12 +153,14 @@ internal static class ServiceCommands
 
     public static string ServicePath(string id) => $"/v1/service/{Uri.EscapeDataString(id)}";
 
-    /// <summary>The service now; null when the node no longer has it.</summary>
-    public static async Task<Service?> TryGetAsync(NodeApi api, string id, CancellationToken cancellationToken)
+    /// <summary>The service now; null when the node no longer has it. <paramref name="body"/> gets the node's JSON of it.</summary>
+    public static async Task<Service?> TryGetAsync(NodeApi api, string id, CancellationToken cancellationToken, Action<string>? body = null)
     {
         using var response = await api.GetAsync(ServicePath(id), cancellationToken);
         if (response.StatusCode == HttpStatusCode.NotFound) return null;
-        return Parse<Service>(await api.ReadAsync(response, cancellationToken));
+        var json = await api.ReadAsync(response, cancellationToken);
+        body?.Invoke(json);
+        return Parse<Service>(json);
     }
 
     /// <summary>

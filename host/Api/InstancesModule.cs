@@ -22,6 +22,8 @@ public sealed class InstancesModule : ICarterModule
             .WithSummary("What this node's engines run, for itself and for peers")
             .WithDescription("An engine that did not answer is named in the Motey-Unanswered-Engines header; its instances are left out.")
             .Produces<InstanceView[]>()
+            .WithResponseHeader(StatusCodes.Status200OK, "Motey-Unanswered-Engines",
+                "Comma-separated engines that did not answer, whose instances are left out; absent when every engine answered")
             .WithResponseExample(StatusCodes.Status200OK, """
                 [{"id": "4121", "engine": "process", "image": "sleep", "service_id": "3f2a9c1e", "image_index": "0",
                   "placed_by": "127.0.0.1", "generation": "1"}]

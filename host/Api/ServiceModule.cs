@@ -28,6 +28,7 @@ public sealed class ServiceModule : ICarterModule
             .WithRequestExample(BlueprintExample)
             .Produces<Service>(StatusCodes.Status201Created)
             .WithResponseExample(StatusCodes.Status201Created, ServiceExample)
+            .WithResponseHeader(StatusCodes.Status201Created, "Location", "/v1/service/{id} of the stored service")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .WithResponseExample(StatusCodes.Status400BadRequest, InvalidBlueprintExample)
             .ProducesProblem(StatusCodes.Status409Conflict)

@@ -54,7 +54,7 @@ internal static class ConfigLoader
                 ["allow_privileged"] = "false", ["allow_host_network"] = "false", ["allow_host_pid"] = "false", ["allow_host_ipc"] = "false",
                 ["allowed_capabilities"] = "", ["allowed_devices"] = "", ["allowed_bind_paths"] = "",
             },
-            ["PROCESS"] = new Dictionary<string, string> { ["allowed_executables"] = "", ["run_as"] = "" },
+            ["PROCESS"] = new Dictionary<string, string> { ["allowed_executables"] = "", ["run_as"] = "", ["log_max_bytes"] = "10485760" },
             ["PLUGINS"] = new Dictionary<string, string>
             {
                 ["path"] = "", ["sections"] = "", ["activation_timeout"] = "10", ["call_timeout"] = "300", ["health_interval"] = "5",

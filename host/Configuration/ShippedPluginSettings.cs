@@ -60,9 +60,10 @@ internal static class ShippedPluginSettings
         }
     }
 
-    /// <summary>As ProcessSettings: absolute paths, and a run_as user that exists.</summary>
+    /// <summary>As ProcessSettings: absolute paths, a run_as user that exists, and at least 64 KiB of output kept.</summary>
     private static void ProcessPolicy(ConfigReader r)
     {
+        WholeNumber(r, "PROCESS", "log_max_bytes", 65_536, int.MaxValue, "a whole number of bytes from 65536 (64 KiB) to 2147483647");
         AbsolutePaths(r, "PROCESS", "allowed_executables", allowColon: true);
         var runAs = Value(r, "PROCESS", "run_as");
         if (runAs is null)

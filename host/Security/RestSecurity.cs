@@ -52,6 +52,8 @@ internal static class RestSecurity
         {
             if (endpoint.Metadata.OfType<IAllowAnonymous>().Any()) return;
             endpoint.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status401Unauthorized, typeof(ProblemDetails), [ProblemJson]));
+            endpoint.Metadata.Add(new Api.OpenApi.DescribedResponseHeader(StatusCodes.Status401Unauthorized, "WWW-Authenticate",
+                "Bearer realm=\"motey\", with error=\"invalid_token\" when a token was sent and is not one of [WEBSERVER] tokens"));
             var methods = endpoint.Metadata.OfType<Microsoft.AspNetCore.Routing.IHttpMethodMetadata>().LastOrDefault()?.HttpMethods ?? [];
             if (methods.Count == 0 || methods.Any(m => RestRoles.Needed(m) == ApiRole.Admin))
                 endpoint.Metadata.Add(new ProducesResponseTypeMetadata(StatusCodes.Status403Forbidden, typeof(ProblemDetails), [ProblemJson]));

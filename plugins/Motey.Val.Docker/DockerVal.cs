@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Docker.DotNet;
 using Docker.DotNet.Models;
@@ -34,6 +35,9 @@ namespace Motey.Val.Docker;
 /// <c>motey.image.name</c>; the listing of instances is the engine's containers with <c>motey.managed=true</c>.</para>
 /// <para><b>States</b>: created/restarting → Instantiating, running → Running, paused/removing → Stopping,
 /// exited/dead → Terminated (with the exit code in the stats), gone → Terminated, anything else → Error.</para>
+/// <para><b>Logs</b> (<see cref="ReadLogsAsync"/>) are the engine's own (<c>docker logs</c>): stdout and stderr apart,
+/// each line with the time the engine recorded, kept by the engine's logging driver until the container is removed.
+/// Only containers with <c>motey.managed=true</c> are read: others are "not an instance of this VAL".</para>
 /// <para><b>Stats</b> are one sample per call, as <c>docker stats --no-stream</c>: about a second each.</para>
 /// </remarks>
 public sealed class DockerVal : IValPlugin
@@ -254,6 +258,29 @@ public sealed class DockerVal : IValPlugin
     {
         var container = await ContainerQueries.InspectAsync(Engine, instanceId, cancellationToken).ConfigureAwait(false);
         return container is null ? ImageState.Terminated : ContainerStates.ToImageState(container.State?.Status);
+    }
+
+    /// <summary>
+    /// The container's output from the engine's logs API: stdout and stderr apart, each line with the time the engine
+    /// recorded; with follow, until the container stops (the engine ends the stream then) or the token is cancelled.
+    /// Throws <see cref="ValException"/> (at the first line asked for) for an unknown container or one this VAL does not manage.
+    /// </summary>
+    public async IAsyncEnumerable<LogLine> ReadLogsAsync(
+        string instanceId, LogRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var logs = await ContainerLogs.OpenAsync(Engine, instanceId, request, cancellationToken).ConfigureAwait(false);
+        // A read waiting for the next line may not watch the token on every transport: closing the stream ends it.
+        await using var closeOnCancel = cancellationToken.Register(logs.Dispose).ConfigureAwait(false);
+        var lines = new List<LogLine>();
+        bool more;
+        do
+        {
+            more = await logs.ReadAsync(lines, cancellationToken).ConfigureAwait(false);
+            if (cancellationToken.IsCancellationRequested) yield break;
+            foreach (var line in lines) yield return line;
+            lines.Clear();
+        }
+        while (more);
     }
 
     private DockerEngine Engine => _engine ?? throw new ValException("the docker VAL is not active");

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
 using Motey.Abstractions;
@@ -14,16 +15,28 @@ internal sealed record AgentUser(uint Uid, string Name)
 }
 
 /// <summary>
-/// The <c>[PROCESS]</c> section: which executables blueprints may run and as whom. Secure by default: no executable
-/// until the operator lists some, and never as root unless the operator says so.
+/// The <c>[PROCESS]</c> section: which executables blueprints may run and as whom, and how much of their output is kept.
+/// Secure by default: no executable until the operator lists some, and never as root unless the operator says so.
 /// </summary>
 /// <param name="AllowedExecutables"><c>allowed_executables</c>: absolute paths of executables, or folders holding them.</param>
 /// <param name="RunAs">
 /// The user instances run as when it is not the agent's own (<c>run_as</c>; default <c>nobody</c> when the agent is root);
 /// null when they run as the agent's user.
 /// </param>
-internal sealed partial record ProcessSettings(IReadOnlyList<string> AllowedExecutables, UserAccount? RunAs)
+/// <param name="LogMaxBytes">
+/// <c>log_max_bytes</c>: the most output kept per instance, the current log and its one rotated generation together.
+/// </param>
+internal sealed partial record ProcessSettings(IReadOnlyList<string> AllowedExecutables, UserAccount? RunAs, long LogMaxBytes = ProcessSettings.DefaultLogMaxBytes)
 {
+    /// <summary>Output kept per instance unless <c>log_max_bytes</c> says otherwise: 10 MiB.</summary>
+    public const long DefaultLogMaxBytes = 10 * 1024 * 1024;
+
+    /// <summary>The least <c>log_max_bytes</c> accepted: 64 KiB, so that a rotated half still holds many lines.</summary>
+    public const long MinLogMaxBytes = 64 * 1024;
+
+    /// <summary>The most <c>log_max_bytes</c> accepted (2 GiB), as the agent checks config.ini.</summary>
+    public const long MaxLogMaxBytes = int.MaxValue;
+
     /// <summary>Whom instances run as when the agent is root and <c>run_as</c> is empty.</summary>
     public const string DefaultRunAs = "nobody";
 
@@ -39,7 +52,19 @@ internal sealed partial record ProcessSettings(IReadOnlyList<string> AllowedExec
         var executables = HostPaths.ListSetting(section["allowed_executables"]).ToList();
         if (executables.FirstOrDefault(path => !path.StartsWith('/') || path.Contains('\0')) is { } bad)
             throw new ValException($"[PROCESS] allowed_executables: expected absolute paths of executables or of folders, separated by commas, got '{bad}'");
-        return new ProcessSettings(executables, ReadRunAs(section["run_as"]?.Trim(), agent, findUser, canSwitchUser));
+        var logMaxBytes = ReadLogMaxBytes(section["log_max_bytes"]?.Trim());
+        return new ProcessSettings(executables, ReadRunAs(section["run_as"]?.Trim(), agent, findUser, canSwitchUser), logMaxBytes);
+    }
+
+    private static long ReadLogMaxBytes(string? text)
+    {
+        if (string.IsNullOrEmpty(text)) return DefaultLogMaxBytes;
+        if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var bytes) || bytes is < MinLogMaxBytes or > MaxLogMaxBytes)
+        {
+            throw new ValException(
+                $"[PROCESS] log_max_bytes: expected a whole number of bytes from {MinLogMaxBytes} (64 KiB) to {MaxLogMaxBytes}, got '{text}'");
+        }
+        return bytes;
     }
 
     private static UserAccount? ReadRunAs(string? runAs, AgentUser agent, Func<string, UserAccount?> findUser, bool canSwitchUser)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -13,7 +14,7 @@ namespace Motey.Val.Process;
 /// <remarks>
 /// <para><b>Images</b> are executables: an absolute path, or a name looked up on the agent's PATH. Nothing is ever
 /// downloaded or deleted: loading an image only checks that it exists, deleting one does nothing.</para>
-/// <para><b>Settings</b> (<c>[PROCESS]</c> in config.ini): <c>allowed_executables</c>, absolute paths of executables or
+/// <para><b>Settings</b> (<c>[PROCESS]</c> in config.ini): <c>log_max_bytes</c> (see Logs below); <c>allowed_executables</c>, absolute paths of executables or
 /// folders, comma-separated: an image runs only when the file it names (links followed) is one of them or inside one;
 /// empty (the default) allows none. <c>run_as</c>: the user instances run as; empty means <c>nobody</c> when the agent
 /// is root and the agent's own user otherwise. An agent that is not root cannot run instances as anyone else: a
@@ -34,7 +35,11 @@ namespace Motey.Val.Process;
 /// <see cref="ValException"/> (create a new instance instead), unlike the contract's stop-then-start.</para>
 /// <para><b>Detached</b>: each instance has its own session and process group, so Ctrl-C in the agent's terminal does
 /// not reach it and it outlives the agent. stdin is /dev/null; stdout and stderr go to
-/// <c>&lt;DataDirectory&gt;/logs/&lt;id&gt;.log</c>.</para>
+/// <c>&lt;DataDirectory&gt;/logs/&lt;id&gt;.log</c>, opened by the launcher with O_APPEND (<c>&gt;&gt;</c>).</para>
+/// <para><b>Logs</b> (<see cref="ReadLogsAsync"/>): that file, stdout and stderr merged (<see cref="LogSource.Output"/>,
+/// no times), kept after the process ends until the instance is removed. <c>log_max_bytes</c> (default 10 MiB, at
+/// least 64 KiB) bounds it: once the log reaches half of it, it is copied to <c>&lt;id&gt;.log.1</c> and truncated,
+/// checked every second and before each read (<see cref="LogFiles"/>; a line written during the copy can be lost).</para>
 /// <para><b>Labels</b> (with the image name and stop timeout) are kept in <c>&lt;DataDirectory&gt;/instances/&lt;id&gt;.json</c>
 /// from create to remove. Signals go only to processes that have such a record, so a mistaken id never stops an
 /// unrelated process.</para>
@@ -45,8 +50,18 @@ namespace Motey.Val.Process;
 /// </remarks>
 public sealed class ProcessVal : IValPlugin
 {
+    /// <summary>How often the logs are checked for rotation, besides before each read.</summary>
+    private static readonly TimeSpan RotationInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often a follow looks for new output.</summary>
+    private static readonly TimeSpan FollowInterval = TimeSpan.FromMilliseconds(200);
+
+    private const int ReadSize = 64 * 1024;
+
     private ILogger _logger = NullLogger.Instance;
     private DataFolders? _folders;
+    private LogFiles? _logs;
+    private CancellationTokenSource? _rotation;
     private ProcessSettings _settings = ProcessSettings.Closed;
 
     /// <inheritdoc />
@@ -67,7 +82,13 @@ public sealed class ProcessVal : IValPlugin
         Directory.CreateDirectory(folders.Logs);
         _folders = folders;
         _settings = settings;
+        var logs = new LogFiles(folders, settings.LogMaxBytes);
+        _logs = logs;
         LogPolicy(settings, agent);
+        _logger.LogInformation("Instance output kept up to {LogMaxBytes} bytes per instance ([PROCESS] log_max_bytes)", settings.LogMaxBytes);
+        var rotation = new CancellationTokenSource();
+        Interlocked.Exchange(ref _rotation, rotation)?.Cancel();
+        _ = RotateLogsAsync(folders, logs, rotation.Token);
         OrphanLaunchers.End(folders, _logger);
         if (!ProcessLauncher.DetachesFromAgent)
         {
@@ -89,8 +110,43 @@ public sealed class ProcessVal : IValPlugin
             _logger.LogInformation("Executables allowed: {AllowedExecutables}", string.Join(", ", settings.AllowedExecutables));
     }
 
-    /// <inheritdoc />
-    public Task DeactivateAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>Stops checking the logs for rotation; instances keep running and writing them.</summary>
+    public Task DeactivateAsync(CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _rotation, null) is { } rotation)
+        {
+            rotation.Cancel();
+            rotation.Dispose();
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Every second, rotates each instance's log that has reached half of <c>log_max_bytes</c>.</summary>
+    private async Task RotateLogsAsync(DataFolders folders, LogFiles logs, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(RotationInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                foreach (var id in folders.Records.Ids())
+                {
+                    try
+                    {
+                        if (logs.RotateIfFull(id)) _logger.LogDebug("Rotated the output of instance {InstanceId}", id.ToString());
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        _logger.LogWarning(e, "Could not rotate the output of instance {InstanceId}", id.ToString());
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Deactivated.
+        }
+    }
 
     /// <inheritdoc />
     public IReadOnlyList<string> ValidateParameters(IReadOnlyDictionary<string, JsonElement> parameters)
@@ -172,6 +228,7 @@ public sealed class ProcessVal : IValPlugin
             // The shell holds the log open; renaming keeps its descriptor pointing at the file.
             // A log under the same id can only be left from an earlier boot (pids and start times repeat).
             File.Move(pendingLog, folders.LogOf(id.Value), overwrite: true);
+            File.Delete(Logs.RotatedOf(id.Value));
             var record = new InstanceRecord(
                 spec.ImageName, executable, new Dictionary<string, string>(spec.Labels), parameters.StopTimeout.TotalSeconds,
                 ProcFs.StartedAt(stat.StartTime), ProcFs.BootId);
@@ -186,7 +243,7 @@ public sealed class ProcessVal : IValPlugin
             if (id is { } created)
             {
                 NativeMethods.TrySignal(created.Pid, NativeMethods.SigKill);
-                File.Delete(folders.LogOf(created));
+                Logs.Delete(created);
             }
             File.Delete(pendingLog);
             throw;
@@ -229,7 +286,7 @@ public sealed class ProcessVal : IValPlugin
         await new ProcessStopper(_logger).StopAsync(id, record, cancellationToken);
     }
 
-    /// <summary>Stops the process if it still runs, then deletes the instance's record and log.</summary>
+    /// <summary>Stops the process if it still runs, then deletes the instance's record and its output (both generations).</summary>
     public async Task RemoveInstanceAsync(string instanceId, CancellationToken cancellationToken)
     {
         if (!ProcessInstanceId.TryParse(instanceId, out var id)) return;
@@ -248,7 +305,7 @@ public sealed class ProcessVal : IValPlugin
         if (record is null) return;
         await new ProcessStopper(_logger).StopAsync(id, record, cancellationToken);
         Folders.Records.Delete(id);
-        File.Delete(Folders.LogOf(id));
+        Logs.Delete(id);
         ProcessLauncher.Forget(id.Pid);
         _logger.LogInformation("Removed instance {InstanceId}", instanceId);
     }
@@ -302,6 +359,56 @@ public sealed class ProcessVal : IValPlugin
         return Task.FromResult(id == default ? ImageState.Terminated : InstanceProbe.Inspect(id, record).State);
     }
 
+    /// <summary>
+    /// What the instance printed, stdout and stderr merged (<see cref="LogSource.Output"/>, no times), across the rotated
+    /// generation and the log; with follow, new lines as the log grows, until the process has ended and all it wrote is
+    /// read, or the token is cancelled. The output stays readable after the process ends, until the instance is removed.
+    /// Throws <see cref="ValException"/> (at the first line asked for) for an instance that this VAL does not have.
+    /// </summary>
+    public async IAsyncEnumerable<LogLine> ReadLogsAsync(
+        string instanceId, LogRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (request.Tail is < 0) throw new ValException($"tail: expected a number of lines, 0 or more, got {request.Tail}");
+        var (id, record) = Find(instanceId);
+        if (record is null) throw new ValException($"instance '{instanceId}' does not exist on this node");
+        if (request.Tail == 0 && !request.Follow) yield break;
+
+        using var reader = LogFileReader.Open(Logs, id, request.Tail);
+        var splitter = new LogLineSplitter(LogSource.Output);
+        var lines = new List<LogLine>();
+        var buffer = new byte[ReadSize];
+        var ended = false;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var read = reader.Read(buffer);
+            if (read > 0)
+            {
+                splitter.Append(buffer.AsSpan(0, read), null, lines);
+                foreach (var line in lines) yield return line;
+                lines.Clear();
+                continue;
+            }
+            if (!request.Follow || ended) break;
+            // Ended: one more pass reads whatever it wrote before it did, then the follow is over.
+            if (!InstanceProbe.Inspect(id, record).IsAlive)
+            {
+                ended = true;
+                continue;
+            }
+            try
+            {
+                await Task.Delay(FollowInterval, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                yield break;
+            }
+        }
+        if (cancellationToken.IsCancellationRequested) yield break;
+        splitter.Flush(lines);
+        foreach (var line in lines) yield return line;
+    }
+
     /// <summary>The parsed id (default when it is not one of ours) and its record, if any.</summary>
     private (ProcessInstanceId Id, InstanceRecord? Record) Find(string instanceId)
     {
@@ -329,4 +436,6 @@ public sealed class ProcessVal : IValPlugin
     }
 
     private DataFolders Folders => _folders ?? throw new InvalidOperationException("the process VAL is not activated");
+
+    private LogFiles Logs => _logs ?? throw new InvalidOperationException("the process VAL is not activated");
 }

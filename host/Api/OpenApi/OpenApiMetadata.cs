@@ -10,6 +10,9 @@ internal sealed record OpenApiExample(int? StatusCode, string Json);
 /// </summary>
 internal sealed record DescribedRequestBody(Type Type, IReadOnlyList<string> ContentTypes);
 
+/// <summary>A header the answer with <see cref="StatusCode"/> carries (Location, Motey-Unanswered-Engines), for the OpenAPI document.</summary>
+internal sealed record DescribedResponseHeader(int StatusCode, string Name, string Description);
+
 internal static class OpenApiMetadataExtensions
 {
     /// <summary>The body the handler reads: of type <typeparamref name="T"/> in any of <paramref name="contentTypes"/>.</summary>
@@ -19,6 +22,11 @@ internal static class OpenApiMetadataExtensions
     /// <summary>An example of the request body, as JSON (a YAML body's example is the same tree).</summary>
     public static TBuilder WithRequestExample<TBuilder>(this TBuilder builder, string json) where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new OpenApiExample(null, json));
+
+    /// <summary>A header the answer with <paramref name="statusCode"/> carries.</summary>
+    public static TBuilder WithResponseHeader<TBuilder>(this TBuilder builder, int statusCode, string name, string description)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(new DescribedResponseHeader(statusCode, name, description));
 
     /// <summary>An example of the answer with <paramref name="statusCode"/>, as JSON.</summary>
     public static TBuilder WithResponseExample<TBuilder>(this TBuilder builder, int statusCode, string json) where TBuilder : IEndpointConventionBuilder =>

@@ -45,11 +45,12 @@ public sealed class OpenApiDocumentTests : NodeTest
     }
 
     [Fact]
-    public async Task Post_service_takes_a_yaml_blueprint_and_answers_201_400_409_413_415()
+    public async Task Post_service_takes_a_yaml_blueprint_and_answers_201_with_its_location_400_409_413_415_500()
     {
         var document = await ReadDocumentAsync(Node.Client);
         var post = Operation(document, "/v1/service", "POST");
-        Assert.Equal(["201", "400", "409", "413", "415"], post.Responses!.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["201", "400", "409", "413", "415", "500"], post.Responses!.Keys.Order(StringComparer.Ordinal));
+        Assert.Contains("Location", post.Responses["201"].Headers!.Keys);
         foreach (var type in new[] { "application/x-yaml", "application/yaml", "text/yaml" })
             Assert.Contains(type, post.RequestBody!.Content!.Keys);
         var blueprint = post.RequestBody!.Content!["application/x-yaml"].Schema!;
@@ -61,15 +62,31 @@ public sealed class OpenApiDocumentTests : NodeTest
     }
 
     [Fact]
-    public async Task Delete_capabilities_takes_a_json_list_and_answers_201_304_400_413_415()
+    public async Task Delete_capabilities_takes_a_json_list_and_answers_201_304_400_413_415_500()
     {
         var document = await ReadDocumentAsync(Node.Client);
         var delete = Operation(document, "/v1/capabilities", "DELETE");
-        Assert.Equal(["201", "304", "400", "413", "415"], delete.Responses!.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["201", "304", "400", "413", "415", "500"], delete.Responses!.Keys.Order(StringComparer.Ordinal));
         var list = delete.RequestBody!.Content!["application/json"].Schema!;
         Assert.Equal(["capability", "capability_type"], list.Items!.Properties!.Keys.Order(StringComparer.Ordinal));
         var healthz = Operation(document, "/healthz", "GET");
-        Assert.Equal(["200", "503"], healthz.Responses!.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["200", "500", "503"], healthz.Responses!.Keys.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Every_operation_may_answer_500_with_the_one_problem_details_schema_and_headers_are_described()
+    {
+        var document = await ReadDocumentAsync(Node.Client);
+        var operations = document.Paths.Values.SelectMany(p => p.Operations!.Values).ToList();
+        Assert.NotEmpty(operations);
+        foreach (var operation in operations)
+        {
+            var error = operation.Responses!["500"].Content![ProblemJson].Schema;
+            Assert.Equal("ProblemDetails", Assert.IsType<OpenApiSchemaReference>(error).Reference.Id);
+        }
+        Assert.Contains("Motey-Unanswered-Engines", Operation(document, "/v1/instances", "GET").Responses!["200"].Headers!.Keys);
+        Assert.True(document.Components?.SecuritySchemes is null or { Count: 0 }, "a node without tokens names no security scheme");
+        Assert.All(operations, o => Assert.True(o.Security is null or { Count: 0 }));
     }
 
     [Fact]
@@ -77,6 +94,13 @@ public sealed class OpenApiDocumentTests : NodeTest
     {
         await using var secured = await SecuredNode.StartAsync();
         var document = await ReadDocumentAsync(secured.Client(SecuredNode.ReadToken));
+        var scheme = Assert.IsType<OpenApiSecurityScheme>(document.Components!.SecuritySchemes!["bearer"]);
+        Assert.Equal((SecuritySchemeType.Http, "bearer"), (scheme.Type!.Value, scheme.Scheme));
+        var guarded = Operation(document, "/v1/service", "GET");
+        Assert.Equal("bearer", Assert.Single(Assert.Single(guarded.Security!).Keys).Reference.Id);
+        Assert.Contains("WWW-Authenticate", guarded.Responses!["401"].Headers!.Keys);
+        Assert.Empty(Operation(document, "/v1/heartbeat", "GET").Security!);
+        Assert.Empty(Operation(document, "/healthz", "GET").Security!);
         Assert.Contains("401", Operation(document, "/v1/service", "GET").Responses!.Keys);
         Assert.DoesNotContain("403", Operation(document, "/v1/service", "GET").Responses!.Keys);
         Assert.Contains("403", Operation(document, "/v1/service", "POST").Responses!.Keys);

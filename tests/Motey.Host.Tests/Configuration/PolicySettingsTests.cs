@@ -27,6 +27,8 @@ public sealed class PolicySettingsTests
     [InlineData("[DOCKER]\nallowed_bind_paths = /srv/..\n", "[DOCKER] allowed_bind_paths = '/srv/..' is invalid: expected the host folders containers may bind-mount; / (the whole host) is never allowed")]
     [InlineData("[PROCESS]\nallowed_executables = bin/app\n", "[PROCESS] allowed_executables = 'bin/app' is invalid: expected absolute paths separated by commas")]
     [InlineData("[PROCESS]\nrun_as = motey-no-such-user\n", "[PROCESS] run_as = 'motey-no-such-user' is invalid: expected a user of this node (no such user)")]
+    [InlineData("[PROCESS]\nlog_max_bytes = 1000\n", "[PROCESS] log_max_bytes = '1000' is invalid: expected a whole number of bytes from 65536 (64 KiB) to 2147483647")]
+    [InlineData("[PROCESS]\nlog_max_bytes = 10 MiB\n", "[PROCESS] log_max_bytes = '10 MiB' is invalid: expected a whole number of bytes from 65536 (64 KiB) to 2147483647")]
     public void A_bad_policy_setting_stops_the_start_at_its_line(string ini, string expected)
     {
         using var folder = new TestFolder();

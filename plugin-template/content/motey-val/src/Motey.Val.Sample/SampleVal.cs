@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -143,7 +144,11 @@ public sealed class SampleVal : IValPlugin
     public Task RemoveInstanceAsync(string instanceId, CancellationToken cancellationToken)
     {
         // TODO(engine): remove the instance and what it held (its file system, its logs).
-        if (_instances.TryRemove(instanceId, out _)) _logger.LogInformation("Removed instance {InstanceId}", instanceId);
+        if (_instances.TryRemove(instanceId, out var removed))
+        {
+            removed.Stop();  // a running instance ends with its removal, and so does a follow of its output
+            _logger.LogInformation("Removed instance {InstanceId}", instanceId);
+        }
         return Task.CompletedTask;
     }
 
@@ -184,6 +189,40 @@ public sealed class SampleVal : IValPlugin
         // stopping → Stopping, exited → Terminated, failed to start → Error; an instance the engine no longer has
         // → Terminated.
         return Task.FromResult(_instances.TryGetValue(instanceId, out var instance) ? instance.State : ImageState.Terminated);
+    }
+
+    /// <summary>
+    /// What an instance printed, oldest first: its last <see cref="LogRequest.Tail"/> lines (all when null), then with
+    /// <see cref="LogRequest.Follow"/> each new line until the instance ends or the token is cancelled. Throws
+    /// <see cref="ValException"/> for an unknown instance.
+    /// </summary>
+    /// <remarks>
+    /// Optional: a VAL that leaves this member out gets the contract's default, which throws
+    /// <see cref="NotSupportedException"/>, and the agent answers that the engine does not provide logs (HTTP 501).
+    /// The agent serves the lines at <c>GET /v1/service/{id}/logs</c>, from any node of the cluster.
+    /// </remarks>
+    public async IAsyncEnumerable<LogLine> ReadLogsAsync(
+        string instanceId, LogRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // TODO(engine): read the instance's output from the engine (its logs API, or a file it writes): the last
+        // request.Tail lines, then, with request.Follow, new lines as they come until the instance ends. Split it into
+        // lines on '\n', decode it as UTF-8 (invalid bytes become U+FFFD), and tell stdout from stderr where the engine does.
+        var instance = Find(instanceId);
+        var (lines, next, ended, nextLine) = instance.Output(0);
+        foreach (var line in lines.Skip(request.Tail is { } tail ? Math.Max(0, lines.Count - tail) : 0)) yield return line;
+        while (request.Follow && !ended)
+        {
+            try
+            {
+                await nextLine.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                yield break;  // the reader went away: the enumeration just ends
+            }
+            (lines, next, ended, nextLine) = instance.Output(next);
+            foreach (var line in lines) yield return line;
+        }
     }
 
     private SampleInstance Find(string instanceId) =>

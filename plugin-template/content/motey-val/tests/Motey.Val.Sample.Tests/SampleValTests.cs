@@ -142,4 +142,33 @@ public sealed class SampleValTests
 
         Assert.Equal(EngineHealth.Available, await val.CheckEngineAsync(None));
     }
+
+    [Fact]
+    public async Task The_output_reads_with_tail_and_a_follow_gets_new_lines_until_the_instance_ends()
+    {
+        var val = await ActivateAsync();
+        var id = await DeployAsync(val, "hello");
+        await val.StopInstanceAsync(id, None);
+        await val.StartInstanceAsync(id, None);
+
+        var all = await ReadAsync(val, id, new LogRequest());
+        Assert.Equal([$"sample instance {id} of hello running", $"sample instance {id} stopped", $"sample instance {id} of hello running"],
+            all.Select(l => l.Text));
+        Assert.Equal([all[^1]], await ReadAsync(val, id, new LogRequest(Tail: 1)));
+
+        var following = ReadAsync(val, id, new LogRequest(Tail: 0, Follow: true));
+        Assert.False(following.IsCompleted);  // waits for the next line
+        await val.StopInstanceAsync(id, None);
+
+        var followed = await following.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal([$"sample instance {id} stopped"], followed.Select(l => l.Text));  // and the follow ended with the instance
+        await Assert.ThrowsAsync<ValException>(() => ReadAsync(val, "no-such-instance", new LogRequest()));
+    }
+
+    private static async Task<List<LogLine>> ReadAsync(SampleVal val, string id, LogRequest request)
+    {
+        var lines = new List<LogLine>();
+        await foreach (var line in val.ReadLogsAsync(id, request, None)) lines.Add(line);
+        return lines;
+    }
 }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Motey.Template.Tests;
+namespace Motey.Tests.Shared;
 
 /// <summary>
 /// The dotnet CLI as a plugin author runs it: with <paramref name="home"/>, in a session of its own (a temporary

@@ -4,14 +4,17 @@ using Motey.Host.Api;
 using Motey.Host.Api.OpenApi;
 using Motey.Host.Configuration;
 using Motey.Host.Core.Capabilities;
+using Motey.Host.Core.Events;
 using Motey.Host.Core.Fencing;
 using Motey.Host.Core.Membership;
+using Motey.Host.Core.Metrics;
 using Motey.Host.Core.Nodes;
 using Motey.Host.Core.Orchestration;
 using Motey.Host.Core.Placement;
 using Motey.Host.Health;
 using Motey.Host.Logging;
 using Motey.Host.Membership;
+using Motey.Host.Metrics;
 using Motey.Host.Peers;
 using Motey.Host.Plugins;
 using Motey.Host.Security;
@@ -69,11 +72,18 @@ internal static class MoteyApp
         // Storage: SQLite behind the core's ports.
         services.AddSingleton(database);
         services.AddSingleton<CapabilityRepository>();
-        services.AddSingleton<ICapabilityStore>(sp => sp.GetRequiredService<CapabilityRepository>());
+        // Events and metrics: every capability and service write goes through a store that tells what changed.
+        services.AddSingleton<EventHub>();
+        services.AddSingleton<MoteyPrometheus>();
+        services.AddSingleton<IMoteyMetrics>(sp => sp.GetRequiredService<MoteyPrometheus>());
+        services.AddSingleton<RequestMetrics>();
+        services.AddSingleton<ICapabilityStore>(sp => new EventingCapabilityStore(sp.GetRequiredService<CapabilityRepository>(),
+            sp.GetRequiredService<EventHub>(), sp.GetRequiredService<ILogger<EventingCapabilityStore>>()));
         services.AddSingleton<NodeRepository>();
         services.AddSingleton<INodeStore>(sp => sp.GetRequiredService<NodeRepository>());
         services.AddSingleton<ServiceRepository>();
-        services.AddSingleton<IServiceStore>(sp => sp.GetRequiredService<ServiceRepository>());
+        services.AddSingleton<IServiceStore>(sp => new EventingServiceStore(sp.GetRequiredService<ServiceRepository>(),
+            sp.GetRequiredService<EventHub>(), sp.GetRequiredService<IMoteyMetrics>(), sp.GetRequiredService<ILogger<EventingServiceStore>>()));
         // The core: capabilities, nodes, placement, orchestration, the fence.
         services.AddSingleton<ClusterChanges>();
         services.AddSingleton<NodeCapabilities>();
@@ -130,11 +140,18 @@ internal static class MoteyApp
             .WithModule<HeartbeatModule>()
             .WithModule<PluginsModule>()
             .WithModule<InstancesModule>()
-            .WithModule<SecurityModule>());
+            .WithModule<LogsModule>()
+            .WithModule<SecurityModule>()
+            .WithModule<EventsModule>()
+            .WithModule<MetricsModule>());
 
         customize?.Invoke(builder);
 
         var app = builder.Build();
+        // First: it sees every answer, the exception handler's and the guard's included.
+        var requests = app.Services.GetRequiredService<RequestMetrics>();
+        app.Use(requests.InvokeAsync);
+        app.Services.GetRequiredService<MoteyPrometheus>().AddGauges(app.Services);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         // Before authentication: a browser's preflight carries no token, and is answered by CORS alone.

@@ -29,6 +29,22 @@ internal static class Problems
     public static IResult NotFound(string detail) =>
         Results.Problem(title: "Not found", detail: detail, statusCode: StatusCodes.Status404NotFound);
 
+    public static IResult BadRequest(string title, string detail) =>
+        Results.Problem(title: title, detail: detail, statusCode: StatusCodes.Status400BadRequest);
+
+    /// <summary>409: what was asked of an image needs its instance, and it has none now; says the image's state.</summary>
+    public static IResult NoInstance(string detail, Motey.Abstractions.ImageState state) => Results.Problem(
+        title: "No instance", detail: detail, statusCode: StatusCodes.Status409Conflict,
+        extensions: new Dictionary<string, object?> { ["state"] = (int)state, ["state_name"] = state.ToString().ToUpperInvariant() });
+
+    /// <summary>501: the engine (or the node) does not provide this.</summary>
+    public static IResult NotProvided(string detail) =>
+        Results.Problem(title: "Not provided", detail: detail, statusCode: StatusCodes.Status501NotImplemented);
+
+    /// <summary>502: the node or engine that would answer failed, did not answer, or cannot answer this.</summary>
+    public static IResult BadGateway(string detail) =>
+        Results.Problem(title: "Bad gateway", detail: detail, statusCode: StatusCodes.Status502BadGateway);
+
     public static IResult Conflict(string detail, string existingId) => Results.Problem(
         title: "Conflict", detail: detail, statusCode: StatusCodes.Status409Conflict,
         extensions: new Dictionary<string, object?> { ["existing_id"] = existingId });

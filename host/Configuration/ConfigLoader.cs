@@ -64,7 +64,7 @@ internal static class ConfigLoader
                 ["reconcile_interval"] = "1", ["restart_backoff"] = "1", ["restart_backoff_max"] = "60",
                 ["wait_retry"] = "5", ["fence_interval"] = "10", ["orphan_grace"] = "120",
             },
-            ["SIMULATED"] = new Dictionary<string, string> { ["start_delay_ms"] = "200", ["failure_rate"] = "0", ["seed"] = "" },
+            ["SIMULATED"] = new Dictionary<string, string> { ["start_delay_ms"] = "200", ["failure_rate"] = "0", ["seed"] = "", ["log_interval_ms"] = "1000" },
         };
 
     /// <summary>

@@ -30,6 +30,7 @@ internal static class ShippedPluginSettings
             throw r.Bad("SIMULATED", "failure_rate", rate, "a number from 0.0 to 1.0 (the share of starts that fail)");
         if (Value(r, "SIMULATED", "seed") is { } seed && !int.TryParse(seed, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _))
             throw r.Bad("SIMULATED", "seed", seed, "a whole number (or nothing, for a random seed)");
+        WholeNumber(r, "SIMULATED", "log_interval_ms", 1, int.MaxValue, "a whole number of milliseconds >= 1");
 
         if (Value(r, "DOCKER", "url") is { } url && !IsDockerUrl(url))
             throw r.Bad("DOCKER", "url", url, "unix:///path/to/docker.sock or tcp://host:port");

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Motey.Host.Configuration;
 using Motey.Host.Core.Capabilities;
+using Motey.Host.Core.Metrics;
 using Motey.Host.Peers.Zmtp;
 
 namespace Motey.Host.Peers;
@@ -28,8 +29,11 @@ namespace Motey.Host.Peers;
 internal sealed class CapabilityEventListener(
     MoteySettings settings,
     NodeCapabilities capabilities,
-    ILogger<CapabilityEventListener> log) : BackgroundService
+    ILogger<CapabilityEventListener> log,
+    IMoteyMetrics? metrics = null) : BackgroundService
 {
+    private readonly IMoteyMetrics _metrics = metrics ?? NoMetrics.Instance;
+
     public const int QueueCapacity = CapabilityEventQueue.Capacity;
 
     /// <summary>
@@ -152,6 +156,7 @@ internal sealed class CapabilityEventListener(
         {
             // The store failed, not the events: say so and keep listening.
             log.LogError(e, "Capability events lost: the store could not apply {Count} events: {Error}", events.Count, e.Message);
+            foreach (var lost in events) _metrics.CapabilityEvent(Command(lost), "failed");
             return;
         }
         var (added, removed, debug) = (0, 0, log.IsEnabled(LogLevel.Debug));
@@ -160,6 +165,7 @@ internal sealed class CapabilityEventListener(
             var list = events[i].Capabilities;
             if (events[i].IsAdd) added += changed[i];
             else removed += changed[i];
+            _metrics.CapabilityEvent(Command(events[i]), changed[i] > 0 ? "applied" : "unchanged");
             if (debug)
                 log.LogDebug("Capability event {Command}: {Changed} of {Count} changed ({Capabilities})",
                     events[i].Command, changed[i], list.Count, string.Join(", ", list.Select(c => $"{c.Name} ({c.Type})")));
@@ -185,9 +191,12 @@ internal sealed class CapabilityEventListener(
         {
             var preview = frames.Count > 0 ? Frames.Preview(System.Text.Encoding.UTF8.GetString(frames[0])) : "";
             log.LogWarning("Dropped a capability event on {Endpoint}: {Problem}; event: {Event}", Endpoint, problem, preview);
+            _metrics.CapabilityEvent("unreadable", "dropped");
         }
         return capabilityEvent;
     }
+
+    private static string Command(CapabilityEvent capabilityEvent) => capabilityEvent.Command;
 
     private async Task CloseAsync()
     {

@@ -31,6 +31,7 @@ internal sealed class PeerRepliers : IHostedService, IDisposable
     private readonly INodeClient _local;
     private readonly InstanceOwnership? _ownership;
     private readonly ILogger<PeerRepliers> _log;
+    private readonly LogSessions _logs;
     private CurveServer? _curve;
 
     /// <summary>The repliers in front of this node's <see cref="LocalNode"/> (the constructor dependency injection sees).</summary>
@@ -43,8 +44,10 @@ internal sealed class PeerRepliers : IHostedService, IDisposable
     /// The repliers in front of any node client: tests put one that can hold requests in front of the local node.
     /// Without <paramref name="ownership"/> fence requests are answered like any capabilities request (no opinion).
     /// </summary>
-    internal PeerRepliers(MoteySettings settings, NodeIdentity identity, INodeClient local, ILogger<PeerRepliers> log, InstanceOwnership? ownership = null)
+    internal PeerRepliers(MoteySettings settings, NodeIdentity identity, INodeClient local, ILogger<PeerRepliers> log, InstanceOwnership? ownership = null,
+        TimeSpan? logIdleTimeout = null)
     {
+        _logs = new LogSessions(local, log, logIdleTimeout);
         _settings = settings;
         _identity = identity;
         _local = local;
@@ -82,7 +85,14 @@ internal sealed class PeerRepliers : IHostedService, IDisposable
         _repliers.Clear();
     }
 
-    public void Dispose() => StopAsync(CancellationToken.None).GetAwaiter().GetResult();
+    public void Dispose()
+    {
+        StopAsync(CancellationToken.None).GetAwaiter().GetResult();
+        _logs.Dispose();
+    }
+
+    /// <summary>The log sessions peers have open here (for tests).</summary>
+    internal LogSessions LogSessions => _logs;
 
     private void Start(string name, int port, Func<PeerRequest, CancellationToken, Task<string>> handle, Func<string, string> failureReply)
     {
@@ -91,9 +101,11 @@ internal sealed class PeerRepliers : IHostedService, IDisposable
         _repliers.Add(replier);
     }
 
-    /// <summary>Any request: the original sends an empty string, and nothing in it matters; but a fence request of our nodes.</summary>
+    /// <summary>Any request: the original sends an empty string, and nothing in it matters; but a fence or logs request of our nodes.</summary>
     private async Task<string> AnswerCapabilitiesAsync(PeerRequest request, CancellationToken cancellationToken)
     {
+        if (request.Text is { } logs && logs.StartsWith(LogsMessage.Prefix, StringComparison.Ordinal))
+            return await _logs.AnswerAsync(logs, cancellationToken);
         if (_ownership is not null && request.Text is { } text && text.StartsWith(FenceMessage.Prefix, StringComparison.Ordinal))
             return await AnswerFenceAsync(_ownership, text, cancellationToken);
         if (request.Problem is not null) _log.LogDebug("Capabilities request with {Problem}; answering anyway", request.Problem);

@@ -2,6 +2,7 @@ using System.Globalization;
 using Motey.Abstractions;
 using Motey.Host.Configuration;
 using Motey.Host.Core.Fencing;
+using Motey.Host.Core.Metrics;
 using Motey.Host.Core.Model;
 using Motey.Host.Core.Nodes;
 using Motey.Host.Core.Orchestration;
@@ -15,8 +16,11 @@ namespace Motey.Host.Peers;
 /// a message saying "unreadable answer" when it answered something that is not what the request expects. Every
 /// answer, readable or not, is told to <paramref name="answers"/>: the node is alive.
 /// </summary>
-internal sealed class ZeroMqNodeClient(string address, ZeroMqSettings settings, PeerRequester requester, PeerAnswers? answers = null) : INodeClient
+internal sealed class ZeroMqNodeClient(
+    string address, ZeroMqSettings settings, PeerRequester requester, PeerAnswers? answers = null, IMoteyMetrics? metrics = null) : INodeClient
 {
+    private readonly IMoteyMetrics _metrics = metrics ?? NoMetrics.Instance;
+
     public string Address => address;
 
     public async Task<IReadOnlyList<Capability>> GetCapabilitiesAsync(CancellationToken cancellationToken)
@@ -66,25 +70,114 @@ internal sealed class ZeroMqNodeClient(string address, ZeroMqSettings settings, 
         throw new PeerException($"node {address} could not terminate image {image.Name}: {reason}");
     }
 
+    /// <summary>While following, how often buffered lines are asked for; at once when an answer was cut at its size limit.</summary>
+    public static readonly TimeSpan FollowPoll = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Reading without following, how soon to ask again when the node had nothing buffered yet.</summary>
+    public static readonly TimeSpan ReadPoll = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// Opens a log session on the node's capabilities replier (<see cref="LogsMessage"/>); the lines come from polling it.
+    /// An answer without the logs prefix is an original node's capability list: it has no logs.
+    /// </summary>
+    public async Task<IAsyncEnumerable<LogLine>> ReadLogsAsync(LogTarget target, LogRequest request, CancellationToken cancellationToken)
+    {
+        var opened = await LogsRequestAsync(LogsMessage.WriteOpen(target, request), cancellationToken);
+        return PollLogsAsync(opened, request.Follow, cancellationToken);
+    }
+
+    private async IAsyncEnumerable<LogLine> PollLogsAsync(LogsMessage.Reply reply, bool follow,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var session = reply.Session!;
+        var open = true;
+        try
+        {
+            while (true)
+            {
+                foreach (var line in reply.Lines ?? []) yield return line;
+                if (reply.End)
+                {
+                    open = false;
+                    yield break;
+                }
+                if (!reply.More) await Task.Delay(follow ? FollowPoll : ReadPoll, cancellationToken);
+                try
+                {
+                    reply = await LogsRequestAsync(LogsMessage.WriteNext(session), cancellationToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    open = e is PeerTimeoutException;  // an error answer has closed the session already
+                    throw;
+                }
+            }
+        }
+        finally
+        {
+            // The reader went away (or this node gave up waiting): the node need not keep pumping for nobody.
+            if (open) CloseLogs(session);
+        }
+    }
+
+    private void CloseLogs(string session)
+    {
+        var endpoint = PeerSockets.Tcp(address, settings.CapabilitiesReplier);
+        _ = requester.RequestAsync(endpoint, LogsMessage.WriteClose(session), settings.RequestTimeout, CancellationToken.None)
+            .ContinueWith(t => _ = t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+    }
+
+    private async Task<LogsMessage.Reply> LogsRequestAsync(string request, CancellationToken cancellationToken)
+    {
+        var text = await RequestAsync(settings.CapabilitiesReplier, request, settings.RequestTimeout, cancellationToken);
+        if (ErrorReason(text) is { } reason) throw new PeerException($"node {address} could not read the logs: {reason}");
+        if (LogsMessage.ReadReply(text, out var problem) is not { } reply)
+        {
+            if (CapabilityReply.Read(text) is not null)
+                throw new PeerException($"node {address} does not serve logs: it answered like a node of the original Motey");
+            throw new PeerException($"node {address} gave an unreadable answer to the logs request ({problem}): '{Frames.Preview(text)}'");
+        }
+        if (reply.Error is not { } error) return reply;
+        throw reply.Code switch
+        {
+            LogsMessage.Codes.NotFound => new NoInstanceException(error),
+            LogsMessage.Codes.NotSupported => new NotSupportedException(error),
+            _ => new PeerException($"node {address}: {error}"),
+        };
+    }
+
     private async Task<string> RequestAsync(int port, string request, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var endpoint = PeerSockets.Tcp(address, port);
+        var kind = Kind(port, request);
         try
         {
             var reply = await requester.RequestAsync(endpoint, request, timeout, cancellationToken);
             answers?.Answered(address);
+            _metrics.PeerRequest(kind, reply.StartsWith(PeerRepliers.ErrorPrefix, StringComparison.Ordinal) ? PeerOutcome.Error : PeerOutcome.Ok);
             return reply;
         }
         catch (TimeoutException)
         {
+            _metrics.PeerRequest(kind, PeerOutcome.Timeout);
             throw new PeerTimeoutException($"node {address} did not answer on {endpoint} within {timeout.TotalSeconds:0.###} s"
                 + (requester.Secured ? " (a node without this cluster's key, or with another one, does not answer either)" : ""));
         }
         catch (PeerException e)
         {
+            _metrics.PeerRequest(kind, PeerOutcome.Error);
             throw new PeerException($"node {address}: {e.Message}", e);
         }
     }
+
+    /// <summary>What a request is, for the metrics: by its replier, and on the capabilities replier by its prefix.</summary>
+    private string Kind(int port, string request) =>
+        port == settings.DeployImageReplier ? "deploy"
+        : port == settings.ImageStatusReplier ? "status"
+        : port == settings.ImageTerminateReplier ? "terminate"
+        : request.StartsWith(FenceMessage.Prefix, StringComparison.Ordinal) ? "fence"
+        : request.StartsWith(LogsMessage.Prefix, StringComparison.Ordinal) ? "logs"
+        : "capabilities";
 
     private static string? ErrorReason(string reply) =>
         reply.StartsWith(PeerRepliers.ErrorPrefix, StringComparison.Ordinal) ? reply[PeerRepliers.ErrorPrefix.Length..] : null;

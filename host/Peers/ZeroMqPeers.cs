@@ -1,5 +1,6 @@
 using Motey.Host.Configuration;
 using Motey.Host.Core.Membership;
+using Motey.Host.Core.Metrics;
 using Motey.Host.Core.Nodes;
 using Motey.Host.Core.Orchestration;
 
@@ -11,13 +12,14 @@ namespace Motey.Host.Peers;
 /// gives is told to <paramref name="answers"/> (its last-seen time), when given. With [ZEROMQ] cluster_key every request
 /// (placement, deploy, status, terminate, the direct peer checks and the fence) goes out as a CURVE client of that key.
 /// </summary>
-internal sealed class ZeroMqPeers(NodeIdentity identity, LocalNode local, MoteySettings settings, PeerAnswers? answers = null) : IDisposable
+internal sealed class ZeroMqPeers(
+    NodeIdentity identity, LocalNode local, MoteySettings settings, PeerAnswers? answers = null, IMoteyMetrics? metrics = null) : IDisposable
 {
     private readonly PeerRequester _requester = new(ClusterKey.ReadConfigured(settings.ZeroMq));
 
     /// <summary>The local node for this node's own address, else a ZeroMQ client for <paramref name="address"/> (cheap: create one per use if you like).</summary>
     public INodeClient For(string address) =>
-        address == identity.Address ? local : new ZeroMqNodeClient(address, settings.ZeroMq, _requester, answers);
+        address == identity.Address ? local : new ZeroMqNodeClient(address, settings.ZeroMq, _requester, answers, metrics);
 
     public void Dispose() => _requester.Dispose();
 }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Configuration;
 using Motey.Abstractions;
 using Motey.Host.Configuration;
 using Motey.Host.Core.Capabilities;
+using Motey.Host.Core.Events;
 using Motey.Host.Core.Membership;
 using Motey.Host.Core.Nodes;
 
@@ -21,7 +22,8 @@ internal sealed partial class PluginCatalog(
     MoteySettings settings,
     NodeCapabilities capabilities,
     NodeIdentity identity,
-    ILoggerFactory loggerFactory) : IEngines
+    ILoggerFactory loggerFactory,
+    EventHub? events = null) : IEngines
 {
     // Only the contract and what its signatures expose are unified with the host. Everything else a plugin
     // ships (another YamlDotNet, another Docker.DotNet) stays its own, so PreferSharedTypes is off.
@@ -80,11 +82,13 @@ internal sealed partial class PluginCatalog(
             await plugin.ActivateAsync(Context(entry.Type!), activation.Token).WaitAsync(timeout, cancellationToken);
             entry.Set(PluginState.Active, null);
             _log.LogInformation("Plugin {Plugin} {Version} active: engine {Engine}", name, entry.Version, entry.Type);
+            events?.PluginChanged(name, entry.Type, "activated", null);
             await CheckEngineAsync(entry, cancellationToken);
         }
         catch (TimeoutException)
         {
             entry.Set(PluginState.TimedOut, $"did not load and activate within {timeout.TotalSeconds:0.###} s");
+            events?.PluginChanged(name, entry.Type, "failed", entry.Info().Error);
             _log.LogError("Plugin {Plugin} did not load and activate within {Timeout}; it is not used", name, timeout);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -97,6 +101,7 @@ internal sealed partial class PluginCatalog(
             var message = Describe(e);
             entry.Set(PluginState.Failed, message);
             _log.LogError(e, "Plugin {Plugin} failed: {Error}", name, message);
+            events?.PluginChanged(name, entry.Type, "failed", message);
         }
     }
 
@@ -169,11 +174,13 @@ internal sealed partial class PluginCatalog(
         {
             await capabilities.RegisterEngineAsync(entry.Type!, cancellationToken);
             _log.LogInformation("Engine {Engine} available: capability registered", entry.Type);
+            events?.PluginChanged(entry.Name, entry.Type, "engine_available", null);
         }
         else
         {
             await capabilities.WithdrawEngineAsync(entry.Type!, cancellationToken);
             _log.LogWarning("Engine {Engine} unavailable, capability withdrawn: {Problem}", entry.Type, health.Problem);
+            events?.PluginChanged(entry.Name, entry.Type, "engine_unavailable", health.Problem);
         }
     }
 

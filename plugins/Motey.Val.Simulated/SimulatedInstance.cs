@@ -5,7 +5,7 @@ namespace Motey.Val.Simulated;
 
 /// <summary>One simulated instance. Its state follows from when it was started, so nothing needs a timer.</summary>
 internal sealed class SimulatedInstance(
-    string id, string imageName, IReadOnlyDictionary<string, string> labels, TimeSpan startDelay, bool? fail)
+    string id, string imageName, IReadOnlyDictionary<string, string> labels, TimeSpan startDelay, bool? fail, TimeSpan logInterval)
 {
     private readonly Lock _gate = new();
     private long? _startedTimestamp;
@@ -16,6 +16,9 @@ internal sealed class SimulatedInstance(
     public string ImageName { get; } = imageName;
     public IReadOnlyDictionary<string, string> Labels { get; } = labels;
     public DateTimeOffset CreatedAt { get; } = DateTimeOffset.UtcNow;
+
+    /// <summary>What the instance prints.</summary>
+    public SimulatedOutput Output { get; } = new(id, imageName, logInterval);
 
     /// <summary>
     /// Starts a created, stopped or failed instance; a started one is left alone.
@@ -30,13 +33,18 @@ internal sealed class SimulatedInstance(
             _startedTimestamp = Stopwatch.GetTimestamp();
             _stopped = false;
             _fails = fail ?? rollFailure();
+            Output.Started(startDelay, _fails);
         }
     }
 
     /// <summary>Stopping is instant: the instance is terminated at once.</summary>
     public void Stop()
     {
-        lock (_gate) _stopped = true;
+        lock (_gate)
+        {
+            _stopped = true;
+            Output.Stopped();
+        }
     }
 
     public ImageState State

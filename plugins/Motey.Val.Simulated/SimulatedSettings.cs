@@ -8,9 +8,11 @@ namespace Motey.Val.Simulated;
 /// <param name="StartDelay">How long an instance is instantiating after its start (<c>start_delay_ms</c>, default 200).</param>
 /// <param name="FailureRate">Chance from 0 to 1 that a start ends in Error (<c>failure_rate</c>, default 0).</param>
 /// <param name="Seed">Seed of the failure dice (<c>seed</c>), for repeatable runs; null for a random one.</param>
-internal sealed record SimulatedSettings(TimeSpan StartDelay, double FailureRate, int? Seed)
+/// <param name="LogInterval">How often a running instance prints a line (<c>log_interval_ms</c>, default 1000).</param>
+internal sealed record SimulatedSettings(TimeSpan StartDelay, double FailureRate, int? Seed, TimeSpan LogInterval)
 {
     public static readonly TimeSpan DefaultStartDelay = TimeSpan.FromMilliseconds(200);
+    public static readonly TimeSpan DefaultLogInterval = TimeSpan.FromMilliseconds(1000);
 
     /// <summary>Reads the settings; throws <see cref="ValException"/> naming the key and the bad value. Blank means absent.</summary>
     public static SimulatedSettings Read(IConfiguration section)
@@ -44,7 +46,17 @@ internal sealed record SimulatedSettings(TimeSpan StartDelay, double FailureRate
             }
             seed = parsed;
         }
-        return new SimulatedSettings(delay, failureRate, seed);
+
+        var logInterval = DefaultLogInterval;
+        if (Value(section, "log_interval_ms") is { } intervalText)
+        {
+            if (!int.TryParse(intervalText, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) || ms < 1)
+            {
+                throw Invalid("log_interval_ms", intervalText, "a whole number of milliseconds >= 1");
+            }
+            logInterval = TimeSpan.FromMilliseconds(ms);
+        }
+        return new SimulatedSettings(delay, failureRate, seed, logInterval);
     }
 
     private static string? Value(IConfiguration section, string key) =>

@@ -12,7 +12,7 @@ namespace Motey.Val.Simulated;
 /// </summary>
 /// <remarks>
 /// <para><b>Settings</b> (<c>[SIMULATED]</c> in config.ini): <c>start_delay_ms</c> (default 200), <c>failure_rate</c>
-/// (0.0–1.0, default 0), <c>seed</c> (optional, makes the failures repeatable). A bad value fails activation with a
+/// (0.0–1.0, default 0), <c>seed</c> (optional, makes the failures repeatable), <c>log_interval_ms</c> (default 1000). A bad value fails activation with a
 /// message naming the key and the value.</para>
 /// <para><b>Parameters</b> override per image: <c>start_delay_ms</c> (number), <c>fail</c> (boolean: true always ends
 /// in Error, false never does).</para>
@@ -21,6 +21,9 @@ namespace Motey.Val.Simulated;
 /// <para><b>States</b>: Initial after create; Instantiating for the start delay, counted from
 /// <see cref="StartInstanceAsync"/>; then Running, or Error when the instance fails. Stopping is instant: Terminated
 /// right after <see cref="StopInstanceAsync"/>. A stopped or failed instance can be started again.</para>
+/// <para><b>Logs</b>: an instance prints "starting", then "running" (or "failed", on standard error) after its start
+/// delay, then a line every <c>log_interval_ms</c> (default 1000) while it runs, and "stopped"; the last 1,000 lines are
+/// kept until it is removed. Following ends when the instance is stopped, fails or is removed.</para>
 /// <para><b>Stats</b> are made up but plausible, and the same for an id every time. Instances do not survive the
 /// agent: they are gone after a restart.</para>
 /// </remarks>
@@ -29,7 +32,7 @@ public sealed class SimulatedVal : IValPlugin
     private readonly ConcurrentDictionary<string, SimulatedInstance> _instances = new(StringComparer.Ordinal);
     private readonly Lock _diceGate = new();
     private ILogger _logger = NullLogger.Instance;
-    private SimulatedSettings _settings = new(SimulatedSettings.DefaultStartDelay, 0, null);
+    private SimulatedSettings _settings = new(SimulatedSettings.DefaultStartDelay, 0, null, SimulatedSettings.DefaultLogInterval);
     private Random _dice = new();
 
     /// <inheritdoc />
@@ -43,8 +46,8 @@ public sealed class SimulatedVal : IValPlugin
         _settings = settings;
         _dice = settings.Seed is { } seed ? new Random(seed) : new Random();
         _logger.LogInformation(
-            "Simulated engine active: start delay {StartDelay}, failure rate {FailureRate}, seed {Seed}",
-            settings.StartDelay, settings.FailureRate, settings.Seed);
+            "Simulated engine active: start delay {StartDelay}, failure rate {FailureRate}, seed {Seed}, a log line every {LogInterval}",
+            settings.StartDelay, settings.FailureRate, settings.Seed, settings.LogInterval);
         return Task.CompletedTask;
     }
 
@@ -78,7 +81,7 @@ public sealed class SimulatedVal : IValPlugin
         var id = "sim-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         var instance = new SimulatedInstance(
             id, spec.ImageName, new Dictionary<string, string>(spec.Labels),
-            parameters.StartDelay ?? _settings.StartDelay, parameters.Fail);
+            parameters.StartDelay ?? _settings.StartDelay, parameters.Fail, _settings.LogInterval);
         if (!_instances.TryAdd(id, instance)) throw new InvalidOperationException($"instance id {id} was drawn twice");
         _logger.LogDebug("Created simulated instance {InstanceId} of {ImageName}", id, spec.ImageName);
         return Task.FromResult(id);
@@ -101,7 +104,7 @@ public sealed class SimulatedVal : IValPlugin
     /// <inheritdoc />
     public Task RemoveInstanceAsync(string instanceId, CancellationToken cancellationToken)
     {
-        _instances.TryRemove(instanceId, out _);
+        if (_instances.TryRemove(instanceId, out var instance)) instance.Output.Removed();
         return Task.CompletedTask;
     }
 
@@ -130,6 +133,10 @@ public sealed class SimulatedVal : IValPlugin
     /// <inheritdoc />
     public Task<ImageState> GetInstanceStateAsync(string instanceId, CancellationToken cancellationToken) =>
         Task.FromResult(_instances.TryGetValue(instanceId, out var instance) ? instance.State : ImageState.Terminated);
+
+    /// <summary>What the instance printed (see the remarks); throws <see cref="ValException"/> for an unknown instance.</summary>
+    public IAsyncEnumerable<LogLine> ReadLogsAsync(string instanceId, LogRequest request, CancellationToken cancellationToken) =>
+        Get(instanceId).Output.ReadAsync(request, cancellationToken);
 
     private SimulatedInstance Get(string instanceId) =>
         _instances.TryGetValue(instanceId, out var instance)

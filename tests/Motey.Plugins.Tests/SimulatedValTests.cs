@@ -67,6 +67,8 @@ public sealed class SimulatedValTests : IDisposable
     [InlineData("failure_rate", "half")]
     [InlineData("failure_rate", "NaN")]
     [InlineData("seed", "0x2A")]
+    [InlineData("log_interval_ms", "0")]
+    [InlineData("log_interval_ms", "often")]
     public async Task An_invalid_setting_fails_activation_naming_the_key_and_value(string key, string value)
     {
         var val = new SimulatedVal();
@@ -158,6 +160,84 @@ public sealed class SimulatedValTests : IDisposable
     {
         var val = await ActivateAsync(new());
         await Assert.ThrowsAsync<ValException>(() => val.StartInstanceAsync("sim-unknown", default));
+    }
+
+    [Fact]
+    public async Task An_instance_prints_starting_running_then_a_line_every_interval_and_stopped()
+    {
+        var val = await ActivateAsync(new() { ["start_delay_ms"] = "0", ["log_interval_ms"] = "10" });
+        var id = await val.CreateInstanceAsync(Spec("web"), default);
+        await val.StartInstanceAsync(id, default);
+        await Wait.UntilAsync(async () => (await ReadAsync(val, id, new LogRequest())).Count >= 5, "the instance has printed 5 lines");
+        await val.StopInstanceAsync(id, default);
+
+        var lines = await ReadAsync(val, id, new LogRequest());
+
+        Assert.Equal($"simulated instance {id} of web starting", lines[0].Text);
+        Assert.Equal($"simulated instance {id} of web running", lines[1].Text);
+        Assert.Equal($"simulated instance {id} of web: line 1", lines[2].Text);
+        Assert.Equal($"simulated instance {id} of web stopped", lines[^1].Text);
+        Assert.All(lines, l => Assert.Equal(LogSource.Stdout, l.Source));
+        Assert.Equal(lines.OrderBy(l => l.Time).Select(l => l.Text), lines.Select(l => l.Text));
+        Assert.Equal(lines[^2..].Select(l => l.Text), (await ReadAsync(val, id, new LogRequest(Tail: 2))).Select(l => l.Text));
+    }
+
+    [Fact]
+    public async Task Only_the_last_thousand_lines_are_kept()
+    {
+        var val = await ActivateAsync(new() { ["start_delay_ms"] = "0", ["log_interval_ms"] = "1" });
+        var id = await val.CreateInstanceAsync(Spec("web"), default);
+        await val.StartInstanceAsync(id, default);
+        await Wait.UntilAsync(async () => LineNumber((await ReadAsync(val, id, new LogRequest(Tail: 1)))[0].Text) > 1_200,
+            "the instance has printed more than 1,200 lines");
+
+        var lines = await ReadAsync(val, id, new LogRequest());
+
+        Assert.Equal(1_000, lines.Count);
+        Assert.DoesNotContain(lines, l => l.Text.EndsWith("starting", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Following_yields_new_lines_and_ends_when_the_instance_is_stopped()
+    {
+        var val = await ActivateAsync(new() { ["start_delay_ms"] = "0", ["log_interval_ms"] = "10" });
+        var id = await val.CreateInstanceAsync(Spec("web"), default);
+        await val.StartInstanceAsync(id, default);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+
+        var seen = new List<string>();
+        await foreach (var line in val.ReadLogsAsync(id, new LogRequest(Tail: 0, Follow: true), deadline.Token))
+        {
+            seen.Add(line.Text);
+            if (seen.Count == 3) await val.StopInstanceAsync(id, default);
+        }
+
+        Assert.True(seen.Count >= 4, string.Join("\n", seen));
+        Assert.Equal($"simulated instance {id} of web stopped", seen[^1]);
+    }
+
+    [Fact]
+    public async Task A_failing_instance_prints_failed_on_standard_error_and_following_ends()
+    {
+        var val = await ActivateAsync(new() { ["start_delay_ms"] = "0" });
+        var id = await val.CreateInstanceAsync(Spec("web", """{"fail": true}"""), default);
+        await val.StartInstanceAsync(id, default);
+
+        var lines = await ReadAsync(val, id, new LogRequest(Follow: true));
+
+        Assert.Equal([$"simulated instance {id} of web starting", $"simulated instance {id} of web failed"], lines.Select(l => l.Text));
+        Assert.Equal(LogSource.Stderr, lines[1].Source);
+    }
+
+    private static int LineNumber(string text) =>
+        int.TryParse(text[(text.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : 0;
+
+    private static async Task<List<LogLine>> ReadAsync(SimulatedVal val, string id, LogRequest request)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var lines = new List<LogLine>();
+        await foreach (var line in val.ReadLogsAsync(id, request, deadline.Token)) lines.Add(line);
+        return lines;
     }
 
     private async Task<SimulatedVal> ActivateAsync(Dictionary<string, string?> settings)

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Motey.Host.Core.Events;
 using Motey.Host.Core.Nodes;
 using Motey.Host.Core.Placement;
 
@@ -11,7 +12,8 @@ namespace Motey.Host.Core.Membership;
 /// them through clients. Changes to a peer are serialised, so the directory and the table never disagree about it.
 /// </summary>
 public sealed class ClusterNodes(
-    NodeIdentity identity, INodeStore repository, LocalNode local, IRemoteNodeFactory remotes, ClusterChanges? changes = null)
+    NodeIdentity identity, INodeStore repository, LocalNode local, IRemoteNodeFactory remotes, ClusterChanges? changes = null,
+    EventHub? events = null)
     : IPeerDirectory, IDisposable
 {
     private readonly ConcurrentDictionary<string, INodeClient> _peers = new(StringComparer.Ordinal);
@@ -58,7 +60,11 @@ public sealed class ClusterNodes(
             _unconfirmed.TryRemove(address, out _);
             var added = _peers.TryAdd(address, remotes.For(address));
             await repository.UpsertAsync(address, isSelf: false, cancellationToken);
-            if (added) changes?.Notify();
+            if (added)
+            {
+                changes?.Notify();
+                events?.NodeChanged(address, joined: true);
+            }
             return added;
         }, cancellationToken);
 
@@ -93,6 +99,7 @@ public sealed class ClusterNodes(
         _unconfirmed.TryRemove(address, out _);
         var removed = _peers.TryRemove(address, out _);
         await repository.RemoveAsync(address, cancellationToken);
+        if (removed) events?.NodeChanged(address, joined: false);
         return removed;
     }
 

@@ -41,6 +41,16 @@ public interface INodeClient
     /// </summary>
     Task<IReadOnlyList<FenceVerdict>?> ConfirmInstancesAsync(string holder, IReadOnlyList<HeldInstance> held, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<FenceVerdict>?>(null);
+
+    /// <summary>
+    /// Opens the output of the image's instance. The task ends once the node has opened it, so what fails at once fails
+    /// here: <see cref="NotSupportedException"/> when the engine (or the node) does not provide logs,
+    /// <see cref="NoInstanceException"/> when the instance is not there or is not that image's; anything else when the
+    /// node or its engine failed. The lines come from the enumeration, which ends when they are read (or, following,
+    /// when the instance ends) and may still throw when the engine fails later. Nodes without logs keep the default.
+    /// </summary>
+    Task<IAsyncEnumerable<LogLine>> ReadLogsAsync(LogTarget target, LogRequest request, CancellationToken cancellationToken) =>
+        Task.FromException<IAsyncEnumerable<LogLine>>(new NotSupportedException($"node {Address} does not serve instance logs"));
 }
 
 /// <summary>The node was asked about something, then left the cluster before it answered.</summary>

@@ -131,6 +131,25 @@ public sealed class LocalNode(
         await Call(val, "remove the instance", async ct => { await val.RemoveInstanceAsync(image.Id, ct); return true; }, cancellationToken);
     }
 
+    /// <summary>
+    /// The VAL's reader of the instance's output, once the instance is known to be there and, where the VAL lists it,
+    /// labelled as that image of that service (a stale or foreign id reads nothing). An instance that has ended is not
+    /// listed, so only the VAL vouches for it: a VAL reads only its own instances.
+    /// </summary>
+    public async Task<IAsyncEnumerable<LogLine>> ReadLogsAsync(LogTarget target, LogRequest request, CancellationToken cancellationToken)
+    {
+        var val = Val(target.Engine);
+        if (!await Call(val, "look the instance up", ct => val.HasInstanceAsync(target.InstanceId, ct), cancellationToken))
+            throw new NoInstanceException($"instance {target.InstanceId} does not exist on node {Address}");
+        var listed = (await RunningAsync(val, cancellationToken)).FirstOrDefault(i => i.Id == target.InstanceId);
+        var index = target.ImageIndex.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (listed is not null && !(listed.Labels.GetValueOrDefault(InstanceLabels.ServiceId) == target.ServiceId
+                                    && listed.Labels.GetValueOrDefault(InstanceLabels.ImageIndex) == index))
+            throw new NoInstanceException($"instance {target.InstanceId} on node {Address} is not image {index} of service {target.ServiceId}");
+        // The contract's default throws NotSupportedException right here, before any enumeration.
+        return val.ReadLogsAsync(target.InstanceId, request, cancellationToken);
+    }
+
     private IValPlugin Val(string engine) =>
         plugins.Find(engine) ?? throw new ValException($"engine '{engine}' has no active plugin on node {Address}");
 

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Logging;
 using Motey.Abstractions;
+using System.Diagnostics;
 using Motey.Host.Core.Membership;
+using Motey.Host.Core.Metrics;
 using Motey.Host.Core.Model;
 using Motey.Host.Core.Nodes;
 using Motey.Host.Core.Placement;
@@ -20,7 +22,8 @@ public sealed class Deployer(
     IPeerDirectory peers,
     ServiceIntents intents,
     NodeIdentity identity,
-    ILogger<Deployer> log)
+    ILogger<Deployer> log,
+    IMoteyMetrics? metrics = null)
 {
     /// <summary>How often a deploy in progress checks that its node is still in the cluster.</summary>
     private static readonly TimeSpan MembershipCheckInterval = TimeSpan.FromMilliseconds(250);
@@ -41,6 +44,17 @@ public sealed class Deployer(
     /// <see cref="OrchestratorSettings.MaxDeployAttempts"/> nodes; the image ends ERROR, naming every failure, when none is left.
     /// </summary>
     public async Task<DeployOutcome> DeployImageAsync(Service service, int index, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var outcome = await PlaceAsync(service, index, cancellationToken);
+        (metrics ?? NoMetrics.Instance).Placement(
+            outcome.Node is { } node ? (node.Address == identity.Address ? PlacementOutcome.Local : PlacementOutcome.Peer)
+            : outcome.Service.Images[index].State == ImageState.Error ? PlacementOutcome.Error : PlacementOutcome.Waiting,
+            Stopwatch.GetElapsedTime(started));
+        return outcome;
+    }
+
+    private async Task<DeployOutcome> PlaceAsync(Service service, int index, CancellationToken cancellationToken)
     {
         var failed = new HashSet<string>(StringComparer.Ordinal);
         var failures = new List<string>();

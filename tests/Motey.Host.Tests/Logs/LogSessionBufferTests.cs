@@ -1,0 +1,80 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
+using Motey.Abstractions;
+using Motey.Host.Core.Model;
+using Motey.Host.Core.Nodes;
+using Motey.Host.Peers;
+
+namespace Motey.Host.Tests.Logs;
+
+/// <summary>The bounded buffer between an engine's lines and the peer answers: answers stay small, nothing read is lost, a follower that falls behind is told.</summary>
+public sealed class LogSessionBufferTests
+{
+    [Fact]
+    public async Task A_large_log_comes_whole_and_in_order_in_answers_below_the_size_limit()
+    {
+        var line = new string('x', 1_000);
+        using var sessions = new LogSessions(new ScriptedNode(Count: 3_000, Text: i => $"{i} {line}", Follow: false), NullLogger.Instance);
+
+        var reply = await sessions.AnswerAsync(Open(follow: false), default);
+        var texts = new List<string>();
+        var session = "";
+        while (true)
+        {
+            Assert.True(reply.Length <= LogSessions.MaxReplyBytes + 64 * 1024, $"an answer of {reply.Length} characters");
+            using var json = JsonDocument.Parse(reply[LogsMessage.Prefix.Length..]);
+            session = json.RootElement.GetProperty("session").GetString()!;
+            texts.AddRange(json.RootElement.GetProperty("lines").EnumerateArray().Select(l => l.GetProperty("text").GetString()!));
+            if (json.RootElement.GetProperty("end").GetBoolean()) break;
+            reply = await sessions.AnswerAsync(LogsMessage.WriteNext(session), default);
+        }
+
+        Assert.Equal(Enumerable.Range(0, 3_000).Select(i => $"{i} {line}"), texts);
+        Assert.Equal(0, sessions.Count);
+    }
+
+    [Fact]
+    public async Task A_follower_that_falls_behind_loses_the_oldest_lines_and_is_told_how_many()
+    {
+        using var sessions = new LogSessions(new ScriptedNode(Count: 25_000, Text: i => $"line {i}", Follow: true), NullLogger.Instance);
+        var opened = await sessions.AnswerAsync(Open(follow: true), default);
+        var session = JsonDocument.Parse(opened[LogsMessage.Prefix.Length..]).RootElement.GetProperty("session").GetString()!;
+
+        var texts = new List<string>();
+        await Wait.UntilAsync(async () =>
+        {
+            using var json = JsonDocument.Parse((await sessions.AnswerAsync(LogsMessage.WriteNext(session), default))[LogsMessage.Prefix.Length..]);
+            texts.AddRange(json.RootElement.GetProperty("lines").EnumerateArray().Select(l => l.GetProperty("text").GetString()!));
+            return texts.Contains("line 24999");
+        }, "the last line arrives");
+
+        Assert.Contains(texts, t => t.StartsWith("… ", StringComparison.Ordinal) && t.EndsWith(" lines dropped (the reader fell behind)", StringComparison.Ordinal));
+        Assert.True(texts.Count(t => t.StartsWith("line ", StringComparison.Ordinal)) <= LogSessions.MaxBufferedLines + LogSessions.MaxReplyLines);
+    }
+
+    private static string Open(bool follow) =>
+        LogsMessage.WriteOpen(new LogTarget("s1", 0, "i1", "scripted"), new LogRequest(null, follow));
+
+    /// <summary>A node whose engine prints <paramref name="Count"/> lines at once; following, it then waits until cancelled.</summary>
+    private sealed record ScriptedNode(int Count, Func<int, string> Text, bool Follow) : INodeClient
+    {
+        public string Address => "127.0.0.9";
+
+        public Task<IAsyncEnumerable<LogLine>> ReadLogsAsync(LogTarget target, LogRequest request, CancellationToken cancellationToken) =>
+            Task.FromResult(LinesAsync(cancellationToken));
+
+        private async IAsyncEnumerable<LogLine> LinesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            for (var i = 0; i < Count; i++) yield return new LogLine(null, LogSource.Output, Text(i));
+            if (Follow) await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+
+        public Task<IReadOnlyList<Capability>> GetCapabilitiesAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<string> DeployImageAsync(Image image, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<ImageState> GetImageStateAsync(Image image, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<int?> GetExitCodeAsync(Image image, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task RemoveLeftoversAsync(Image image, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task TerminateImageAsync(Image image, CancellationToken cancellationToken) => throw new NotSupportedException();
+    }
+}

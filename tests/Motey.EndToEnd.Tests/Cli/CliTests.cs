@@ -28,7 +28,10 @@ public sealed class CliTests(CliAgent node) : IClassFixture<CliAgent>
         Assert.True(result.Code == 0, result.ToString());
         var id = JsonSerializer.Deserialize<List<Service>>(await node.Agent.Client.GetStringAsync("/v1/service"))!.Single(s => s.ServiceName == "progress").Id;
         Assert.Contains($"service {id} (progress) accepted by http://{Address}:{node.Agent.Port}", result.Out);
-        Assert.Matches($@"(?m)^\d\d:\d\d:\d\d  images\[0\] sleeper  RUNNING on {Address.Replace(".", @"\.")}$", result.Out);
+        // From the node's events: every change, in order (the simulated start takes 500 ms, so INSTANTIATING is seen).
+        var address = Address.Replace(".", @"\.");
+        Assert.Matches($@"(?m)^\d\d:\d\d:\d\d  images\[0\] sleeper  INSTANTIATING on {address}\n\d\d:\d\d:\d\d  images\[0\] sleeper  RUNNING on {address}$",
+            result.Out);
         Assert.EndsWith($"service {id} (progress) is RUNNING\n", result.Out);
         Assert.Equal("", result.Error);
 

@@ -84,8 +84,9 @@ internal sealed class MoteyPrometheus : IMoteyMetrics
             clusterNodes.Set(nodes.PeerAddresses.Count + 1);
             var list = plugins.List();
             foreach (var state in Enum.GetValues<PluginState>()) pluginStates.WithLabels(state.ToString()).Set(list.Count(p => p.State == state));
-            foreach (var plugin in list.Where(p => p.Type is not null && p.State == PluginState.Active))
-                engines.WithLabels(plugin.Type!, plugin.Name).Set(plugin.EngineAvailable ? 1 : 0);
+            // A plugin that is no longer active has no engine to answer: 0, not its last value.
+            foreach (var plugin in list.Where(p => p.Type is not null))
+                engines.WithLabels(plugin.Type!, plugin.Name).Set(plugin.State == PluginState.Active && plugin.EngineAvailable ? 1 : 0);
             subscribers.Set(events.SubscriberCount);
         });
     }

@@ -68,6 +68,12 @@ internal sealed class ClientOptions(Option<string> config)
                     if (e.Message.Length > 0) console.Error.WriteLine($"motey: {e.Message}");
                     return e.ExitCode;
                 }
+                catch (System.Text.Json.JsonException e)
+                {
+                    // --url names something that is not a Motey node (a proxy's login page, another server).
+                    console.Error.WriteLine($"motey: the node at {api.Url} answered something that is not Motey's JSON: {e.Message}");
+                    return CliException.Failed;
+                }
             }
         });
 }

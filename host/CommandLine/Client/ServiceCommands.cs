@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using System.Text.Json;
 using Motey.Host.Core.Model;
+using Motey.Host.Core.Orchestration;
 
 namespace Motey.Host.CommandLine.Client;
 
@@ -112,9 +113,9 @@ internal static class ServiceCommands
                 while (true)
                 {
                     last = await TryGetAsync(api, service.Id, deadline.Token);
-                    if (last is null || last.State == ServiceState.Terminated) break;
-                    if (last.State == ServiceState.Error)
-                        throw new CliException(CliException.Failed, $"{who} ended in ERROR: {Reason(last)}");
+                    // Ended: every image TERMINATED or ERROR. A service with a failed image stays ERROR while and after
+                    // the others stop (ERROR ranks first), so its state alone does not say the removal is done.
+                    if (last is null || last.HasEnded()) break;
                     await Task.Delay(TimeSpan.FromMilliseconds(250), deadline.Token);
                 }
             }
@@ -122,7 +123,12 @@ internal static class ServiceCommands
             {
                 throw new CliException(CliException.TimedOut, $"{who} has not ended after {seconds} s: it is {Name(last!.State)}{Because(last)}");
             }
-            if (!api.Json) api.Console.Out.WriteLine(last is null ? $"{who} is removed" : $"{who} is terminated");
+            if (!api.Json)
+            {
+                api.Console.Out.WriteLine(last is null ? $"{who} is removed"
+                    : last.State == ServiceState.Error ? $"{who} has ended; images that had failed before: {Reason(last)}"
+                    : $"{who} is terminated");
+            }
             return 0;
         });
         return command;

@@ -146,6 +146,31 @@ public sealed class CliTests(CliAgent node) : IClassFixture<CliAgent>
     }
 
     [Fact]
+    public async Task Service_rm_of_a_service_with_a_failed_image_waits_for_the_others_to_stop_and_exits_0()
+    {
+        const string blueprint = """
+            service_name: halffailed
+            images:
+              - name: broken
+                engine: simulated
+                parameters:
+                  fail: true
+              - name: healthy
+                engine: simulated
+            """;
+        var deployed = await node.MoteyAsync("service", "deploy", node.Blueprint("halffailed", blueprint));
+        Assert.True(deployed.Code == 1, deployed.ToString());
+
+        var rm = await node.MoteyAsync("service", "rm", "halffailed");
+
+        // rm waits until every image has ended, the failed one included, and a failed image is no failure of rm.
+        Assert.True(rm.Code == 0, rm.ToString());
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(rm.Out, @"^service (\w+) \(halffailed\) is terminating\nservice \1 \(halffailed\) (is terminated|has ended; images that had failed before: .*)\n$"), rm.Out);
+        var show = await node.MoteyAsync("service", "show", "halffailed");
+        Assert.Matches(@"(?m)^1 +healthy +simulated +TERMINATED ", show.Out);
+    }
+
+    [Fact]
     public async Task Capabilities_add_ls_and_rm_change_the_nodes_capabilities_over_rest()
     {
         var add = await node.MoteyAsync("capabilities", "add", "lab");

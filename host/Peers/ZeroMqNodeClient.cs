@@ -129,9 +129,14 @@ internal sealed class ZeroMqNodeClient(
 
     private async Task<LogsMessage.Reply> LogsRequestAsync(string request, CancellationToken cancellationToken)
     {
-        var text = await RequestAsync(settings.CapabilitiesReplier, request, settings.RequestTimeout, cancellationToken);
+        var text = await RequestAsync(settings.CapabilitiesReplier, request, settings.RequestTimeout, cancellationToken, countAnswer: false);
+        // A logs answer is counted once read: an {"error": ..., "code": ...} answer (or one that is not a logs answer
+        // at all) is a failed request, not a success, though it lacks the generic error prefix.
+        string? problem = null;
+        var reply = ErrorReason(text) is null ? LogsMessage.ReadReply(text, out problem) : null;
+        _metrics.PeerRequest("logs", reply is { Error: null } ? PeerOutcome.Ok : PeerOutcome.Error);
         if (ErrorReason(text) is { } reason) throw new PeerException($"node {address} could not read the logs: {reason}");
-        if (LogsMessage.ReadReply(text, out var problem) is not { } reply)
+        if (reply is null)
         {
             if (CapabilityReply.Read(text) is not null)
                 throw new PeerException($"node {address} does not serve logs: it answered like a node of the original Motey");
@@ -146,7 +151,8 @@ internal sealed class ZeroMqNodeClient(
         };
     }
 
-    private async Task<string> RequestAsync(int port, string request, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <param name="countAnswer">false: the caller counts an answer in the metrics itself (it knows an error answer when it reads one).</param>
+    private async Task<string> RequestAsync(int port, string request, TimeSpan timeout, CancellationToken cancellationToken, bool countAnswer = true)
     {
         var endpoint = PeerSockets.Tcp(address, port);
         var kind = Kind(port, request);
@@ -154,7 +160,7 @@ internal sealed class ZeroMqNodeClient(
         {
             var reply = await requester.RequestAsync(endpoint, request, timeout, cancellationToken);
             answers?.Answered(address);
-            _metrics.PeerRequest(kind, reply.StartsWith(PeerRepliers.ErrorPrefix, StringComparison.Ordinal) ? PeerOutcome.Error : PeerOutcome.Ok);
+            if (countAnswer) _metrics.PeerRequest(kind, reply.StartsWith(PeerRepliers.ErrorPrefix, StringComparison.Ordinal) ? PeerOutcome.Error : PeerOutcome.Ok);
             return reply;
         }
         catch (TimeoutException)

@@ -92,15 +92,16 @@ public sealed class LogsModule : ICarterModule
 
         var target = new LogTarget(service.Id, index, image.Id, image.Engine);
         IAsyncEnumerator<LogLine>? lines = null;
+        var pending = new PendingMove();
         try
         {
             var opened = await peers.For(image.Node).ReadLogsAsync(target, new LogRequest(query.Tail, query.Follow), ct);
             lines = opened.GetAsyncEnumerator(ct);
-            var first = lines.MoveNextAsync().AsTask();
+            var first = pending.Task = lines.MoveNextAsync().AsTask();
             await Task.WhenAny(first, Task.Delay(FirstLineGrace, ct));
             if (first.IsCompleted) await first;  // a failure that came at once is still a problem answer
             await StartAsync(http, query);
-            await StreamAsync(http, query, lines, first);
+            await StreamAsync(http, query, lines, pending);
             return Results.Empty;
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -125,6 +126,10 @@ public sealed class LogsModule : ICarterModule
             {
                 try
                 {
+                    // An async iterator cannot be disposed while a MoveNextAsync is pending (NotSupportedException, and
+                    // its finally, e.g. closing a peer's log session, would never run): let the pending move end first;
+                    // the request's token is cancelled by now or the move has completed, and its outcome no longer matters.
+                    if (pending.Task is { IsCompleted: false } move) await move.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                     await lines.DisposeAsync();
                 }
                 catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
@@ -165,6 +170,7 @@ public sealed class LogsModule : ICarterModule
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = WantsNdJson(http.Request) ? NdJson : TextPlain;
         response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";  // nginx and the like: pass each line on at once
         response.Headers.XContentTypeOptions = "nosniff";
         await response.StartAsync(http.RequestAborted);
         if (query.Follow) await response.BodyWriter.FlushAsync(http.RequestAborted);
@@ -172,23 +178,54 @@ public sealed class LogsModule : ICarterModule
 
     /// <summary>
     /// Each line is written as it comes; the writer is flushed whenever the next line is not there at once, so no line
-    /// waits in a buffer while the instance is quiet, and a burst of lines goes out in few writes.
+    /// waits in a buffer while the instance is quiet, and a burst of lines goes out in few writes; and whenever
+    /// <see cref="FlushBytes"/> are waiting, so a source that is always ready (a long log file) streams too, and the
+    /// client's pace holds the reading back instead of the whole log piling up in memory.
     /// </summary>
-    private static async Task StreamAsync(HttpContext http, LogQuery query, IAsyncEnumerator<LogLine> lines, Task<bool> first)
+    private static async Task StreamAsync(HttpContext http, LogQuery query, IAsyncEnumerator<LogLine> lines, PendingMove pending)
     {
         var ct = http.RequestAborted;
         var writer = http.Response.BodyWriter;
         var ndjson = http.Response.ContentType == NdJson;
-        var more = first;
+        var counted = new CountingWriter(writer);
         while (true)
         {
-            if (!more.IsCompleted) await writer.FlushAsync(ct);
+            var more = pending.Task!;
+            if (!more.IsCompleted || counted.Unflushed >= FlushBytes)
+            {
+                await writer.FlushAsync(ct);
+                counted.Unflushed = 0;
+            }
             if (!await more) break;
-            Write(writer, lines.Current, ndjson, query.Timestamps);
+            Write(counted, lines.Current, ndjson, query.Timestamps);
             var next = lines.MoveNextAsync();
-            more = next.IsCompletedSuccessfully ? Task.FromResult(next.Result) : next.AsTask();
+            pending.Task = next.IsCompletedSuccessfully ? Task.FromResult(next.Result) : next.AsTask();
         }
         await writer.FlushAsync(ct);
+    }
+
+    /// <summary>How many written bytes make a flush even while the next line is ready.</summary>
+    internal const int FlushBytes = 32 * 1024;
+
+    /// <summary>The move the lines' enumerator has under way, so every exit can let it end before disposing.</summary>
+    private sealed class PendingMove
+    {
+        public Task<bool>? Task { get; set; }
+    }
+
+    /// <summary>A buffer writer that counts what passes through it (PipeWriter.UnflushedBytes is not offered by every body writer).</summary>
+    private sealed class CountingWriter(IBufferWriter<byte> inner) : IBufferWriter<byte>
+    {
+        public long Unflushed { get; set; }
+
+        public void Advance(int count)
+        {
+            inner.Advance(count);
+            Unflushed += count;
+        }
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => inner.GetMemory(sizeHint);
+        public Span<byte> GetSpan(int sizeHint = 0) => inner.GetSpan(sizeHint);
     }
 
     private static void Write(IBufferWriter<byte> writer, LogLine line, bool ndjson, bool timestamps)

@@ -83,7 +83,67 @@ internal sealed class ZeroMqNodeClient(
     public async Task<IAsyncEnumerable<LogLine>> ReadLogsAsync(LogTarget target, LogRequest request, CancellationToken cancellationToken)
     {
         var opened = await LogsRequestAsync(LogsMessage.WriteOpen(target, request), cancellationToken);
-        return PollLogsAsync(opened, request.Follow, cancellationToken);
+        return request.Follow ? FollowLogsAsync(opened, cancellationToken) : PollLogsAsync(opened, follow: false, cancellationToken);
+    }
+
+    /// <summary>How many lines a follower may fall behind a remote instance before the oldest are dropped.</summary>
+    public const int FollowBuffer = 1000;
+
+    /// <summary>
+    /// Following: the session is polled on its own loop into a small buffer, so a reader slower than the instance
+    /// does not leave the node's session idle until it closes it; when the reader falls <see cref="FollowBuffer"/>
+    /// lines behind, the oldest are dropped and a line says how many.
+    /// </summary>
+    private async IAsyncEnumerable<LogLine> FollowLogsAsync(LogsMessage.Reply opened,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var dropped = 0L;
+        var buffer = System.Threading.Channels.Channel.CreateBounded<LogLine>(
+            new System.Threading.Channels.BoundedChannelOptions(FollowBuffer)
+            {
+                FullMode = System.Threading.Channels.BoundedChannelFullMode.DropOldest,
+                SingleReader = true,
+                SingleWriter = true,
+            },
+            _ => Interlocked.Increment(ref dropped));
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var pump = PumpAsync(opened, buffer.Writer, stop.Token);
+        try
+        {
+            while (await buffer.Reader.WaitToReadAsync(cancellationToken))
+            {
+                while (buffer.Reader.TryRead(out var line))
+                {
+                    if (Interlocked.Exchange(ref dropped, 0) is > 0 and var lost)
+                        yield return new LogLine(DateTimeOffset.UtcNow, LogSource.Output,
+                            string.Create(CultureInfo.InvariantCulture, $"… {lost} lines dropped (the reader fell behind node {address})"));
+                    yield return line;
+                }
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await pump;  // its own finally closes the session when it is still open
+        }
+    }
+
+    /// <summary>Polls a follow session into <paramref name="buffer"/>; completes it at the end, or with the failure.</summary>
+    private async Task PumpAsync(LogsMessage.Reply reply, System.Threading.Channels.ChannelWriter<LogLine> buffer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var line in PollLogsAsync(reply, follow: true, cancellationToken)) buffer.TryWrite(line);
+            buffer.TryComplete();
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            buffer.TryComplete();  // the reader went away
+        }
+        catch (Exception e)
+        {
+            buffer.TryComplete(e);
+        }
     }
 
     private async IAsyncEnumerable<LogLine> PollLogsAsync(LogsMessage.Reply reply, bool follow,
@@ -129,9 +189,14 @@ internal sealed class ZeroMqNodeClient(
 
     private async Task<LogsMessage.Reply> LogsRequestAsync(string request, CancellationToken cancellationToken)
     {
-        var text = await RequestAsync(settings.CapabilitiesReplier, request, settings.RequestTimeout, cancellationToken);
+        var text = await RequestAsync(settings.CapabilitiesReplier, request, settings.RequestTimeout, cancellationToken, countAnswer: false);
+        // A logs answer is counted once read: an {"error": ..., "code": ...} answer (or one that is not a logs answer
+        // at all) is a failed request, not a success, though it lacks the generic error prefix.
+        string? problem = null;
+        var reply = ErrorReason(text) is null ? LogsMessage.ReadReply(text, out problem) : null;
+        _metrics.PeerRequest("logs", reply is { Error: null } ? PeerOutcome.Ok : PeerOutcome.Error);
         if (ErrorReason(text) is { } reason) throw new PeerException($"node {address} could not read the logs: {reason}");
-        if (LogsMessage.ReadReply(text, out var problem) is not { } reply)
+        if (reply is null)
         {
             if (CapabilityReply.Read(text) is not null)
                 throw new PeerException($"node {address} does not serve logs: it answered like a node of the original Motey");
@@ -146,7 +211,8 @@ internal sealed class ZeroMqNodeClient(
         };
     }
 
-    private async Task<string> RequestAsync(int port, string request, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <param name="countAnswer">false: the caller counts an answer in the metrics itself (it knows an error answer when it reads one).</param>
+    private async Task<string> RequestAsync(int port, string request, TimeSpan timeout, CancellationToken cancellationToken, bool countAnswer = true)
     {
         var endpoint = PeerSockets.Tcp(address, port);
         var kind = Kind(port, request);
@@ -154,7 +220,7 @@ internal sealed class ZeroMqNodeClient(
         {
             var reply = await requester.RequestAsync(endpoint, request, timeout, cancellationToken);
             answers?.Answered(address);
-            _metrics.PeerRequest(kind, reply.StartsWith(PeerRepliers.ErrorPrefix, StringComparison.Ordinal) ? PeerOutcome.Error : PeerOutcome.Ok);
+            if (countAnswer) _metrics.PeerRequest(kind, reply.StartsWith(PeerRepliers.ErrorPrefix, StringComparison.Ordinal) ? PeerOutcome.Error : PeerOutcome.Ok);
             return reply;
         }
         catch (TimeoutException)

@@ -27,14 +27,17 @@ internal sealed class ContainerLogs : IDisposable
 
     /// <summary>
     /// Opens the stream; throws <see cref="ValException"/> for an unknown container, one without this VAL's
-    /// <c>motey.managed</c> label, or an engine that refuses or does not answer.
+    /// <c>motey.managed</c> label, one named otherwise than by its full ID, or an engine that refuses or does not answer.
     /// </summary>
     public static async Task<ContainerLogs> OpenAsync(DockerEngine engine, string instanceId, LogRequest request, CancellationToken cancellationToken)
     {
         if (request.Tail is < 0) throw new ValException($"tail: expected a number of lines, 0 or more, got {request.Tail}");
         var container = await ContainerQueries.InspectAsync(engine, instanceId, cancellationToken).ConfigureAwait(false)
             ?? throw new ValException($"instance '{instanceId}' does not exist on this node");
-        if (container.Config?.Labels is not { } labels || !labels.TryGetValue(ManagedLabels.Managed, out var managed) || managed != "true")
+        // The engine also finds a container by its name or a prefix of its ID: only the full ID this VAL gave out names
+        // its instance, so the agent's check that the instance belongs to the service cannot be walked around.
+        if (container.Config?.Labels is not { } labels || !labels.TryGetValue(ManagedLabels.Managed, out var managed) || managed != "true"
+            || !string.Equals(container.ID, instanceId, StringComparison.Ordinal))
         {
             throw new ValException($"container '{instanceId}' is not an instance of this VAL");
         }

@@ -37,7 +37,8 @@ namespace Motey.Val.Docker;
 /// exited/dead → Terminated (with the exit code in the stats), gone → Terminated, anything else → Error.</para>
 /// <para><b>Logs</b> (<see cref="ReadLogsAsync"/>) are the engine's own (<c>docker logs</c>): stdout and stderr apart,
 /// each line with the time the engine recorded, kept by the engine's logging driver until the container is removed.
-/// Only containers with <c>motey.managed=true</c> are read: others are "not an instance of this VAL".</para>
+/// Only containers with <c>motey.managed=true</c>, named by their full ID, are read: others (and a name or an ID prefix)
+/// are "not an instance of this VAL".</para>
 /// <para><b>Stats</b> are one sample per call, as <c>docker stats --no-stream</c>: about a second each.</para>
 /// </remarks>
 public sealed class DockerVal : IValPlugin

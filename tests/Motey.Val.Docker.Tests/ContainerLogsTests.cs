@@ -108,6 +108,21 @@ public sealed class ContainerLogsTests : EngineTest
         Assert.Contains("does not exist", unknown.Message);
     }
 
+    [Fact]
+    public async Task An_instance_named_by_its_container_name_or_an_id_prefix_is_refused()
+    {
+        var id = await RunAsync("""{"command": ["sh", "-c", "echo mine"]}""");
+        await WaitForStateAsync(id, ImageState.Terminated, "the command ended");
+        var name = (await Docker.Containers.InspectContainerAsync(id)).Name.TrimStart('/');
+
+        foreach (var other in new[] { name, id[..12] })
+        {
+            var refused = await Assert.ThrowsAsync<ValException>(() => ReadAsync(other, new LogRequest()));
+            Assert.Equal($"container '{other}' is not an instance of this VAL", refused.Message);
+        }
+        Assert.Equal(["mine"], (await ReadAsync(id, new LogRequest())).Select(l => l.Text));
+    }
+
     private async Task<List<LogLine>> ReadAsync(string id, LogRequest request)
     {
         using var deadline = new CancellationTokenSource(Deadline);

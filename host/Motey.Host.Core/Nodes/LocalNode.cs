@@ -134,7 +134,8 @@ public sealed class LocalNode(
     /// <summary>
     /// The VAL's reader of the instance's output, once the instance is known to be there and, where the VAL lists it,
     /// labelled as that image of that service (a stale or foreign id reads nothing). An instance that has ended is not
-    /// listed, so only the VAL vouches for it: a VAL reads only its own instances.
+    /// listed, so only the VAL vouches for it (a VAL reads only its own instances); one that is not listed and has not
+    /// ended is refused.
     /// </summary>
     public async Task<IAsyncEnumerable<LogLine>> ReadLogsAsync(LogTarget target, LogRequest request, CancellationToken cancellationToken)
     {
@@ -143,9 +144,19 @@ public sealed class LocalNode(
             throw new NoInstanceException($"instance {target.InstanceId} does not exist on node {Address}");
         var listed = (await RunningAsync(val, cancellationToken)).FirstOrDefault(i => i.Id == target.InstanceId);
         var index = target.ImageIndex.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var notIt = $"instance {target.InstanceId} on node {Address} is not image {index} of service {target.ServiceId}";
         if (listed is not null && !(listed.Labels.GetValueOrDefault(InstanceLabels.ServiceId) == target.ServiceId
                                     && listed.Labels.GetValueOrDefault(InstanceLabels.ImageIndex) == index))
-            throw new NoInstanceException($"instance {target.InstanceId} on node {Address} is not image {index} of service {target.ServiceId}");
+            throw new NoInstanceException(notIt);
+        if (listed is null)
+        {
+            // Not listed: fine only for an instance that has ended (its output stays readable). One that runs but is
+            // not listed under this id is another name for something (an engine's container name or id prefix), or not
+            // this agent's at all: the label check above must not be skipped for it.
+            var state = await Call(val, "read the instance's state", ct => val.GetInstanceStateAsync(target.InstanceId, ct), cancellationToken);
+            if (state is not (ImageState.Terminated or ImageState.Error))
+                throw new NoInstanceException($"{notIt}: it is {state.ToString().ToUpperInvariant()} but not listed as one of its instances");
+        }
         // The contract's default throws NotSupportedException right here, before any enumeration.
         return val.ReadLogsAsync(target.InstanceId, request, cancellationToken);
     }

@@ -40,7 +40,12 @@ internal sealed class FakeVal : IValPlugin
         return id;
     }
 
-    public ImageState StateOf(string id) => _instances.TryGetValue(id, out var i) ? i.State : ImageState.Terminated;
+    /// <summary>Other names an engine also finds an instance by (as Docker does a container's name or an id prefix).</summary>
+    public Dictionary<string, string> Aliases { get; } = [];
+
+    private string Resolve(string id) => Aliases.GetValueOrDefault(id, id);
+
+    public ImageState StateOf(string id) => _instances.TryGetValue(Resolve(id), out var i) ? i.State : ImageState.Terminated;
 
     private async Task<T> AnswerAsync<T>(string member, Func<T> answer, CancellationToken cancellationToken)
     {
@@ -93,6 +98,15 @@ internal sealed class FakeVal : IValPlugin
     public Task DeactivateAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
     public IReadOnlyList<string> ValidateParameters(IReadOnlyDictionary<string, JsonElement> parameters) => [];  // asked again before every deploy
     public Task DeleteImageAsync(string imageName, CancellationToken cancellationToken) => throw new NotSupportedException();
-    public Task<bool> HasInstanceAsync(string instanceId, CancellationToken cancellationToken) => throw new NotSupportedException();
+    public Task<bool> HasInstanceAsync(string instanceId, CancellationToken cancellationToken) =>
+        AnswerAsync(nameof(HasInstanceAsync), () => _instances.ContainsKey(Resolve(instanceId)), cancellationToken);
+
+    /// <summary>One line naming the instance read, so a test sees whose output it got.</summary>
+    public async IAsyncEnumerable<LogLine> ReadLogsAsync(string instanceId, LogRequest request,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await Task.CompletedTask;
+        yield return new LogLine(null, LogSource.Output, $"output of {Resolve(instanceId)}");
+    }
     public Task<SystemStatus> GetAllInstancesStatsAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
 }

@@ -184,4 +184,24 @@ public sealed class LocalNodeTests
         Assert.Equal(("fake", id), (Assert.Single(listing.Instances).Engine, listing.Instances[0].Instance.Id));
         Assert.Equal("the docker engine does not answer", Assert.Single(listing.Unanswered, e => e.Key == "docker").Value);
     }
+
+    [Fact]
+    public async Task Logs_are_refused_for_another_name_of_a_running_instance_of_another_service_and_read_for_an_ended_one()
+    {
+        var foreign = _val.Add(InstanceLabelSet.For("svc-2", 0, Self), ImageState.Running);
+        _val.Aliases["short"] = foreign;
+        var ended = _val.Add(_labels, ImageState.Terminated, exitCode: 0);
+
+        var refused = await Assert.ThrowsAsync<NoInstanceException>(() =>
+            Node.ReadLogsAsync(new LogTarget("svc-1", 0, "short", "fake"), new LogRequest(), CancellationToken.None));
+        Assert.Equal($"instance short on node {Self} is not image 0 of service svc-1: it is RUNNING but not listed as one of its instances", refused.Message);
+        var byId = await Assert.ThrowsAsync<NoInstanceException>(() =>
+            Node.ReadLogsAsync(new LogTarget("svc-1", 0, foreign, "fake"), new LogRequest(), CancellationToken.None));
+        Assert.Equal($"instance {foreign} on node {Self} is not image 0 of service svc-1", byId.Message);
+
+        var lines = new List<string>();
+        await foreach (var line in await Node.ReadLogsAsync(new LogTarget("svc-1", 0, ended, "fake"), new LogRequest(), CancellationToken.None))
+            lines.Add(line.Text);
+        Assert.Equal([$"output of {ended}"], lines);
+    }
 }

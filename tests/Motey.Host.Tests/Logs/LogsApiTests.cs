@@ -113,6 +113,46 @@ public sealed class LogsApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_long_log_that_is_always_ready_streams_before_it_has_all_been_read()
+    {
+        // About 50 MB of lines the VAL hands over without ever pausing: far more than the socket buffers hold, so
+        // the first line can only reach a reader that reads no further if the node flushed while lines were still coming.
+        var service = await DeployRunningAsync("service_name: chatty\nimages:\n- name: chatty\n  engine: flaky\n");
+        var readToEnd = Path.Combine(_node.Folder.Path, "data", "plugins", "flaky", "chatty-read");
+        using var client = new HttpClient { BaseAddress = _node.Client.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var response = await client.GetAsync($"/v1/service/{service.Id}/logs", HttpCompletionOption.ResponseHeadersRead, deadline.Token);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("no", response.Headers.GetValues("X-Accel-Buffering").Single());
+        Assert.Equal("no-cache", response.Headers.CacheControl!.ToString());
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(deadline.Token));
+
+        Assert.Equal("chatty line 0000001 of 1000000, always ready", await reader.ReadLineAsync(deadline.Token));
+
+        Assert.False(File.Exists(readToEnd), "the node read the whole log before the reader got its first line");
+    }
+
+    [Fact]
+    public async Task A_follower_of_a_quiet_instance_who_leaves_at_once_closes_the_reader_and_the_node_stays_well()
+    {
+        var service = await DeployRunningAsync("service_name: quiet\nimages:\n- name: quiet\n  engine: flaky\n");
+        var closed = Path.Combine(_node.Folder.Path, "data", "plugins", "flaky", "quiet-closed");
+        using (var client = new HttpClient { BaseAddress = _node.Client.BaseAddress, Timeout = Timeout.InfiniteTimeSpan })
+        using (var leave = new CancellationTokenSource())
+        {
+            // Gone within the node's first-line wait: the VAL's reader is then still waiting for its first line.
+            var request = client.GetAsync($"/v1/service/{service.Id}/logs?follow=true", HttpCompletionOption.ResponseHeadersRead, leave.Token);
+            await Wait.UntilAsync(() => File.Exists(Path.Combine(_node.Folder.Path, "data", "plugins", "flaky", "quiet-opened")), "the node waits for the first line");
+            await leave.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request);
+        }
+
+        await Wait.UntilAsync(() => File.Exists(closed), "the VAL's log reader is disposed");
+        // The node still answers, the same route included.
+        Assert.Equal("", await _node.Client.GetStringAsync($"/v1/service/{service.Id}/logs?tail=0"));
+    }
+
+    [Fact]
     public async Task An_unknown_service_is_404()
     {
         var problem = await ProblemAsync("/v1/service/nope/logs", HttpStatusCode.NotFound);

@@ -79,12 +79,15 @@ public sealed class LogsPeerTests : IAsyncLifetime
     {
         await _node.StartRepliersAsync();
         var instance = await DeployAsync("s1", 0);
-        var client = new ZeroMqNodeClient(_node.Address, _node.Settings.ZeroMq, _requester);
+        var metrics = new CountedPeerRequests();
+        var client = new ZeroMqNodeClient(_node.Address, _node.Settings.ZeroMq, _requester, metrics: metrics);
 
         var e = await Assert.ThrowsAsync<NoInstanceException>(() => client.ReadLogsAsync(Target("s2", 0, instance), new LogRequest(), default));
 
         Assert.Equal($"instance {instance} on node {_node.Address} is not image 0 of service s2", e.Message);
         Assert.Equal(0, _node.Repliers!.LogSessions.Count);
+        // The node's {"error": ..., "code": ...} answer is a failed request in the metrics, not a success.
+        Assert.Equal([("logs", Motey.Host.Core.Metrics.PeerOutcome.Error)], metrics.Requests);
     }
 
     [Fact]
@@ -189,4 +192,15 @@ public sealed class LogsPeerTests : IAsyncLifetime
             inner.RemoveLeftoversAsync(image, labels, cancellationToken);
         public Task TerminateImageAsync(Image image, CancellationToken cancellationToken) => inner.TerminateImageAsync(image, cancellationToken);
     }
+}
+
+/// <summary>The peer requests a node client counts, and nothing else.</summary>
+internal sealed class CountedPeerRequests : Motey.Host.Core.Metrics.IMoteyMetrics
+{
+    public List<(string Kind, Motey.Host.Core.Metrics.PeerOutcome Outcome)> Requests { get; } = [];
+
+    public void PeerRequest(string kind, Motey.Host.Core.Metrics.PeerOutcome outcome) => Requests.Add((kind, outcome));
+    public void Placement(Motey.Host.Core.Metrics.PlacementOutcome outcome, TimeSpan duration) { }
+    public void InstanceRestarted(string engine) { }
+    public void CapabilityEvent(string command, string outcome) { }
 }

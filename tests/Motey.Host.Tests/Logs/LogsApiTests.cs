@@ -217,10 +217,8 @@ public sealed class LogsApiTests : IAsyncLifetime
     {
         await using var original = new OriginalNode("""[{"capability": "x", "type": "hardware"}]""");
         var service = await CreateAsync("service_name: far\nimages:\n- name: web\n  engine: simulated\n  capabilities: [nowhere]\n");
-        var store = _node.Services.GetRequiredService<ServiceRepository>();
-        var stored = (await store.GetAsync(service.Id))!;
         // As if it had been placed there: the instance runs on the original node.
-        await store.UpdateAsync(stored with { Images = [stored.Images[0] with { Id = OriginalNode.InstanceId, Node = original.Address, State = ImageState.Running }] });
+        await PlaceAsIfAsync(service.Id, OriginalNode.InstanceId, original.Address);
 
         var problem = await ProblemAsync($"/v1/service/{service.Id}/logs", HttpStatusCode.BadGateway);
 
@@ -232,13 +230,23 @@ public sealed class LogsApiTests : IAsyncLifetime
     {
         var silent = Loopback.NewAddress();
         var service = await CreateAsync("service_name: gone\nimages:\n- name: web\n  engine: simulated\n  capabilities: [nowhere]\n");
-        var store = _node.Services.GetRequiredService<ServiceRepository>();
-        var stored = (await store.GetAsync(service.Id))!;
-        await store.UpdateAsync(stored with { Images = [stored.Images[0] with { Id = "sim-far", Node = silent, State = ImageState.Running }] });
+        await PlaceAsIfAsync(service.Id, "sim-far", silent);
 
         var problem = await ProblemAsync($"/v1/service/{service.Id}/logs", HttpStatusCode.BadGateway);
 
         Assert.Equal($"node {silent} did not answer on tcp://{silent}:5091 within 2 s", problem.GetProperty("detail").GetString());
+    }
+
+    /// <summary>
+    /// Stores image 0 as running <paramref name="instance"/> on <paramref name="node"/>, once the node's own first placement
+    /// attempt (it waits: no node has capability nowhere) has been written, so that write cannot overwrite this one.
+    /// </summary>
+    private async Task PlaceAsIfAsync(string serviceId, string instance, string node)
+    {
+        var store = _node.Services.GetRequiredService<ServiceRepository>();
+        await Wait.UntilAsync(async () => (await store.GetAsync(serviceId))!.Images[0].StateMessage.Length > 0, "the image waits for a node");
+        var stored = (await store.GetAsync(serviceId))!;
+        await store.UpdateAsync(stored with { Images = [stored.Images[0] with { Id = instance, Node = node, State = ImageState.Running, StateMessage = "" }] });
     }
 
     [Fact]

@@ -37,9 +37,14 @@ public sealed class LogSessionBufferTests
     [Fact]
     public async Task A_follower_that_falls_behind_loses_the_oldest_lines_and_is_told_how_many()
     {
-        using var sessions = new LogSessions(new ScriptedNode(Count: 25_000, Text: i => $"line {i}", Follow: true), NullLogger.Instance);
+        var engine = new ScriptedNode(Count: 25_000, Text: i => $"line {i}", Follow: true);
+        using var sessions = new LogSessions(engine, NullLogger.Instance);
         var opened = await sessions.AnswerAsync(Open(follow: true), default);
         var session = JsonDocument.Parse(opened[LogsMessage.Prefix.Length..]).RootElement.GetProperty("session").GetString()!;
+        // The reader asks only once every line has passed the session's buffer: it has fallen behind by 15,000 (less what
+        // the open's answer took), whatever the machine's speed.
+        await engine.Yielded.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        var first = JsonDocument.Parse(opened[LogsMessage.Prefix.Length..]).RootElement.GetProperty("lines").EnumerateArray().Count();
 
         var texts = new List<string>();
         await Wait.UntilAsync(async () =>
@@ -49,8 +54,13 @@ public sealed class LogSessionBufferTests
             return texts.Contains("line 24999");
         }, "the last line arrives");
 
-        Assert.Contains(texts, t => t.StartsWith("… ", StringComparison.Ordinal) && t.EndsWith(" lines dropped (the reader fell behind)", StringComparison.Ordinal));
-        Assert.True(texts.Count(t => t.StartsWith("line ", StringComparison.Ordinal)) <= LogSessions.MaxBufferedLines + LogSessions.MaxReplyLines);
+        var notices = texts.Where(t => t.StartsWith("… ", StringComparison.Ordinal) && t.EndsWith(" lines dropped (the reader fell behind)", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(notices);
+        var dropped = notices.Sum(t => int.Parse(t.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture));
+        var received = texts.Where(t => t.StartsWith("line ", StringComparison.Ordinal)).Select(t => int.Parse(t[5..], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.True(received.Count <= LogSessions.MaxBufferedLines, $"{received.Count} lines after the open's answer");
+        Assert.Equal(received.Order(), received);                       // the newest kept, in order
+        Assert.Equal(25_000, first + received.Count + dropped);         // every line either arrived or was counted as dropped
     }
 
     private static string Open(bool follow) =>
@@ -64,9 +74,13 @@ public sealed class LogSessionBufferTests
         public Task<IAsyncEnumerable<LogLine>> ReadLogsAsync(LogTarget target, LogRequest request, CancellationToken cancellationToken) =>
             Task.FromResult(LinesAsync(cancellationToken));
 
+        /// <summary>Set once every line has been handed to the reader.</summary>
+        public TaskCompletionSource Yielded { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         private async IAsyncEnumerable<LogLine> LinesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
         {
             for (var i = 0; i < Count; i++) yield return new LogLine(null, LogSource.Output, Text(i));
+            Yielded.TrySetResult();
             if (Follow) await Task.Delay(Timeout.Infinite, cancellationToken);
         }
 

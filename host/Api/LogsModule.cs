@@ -156,7 +156,7 @@ public sealed class LogsModule : ICarterModule
 
     private static IResult NoInstance(string which, Image image, string? why)
     {
-        var state = image.State.ToString().ToUpperInvariant();
+        var state = Motey.Host.Core.Events.EventTypes.StateName(image.State);
         var message = image.StateMessage.Length > 0 ? $" ({image.StateMessage})" : "";
         var reason = why is not null ? $"; {why}" : image.State == ImageState.Terminated ? "; it ended and was removed" : "";
         return Problems.NoInstance($"{which} has no instance now: it is {state}{message}{reason}", image.State);

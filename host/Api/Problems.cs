@@ -35,7 +35,7 @@ internal static class Problems
     /// <summary>409: what was asked of an image needs its instance, and it has none now; says the image's state.</summary>
     public static IResult NoInstance(string detail, Motey.Abstractions.ImageState state) => Results.Problem(
         title: "No instance", detail: detail, statusCode: StatusCodes.Status409Conflict,
-        extensions: new Dictionary<string, object?> { ["state"] = (int)state, ["state_name"] = state.ToString().ToUpperInvariant() });
+        extensions: new Dictionary<string, object?> { ["state"] = (int)state, ["state_name"] = Motey.Host.Core.Events.EventTypes.StateName(state) });
 
     /// <summary>501: the engine (or the node) does not provide this.</summary>
     public static IResult NotProvided(string detail) =>

@@ -21,9 +21,9 @@ internal static class ServiceCommands
     }
 
     /// <summary>The upper-case name of a state, as the REST's enum and the events name it.</summary>
-    public static string Name(ServiceState state) => state.ToString().ToUpperInvariant();
+    public static string Name(ServiceState state) => Motey.Host.Core.Events.EventTypes.StateName(state);
 
-    public static string Name(Motey.Abstractions.ImageState state) => state.ToString().ToUpperInvariant();
+    public static string Name(Motey.Abstractions.ImageState state) => Motey.Host.Core.Events.EventTypes.StateName(state);
 
     private static Command List(ClientOptions options, CliConsole console)
     {

@@ -155,7 +155,7 @@ public sealed class LocalNode(
             // this agent's at all: the label check above must not be skipped for it.
             var state = await Call(val, "read the instance's state", ct => val.GetInstanceStateAsync(target.InstanceId, ct), cancellationToken);
             if (state is not (ImageState.Terminated or ImageState.Error))
-                throw new NoInstanceException($"{notIt}: it is {state.ToString().ToUpperInvariant()} but not listed as one of its instances");
+                throw new NoInstanceException($"{notIt}: it is {Events.EventTypes.StateName(state)} but not listed as one of its instances");
         }
         // The contract's default throws NotSupportedException right here, before any enumeration.
         return val.ReadLogsAsync(target.InstanceId, request, cancellationToken);

@@ -171,6 +171,7 @@ internal static class MoteyApp
                 new OpenApiExample(StatusCodes.Status200OK, "\"Healthy\""),
                 new OpenApiExample(StatusCodes.Status503ServiceUnavailable, "\"Unhealthy\""));
         app.MapOpenApi("/openapi/v1.json");
+        if (settings.WebServer.Dashboard) Dashboard.DashboardEndpoints.Map(app);
         return app;
     }
 

@@ -26,7 +26,7 @@ internal static class ConfigLoader
             {
                 ["ip"] = "127.0.0.1", ["port"] = "5023", ["max_body_bytes"] = "1048576",
                 ["tokens"] = "", ["tls_certificate"] = "", ["tls_key"] = "", ["tls_client_ca"] = "", ["insecure"] = "false",
-                ["cors_origins"] = "",
+                ["cors_origins"] = "", ["dashboard"] = "true",
             },
             ["MQTT"] = new Dictionary<string, string>
             {
@@ -142,6 +142,7 @@ internal static class ConfigLoader
                 TlsClientCa = r.OptionalFilePath("WEBSERVER", "tls_client_ca"),
                 Insecure = r.Bool("WEBSERVER", "insecure"),
                 CorsOrigins = CorsOrigins(r),
+                Dashboard = r.Bool("WEBSERVER", "dashboard"),
             },
             Mqtt = new MqttSettings(
                 embedded,

@@ -57,6 +57,8 @@ internal sealed record WebServerSettings(string Ip, int Port, long MaxBodyBytes)
     public bool Insecure { get; init; }
     /// <summary>[WEBSERVER] cors_origins: the browser origins whose pages may call the API (<c>*</c>: any); empty = none.</summary>
     public IReadOnlyList<string> CorsOrigins { get; init; } = [];
+    /// <summary>[WEBSERVER] dashboard: the web dashboard at <c>/</c> (its files only; what it shows comes from the API).</summary>
+    public bool Dashboard { get; init; } = true;
 
     public bool Https => TlsCertificate is not null;
 }

@@ -15,7 +15,8 @@ namespace Motey.Host.Tests.Security;
 /// <summary>
 /// Every route of the app, found in its endpoint data source (so a route added later is covered without a change here):
 /// without a token, with a wrong one, with a read token and with an admin token. Only the probes of
-/// <see cref="RestSecurity.OpenRoutes"/> answer without a token.
+/// <see cref="RestSecurity.OpenRoutes"/> and the dashboard's files (<see cref="Motey.Host.Dashboard.DashboardEndpoints.Routes"/>)
+/// answer without a token.
 /// </summary>
 public sealed class TokenTests : IAsyncLifetime
 {
@@ -27,9 +28,10 @@ public sealed class TokenTests : IAsyncLifetime
 
     private sealed record Route(string Method, string Pattern)
     {
-        public bool Open => RestSecurity.OpenRoutes.Contains(Pattern);
+        public bool Open => RestSecurity.OpenRoutes.Contains(Pattern) || Motey.Host.Dashboard.DashboardEndpoints.Routes.Contains(Pattern);
         public bool Reads => Method is "GET" or "HEAD";
-        public string Path(string id = "no-such-id") => Regex.Replace(Pattern, @"\{[^}]+\}", id);
+        public string Path(string id = "no-such-id") =>
+            Regex.Replace(Pattern.Replace("{**file}", "app.js", StringComparison.Ordinal), @"\{[^}]+\}", id);
         public override string ToString() => $"{Method} {Pattern}";
     }
 

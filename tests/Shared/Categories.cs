@@ -18,4 +18,7 @@ internal static class Categories
 
     /// <summary>Starts the built agent, or the dotnet CLI, as real OS processes: slow, and needs the whole build.</summary>
     public const string EndToEnd = "EndToEnd";
+
+    /// <summary>Drives Debian's chromium (scripts/test-services.sh installs it); always together with <see cref="EndToEnd"/>.</summary>
+    public const string Browser = "Browser";
 }

@@ -1,0 +1,98 @@
+using Motey.Host.Core.Model;
+using static Microsoft.Playwright.Assertions;
+
+namespace Motey.Dashboard.Tests;
+
+/// <summary>
+/// Two agents in one cluster: A hosts the embedded broker and has capability "gateway", B joins it and has "lab". A
+/// service whose images need one each runs on both, and A's dashboard shows where.
+/// </summary>
+public sealed class TwoNodeCluster : IAsyncLifetime
+{
+    private readonly TestScope _scope = new("motey-dashboard-cluster-");
+
+    internal AgentProcess A { get; private set; } = null!;
+    internal AgentProcess B { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var a = AgentProcess.NextAddress();
+        A = _scope.Add(AgentProcess.Start(_scope.Folder("a"), a, new Dictionary<string, string> { ["MQTT:broker"] = "embedded" }));
+        await A.WaitHealthyAsync();
+        B = _scope.Add(AgentProcess.Start(_scope.Folder("b"), settings: new Dictionary<string, string>
+        {
+            ["MQTT:broker"] = "external",
+            ["MQTT:ip"] = a,
+            ["MQTT:reconnect_max"] = "1",
+        }));
+        await B.WaitHealthyAsync();
+        await A.AddCapabilityAsync("gateway", "hardware");
+        await B.AddCapabilityAsync("lab", "hardware");
+        await Wait.UntilAsync(async () => (await A.NodesAsync()).Contains(B.Address) && (await B.NodesAsync()).Contains(A.Address),
+            "A and B list each other", TimeSpan.FromSeconds(30), detail: () => A.Output + B.Output);
+    }
+
+    public Task DisposeAsync() => _scope.StopAsync();
+}
+
+[Collection(OneChromium.Name)]
+[Trait(Categories.Name, Categories.EndToEnd)]
+[Trait(Categories.Name, Categories.Browser)]
+public sealed class ClusterTests(Chromium chromium, TwoNodeCluster cluster) : IClassFixture<TwoNodeCluster>
+{
+    private const string Greenhouse = """
+        service_name: greenhouse
+        images:
+          - name: controller
+            engine: simulated
+            capabilities: [gateway]
+          - name: soil-sensor
+            engine: simulated
+            capabilities: [lab]
+          - name: climate-sensor
+            engine: simulated
+            capabilities: [lab]
+        """;
+
+    [Fact]
+    public async Task An_image_only_the_other_node_can_run_is_shown_placed_there_and_both_nodes_are_listed()
+    {
+        var (a, b) = (cluster.A, cluster.B);
+        var id = await a.DeployAsync(Greenhouse);
+        var weather = await a.DeployAsync("service_name: weather-station\nimages:\n  - name: collector\n    engine: simulated\n    capabilities: [gateway]\n");
+        await a.WaitForServiceAsync(id, ServiceState.Running);
+        await a.WaitForServiceAsync(weather, ServiceState.Running);
+
+        await using var dashboard = await DashboardPage.OpenAsync(chromium, a);
+        var row = dashboard.ServiceRow("greenhouse");
+        await Expect(row.GetByTestId("service-state")).ToHaveTextAsync("RUNNING");
+        await row.GetByTestId("service-open").ClickAsync();
+
+        await Expect(dashboard.TestId("service-detail")).ToHaveAttributeAsync("data-service-id", id);
+        foreach (var (image, node) in new[] { ("controller", a), ("soil-sensor", b), ("climate-sensor", b) })
+        {
+            await Expect(dashboard.ImageRow(image).GetByTestId("image-state")).ToHaveTextAsync("RUNNING");
+            await Expect(dashboard.ImageRow(image).GetByTestId("image-node")).ToHaveTextAsync(node.Address);
+        }
+        await dashboard.ScreenshotAsync("dashboard-desktop");
+
+        await using (var narrow = await DashboardPage.OpenAsync(chromium, a, $"#/services/{id}", width: 768, height: 1024))
+        {
+            await Expect(narrow.ImageRow("soil-sensor").GetByTestId("image-node")).ToHaveTextAsync(b.Address);
+            await Expect(narrow.ImageRow("controller").GetByTestId("image-state")).ToHaveTextAsync("RUNNING");
+            await narrow.ScreenshotAsync("dashboard-narrow");
+            narrow.AssertNoConsoleProblems();
+        }
+
+        await dashboard.NavigateAsync("nodes");
+        var own = dashboard.Page.Locator($"[data-testid=node-row][data-node-ip=\"{a.Address}\"]");
+        var other = dashboard.Page.Locator($"[data-testid=node-row][data-node-ip=\"{b.Address}\"]");
+        await Expect(dashboard.TestId("node-row")).ToHaveCountAsync(2);
+        await Expect(own.GetByTestId("node-self")).ToBeVisibleAsync();
+        await Expect(other.GetByTestId("node-self")).ToHaveCountAsync(0);
+        await Expect(other.GetByTestId("node-last-seen")).Not.ToBeEmptyAsync();
+        await Expect(other.GetByTestId("node-cpu")).Not.ToBeEmptyAsync();
+
+        dashboard.AssertNoConsoleProblems();
+    }
+}

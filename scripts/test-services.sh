@@ -3,7 +3,8 @@
 #   - a Docker engine on unix:///var/run/docker.sock that leaves the host firewall alone,
 #   - the local image motey/busybox:local (no registry is reachable: built from busybox-static),
 #   - the mosquitto broker binary (tests start their own instances on loopback addresses; none is left running),
-#   - Debian's python3-zmq (pyzmq on libzmq 4.3.4): the original Motey's publishers, talking to our ipc:// listener.
+#   - Debian's python3-zmq (pyzmq on libzmq 4.3.4): the original Motey's publishers, talking to our ipc:// listener,
+#   - Debian's chromium (/usr/bin/chromium): the dashboard tests drive it through Playwright, which never downloads a browser.
 # Safe to run again: what already runs is left alone. Needs root for apt-get and dockerd.
 set -euo pipefail
 
@@ -17,6 +18,8 @@ command -v curl >/dev/null 2>&1 || need_packages+=(curl)
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need_packages+=(mosquitto)
 # Debian's interpreter by path: a python3 earlier on PATH (pyenv, venv) does not see Debian's packages.
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import zmq' >/dev/null 2>&1 || need_packages+=(python3-zmq)
+# By path, as tests/Motey.Dashboard.Tests looks for it (MOTEY_CHROMIUM points them at another one).
+[ -x /usr/bin/chromium ] || need_packages+=(chromium)
 if [ ${#need_packages[@]} -gt 0 ]; then
   log "installing ${need_packages[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -52,4 +55,4 @@ if ! docker image inspect "$image" >/dev/null 2>&1; then
   echo 'root:x:0:0:root:/:/bin/sh' > "$rootfs/etc/passwd"
   tar -C "$rootfs" -c . | docker import -c 'CMD ["/bin/sh"]' -c 'ENV PATH=/bin' - "$image" >/dev/null
 fi
-log "docker engine, $image, mosquitto and python3-zmq ready"
+log "docker engine, $image, mosquitto, python3-zmq and chromium ready"

@@ -48,7 +48,7 @@ public sealed class ServiceTests(Chromium chromium, DashboardAgent node) : IClas
         // An image without its engine: the error is the image's, at the line where the image starts.
         { "missing-engine", "service_name: broken\nimages:\n  - name: web\n    engine: simulated\n  - name: db\n    parameters: {}\n", 5 },
         // Not YAML at all: an unclosed flow sequence, reported where the parser gave up.
-        { "yaml-syntax", "service_name: broken\nimages:\n  - name: web\n    engine: simulated\n    capabilities: [lab\n  - name: db\n", 6 },
+        { "yaml-syntax", "service_name: broken\nimages:\n  - name: web\n    engine: simulated\n    capabilities: [lab\n  - name: db\n", 5 },
     };
 
     [Theory]

@@ -1,0 +1,196 @@
+// #/deploy: a blueprint editor that posts YAML. The server validates; its errors are shown as it sends them and the
+// first one with a position is marked in the line-number gutter, with the caret placed there.
+
+import { ApiError, call } from '../api.js';
+import { h, replace } from '../dom.js';
+import { plural } from '../format.js';
+
+const DRAFT_KEY = 'motey.blueprint';
+
+const EXAMPLE = `# A service of two images on the simulated engine (no Docker needed): each prints a line every second.
+service_name: hello
+images:
+  - name: web
+    engine: simulated
+  - name: worker
+    engine: simulated
+    parameters:
+      start_delay_ms: 500
+`;
+
+/** The position of an error: line/column when the server gives them, else "(line L, column C)" in its text. */
+export function positionOf(error) {
+  if (Number.isInteger(error.line)) return { line: error.line, column: Number.isInteger(error.column) ? error.column : 1 };
+  for (const text of [error.message, error.where]) {
+    const m = /\(line (\d+), column (\d+)\)/.exec(text ?? '');
+    if (m) return { line: Number(m[1]), column: Number(m[2]) };
+  }
+  return null;
+}
+
+export function mount(root, ctx) {
+  const editor = h('textarea', {
+    id: 'blueprint', class: 'editor-text', testid: 'blueprint-editor', spellcheck: false, wrap: 'off',
+    autocapitalize: 'off', autocomplete: 'off', 'aria-describedby': 'blueprint-help',
+  });
+  editor.value = sessionStorage.getItem(DRAFT_KEY) ?? '';
+  const gutter = h('div', { class: 'gutter', 'aria-hidden': 'true' });
+  const marker = h('div', { class: 'editor-marker', hidden: true, role: 'status' });
+  const errorList = h('ol', { class: 'error-list' });
+  const errorBox = h('div', { class: 'card error-card', hidden: true, role: 'alert' });
+  const submit = ctx.guard(h('button', { type: 'submit', class: 'btn btn-primary', testid: 'blueprint-submit' }, 'Deploy'));
+  const example = h('button', { type: 'button', class: 'btn', testid: 'blueprint-example' }, 'Insert example');
+  const clear = h('button', { type: 'button', class: 'btn btn-ghost' }, 'Clear');
+  let marked = null;
+
+  const form = h('form', { class: 'deploy', 'aria-label': 'Blueprint' },
+    h('div', { class: 'page-head' },
+      h('div', null, h('h1', null, 'Deploy a blueprint'),
+        h('p', { class: 'muted', id: 'blueprint-help' },
+          'YAML: service_name, and images with name, engine (docker, process, simulated), parameters and capabilities. ',
+          'Ctrl+Enter deploys.')),
+      h('div', { class: 'actions' }, clear, example, submit)),
+    h('label', { for: 'blueprint', class: 'sr-only' }, 'Blueprint (YAML)'),
+    h('div', { class: 'editor card' }, gutter, h('div', { class: 'editor-main' }, editor, marker)),
+    errorBox);
+  replace(root, form);
+
+  function renderGutter() {
+    const count = editor.value.split('\n').length;
+    if (gutter.childElementCount !== count) {
+      replace(gutter, Array.from({ length: count }, (_, i) => h('div', { class: 'gutter-line' }, String(i + 1))));
+      marked = null;
+    }
+    gutter.scrollTop = editor.scrollTop;
+  }
+
+  function unmark() {
+    marked?.classList.remove('marked');
+    if (marked) { delete marked.dataset.testid; delete marked.dataset.line; }
+    marked = null;
+    marker.hidden = true;
+  }
+
+  /** Marks the line in the gutter, shows the message beside it and puts the caret at line/column. */
+  function mark(position, message) {
+    unmark();
+    const lines = editor.value.split('\n');
+    const line = Math.min(Math.max(position.line, 1), lines.length);
+    marked = gutter.children[line - 1];
+    if (marked) {
+      marked.classList.add('marked');
+      marked.dataset.testid = 'blueprint-error-line';
+      marked.dataset.line = String(position.line);
+    }
+    const column = Math.min(Math.max(position.column, 1), lines[line - 1].length + 1);
+    const offset = lines.slice(0, line - 1).reduce((n, l) => n + l.length + 1, 0) + column - 1;
+    editor.focus();
+    editor.setSelectionRange(offset, offset);
+    // Scroll the line into the middle of the editor; the marker sits just below it.
+    const lineHeight = parseFloat(getComputedStyle(editor).lineHeight) || 20;
+    const padding = parseFloat(getComputedStyle(editor).paddingTop) || 0;
+    editor.scrollTop = Math.max(0, (line - 1) * lineHeight - editor.clientHeight / 2);
+    marker.textContent = `Line ${position.line}, column ${position.column}: ${message}`;
+    marker.hidden = false;
+    marker.style.top = `${padding + line * lineHeight - editor.scrollTop + 2}px`;
+    marker.dataset.line = String(line);
+    renderGutter();
+  }
+
+  function placeMarker() {
+    if (marker.hidden) return;
+    const lineHeight = parseFloat(getComputedStyle(editor).lineHeight) || 20;
+    const padding = parseFloat(getComputedStyle(editor).paddingTop) || 0;
+    marker.style.top = `${padding + Number(marker.dataset.line) * lineHeight - editor.scrollTop + 2}px`;
+  }
+
+  function showErrors(title, errors) {
+    errorBox.hidden = false;
+    replace(errorList, errors.map(e => {
+      const position = positionOf(e);
+      const item = h('li', { class: 'blueprint-error', testid: 'blueprint-error' },
+        e.where ? h('code', { class: 'where' }, e.where) : null,
+        ' ', h('span', null, e.message));
+      if (position) {
+        item.dataset.line = String(position.line);
+        item.dataset.column = String(position.column);
+        item.append(' ', h('button', { type: 'button', class: 'btn btn-link', onclick: () => mark(position, e.message) },
+          `line ${position.line}, column ${position.column}`));
+      }
+      return item;
+    }));
+    replace(errorBox, h('h2', null, title), errorList);
+    const first = errors.map(e => ({ e, p: positionOf(e) })).find(x => x.p);
+    if (first) mark(first.p, first.e.message);
+    else unmark();
+  }
+
+  function hideErrors() {
+    errorBox.hidden = true;
+    replace(errorBox);
+    unmark();
+  }
+
+  editor.addEventListener('input', () => {
+    sessionStorage.setItem(DRAFT_KEY, editor.value);
+    unmark();
+    renderGutter();
+  });
+  editor.addEventListener('scroll', () => { gutter.scrollTop = editor.scrollTop; placeMarker(); });
+  editor.addEventListener('keydown', e => {
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); form.requestSubmit(); }
+    // Tab inserts two spaces (YAML indents with spaces); Escape then Tab leaves the editor, as in other code editors.
+    if (e.key === 'Tab' && !e.shiftKey && !e.ctrlKey && !e.altKey && !editor.dataset.escaped) {
+      e.preventDefault();
+      editor.setRangeText('  ', editor.selectionStart, editor.selectionEnd, 'end');
+      editor.dispatchEvent(new Event('input'));
+    }
+    if (e.key === 'Escape') editor.dataset.escaped = '1';
+    else if (e.key !== 'Tab') delete editor.dataset.escaped;
+  });
+  editor.addEventListener('blur', () => delete editor.dataset.escaped);
+
+  example.addEventListener('click', () => {
+    editor.value = EXAMPLE;
+    editor.dispatchEvent(new Event('input'));
+    hideErrors();
+    editor.focus();
+  });
+  clear.addEventListener('click', () => {
+    editor.value = '';
+    editor.dispatchEvent(new Event('input'));
+    hideErrors();
+    editor.focus();
+  });
+
+  form.addEventListener('submit', async e => {
+    e.preventDefault();
+    if (!editor.value.trim()) {
+      showErrors('Nothing to deploy', [{ message: 'the editor is empty: write a blueprint or insert the example' }]);
+      return;
+    }
+    submit.disabled = true;
+    try {
+      const service = await call('POST', '/v1/service', { body: editor.value, type: 'application/x-yaml' });
+      hideErrors();
+      ctx.toast(`Service ${service.service_name} accepted; placing its ${plural(service.images.length, 'image')}.`);
+      ctx.navigate(`#/services/${encodeURIComponent(service.id)}`);
+    } catch (error) {
+      if (!(error instanceof ApiError)) showErrors('Could not reach the node', [{ message: error.message }]);
+      else if (error.status === 409 && error.problem?.existing_id) {
+        showErrors('A service of this name is still there', [{ message: error.message }]);
+        errorBox.append(h('p', null, h('a', { href: `#/services/${encodeURIComponent(error.problem.existing_id)}` }, 'Open it'),
+          ', delete it first or choose another service_name.'));
+      } else if (error.status !== 401) {
+        const errors = error.problem?.errors?.length ? error.problem.errors : [{ message: error.message }];
+        const count = error.problem?.error_count ?? errors.length;
+        showErrors(error.status === 400 ? `The blueprint has ${plural(count, 'error')}` : `The node refused it (${error.status})`, errors);
+      }
+    } finally {
+      if (!ctx.readOnly()) submit.disabled = false;
+    }
+  });
+
+  renderGutter();
+  return { title: 'Deploy', refresh() {}, wants: () => false };
+}

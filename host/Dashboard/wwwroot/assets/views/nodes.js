@@ -1,0 +1,114 @@
+// #/nodes: the cluster's nodes as this node knows them, with cpu, memory and disk, and when each was last heard of.
+
+import { ApiError, get } from '../api.js';
+import { empty, h, replace, sync } from '../dom.js';
+import { absolute, bytes, percent, relative } from '../format.js';
+
+const POLL_MS = 5000;  // status is sampled, not an event: read it again while the view is open
+
+/**
+ * The own node's status comes from /v1/nodestatus (always there); a peer's from /v1/nodes/{ip}/status, which an
+ * agent without that route answers 404/405 and an original-Motey peer 501: all "status unavailable".
+ */
+let routeMissing = false;  // this agent has no /v1/nodes/{ip}/status: asking again would only log the same 404
+
+async function statusOf(node) {
+  if (node.self) return { status: await get('/v1/nodestatus') };
+  if (routeMissing) return { error: 'status unavailable' };
+  try {
+    return { status: await get(`/v1/nodes/${encodeURIComponent(node.ip)}/status`) };
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    if ([404, 405].includes(error.status) && !error.problem?.detail) {
+      routeMissing = true;
+      return { error: 'status unavailable' };
+    }
+    if (error.status === 501) return { error: 'status unavailable: ' + error.message };
+    return { error: error.message };
+  }
+}
+
+export function mount(root) {
+  const body = h('div');
+  const summary = h('p', { class: 'muted summary' });
+  replace(root, h('div', { class: 'page-head' }, h('div', null, h('h1', null, 'Nodes'), summary)), body);
+  let rows = null;
+  let timer = null;
+  let alive = true;
+
+  async function refresh() {
+    clearTimeout(timer);
+    let list;
+    try {
+      list = await get('/v1/nodes');
+    } catch (error) {
+      if (error.status !== 401) replace(body, h('div', { class: 'card error-card', role: 'alert' }, `Could not read the nodes: ${error.message}`));
+      rows = null;
+      return;
+    }
+    const statuses = await Promise.all(list.map(n => statusOf(n).catch(error => ({ error: error.message }))));
+    if (!alive) return;
+    const nodes = list.map((n, i) => ({ ...n, ...statuses[i] }));
+    summary.textContent = nodes.length === 1 ? 'this node only' : `${nodes.length} nodes`;
+    if (!rows) {
+      rows = h('tbody');
+      replace(body,
+        h('div', { class: 'card table-card' }, h('table', { class: 'table nodes-table' },
+          h('thead', null, h('tr', null, ...['Node', 'CPU', 'Memory', 'Disk', 'Last contact'].map(t => h('th', { scope: 'col' }, t)))),
+          rows)),
+        h('div', { class: 'empty-slot' }));
+    }
+    sync(rows, nodes, n => n.ip, createRow, updateRow);
+    const slot = body.querySelector('.empty-slot');
+    if (nodes.filter(n => !n.self).length === 0) {
+      if (!slot.childElementCount) replace(slot, empty('empty-nodes', 'No other nodes — start another agent on the same broker.',
+        'An agent with [MQTT] broker = external and ip = this node\'s broker address joins this cluster and appears here.'));
+    } else replace(slot);
+    timer = setTimeout(refresh, POLL_MS);
+  }
+
+  refresh();
+  return {
+    title: 'Nodes',
+    refresh,
+    wants: type => type === 'node',
+    unmount: () => { alive = false; clearTimeout(timer); },
+  };
+}
+
+function meter(value, label, testid) {
+  const p = Math.max(0, Math.min(100, Number(value) || 0));
+  const bar = h('span', { class: 'meter-fill' });
+  bar.style.width = `${p}%`;
+  bar.classList.toggle('high', p >= 85);
+  return h('div', { class: 'metric', testid },
+    h('span', { class: 'meter', role: 'meter', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': p.toFixed(1), 'aria-label': testid.replace('node-', '') }, bar),
+    h('span', { class: 'metric-text' }, label));
+}
+
+function createRow() {
+  return h('tr', { testid: 'node-row' });
+}
+
+function updateRow(row, node) {
+  row.dataset.nodeIp = node.ip;
+  const address = h('td', { 'data-label': 'Node' }, h('span', { class: 'mono' }, node.ip),
+    node.self ? h('span', { class: 'badge', testid: 'node-self' }, 'this node') : null);
+  let metrics;
+  if (node.status) {
+    const s = node.status;
+    metrics = [
+      h('td', { 'data-label': 'CPU' }, meter(s.cpu, percent(s.cpu), 'node-cpu')),
+      h('td', { 'data-label': 'Memory' }, meter(s.memory?.percent,
+        `${bytes(s.memory?.used)} of ${bytes(s.memory?.total)} · ${percent(s.memory?.percent)}`, 'node-memory')),
+      h('td', { 'data-label': 'Disk' }, meter(s.disk?.percent,
+        `${bytes(s.disk?.used)} of ${bytes(s.disk?.total)} · ${percent(s.disk?.percent)}`, 'node-disk')),
+    ];
+  } else {
+    metrics = [h('td', { colSpan: 3, 'data-label': 'Status' }, h('span', { class: 'status-error', testid: 'node-status-error' }, node.error))];
+  }
+  const seen = h('td', { 'data-label': 'Last contact' },
+    node.self ? h('span', { class: 'muted', testid: 'node-last-seen', title: absolute(node.last_seen) }, 'now (this node)')
+      : h('span', { class: 'rel-time', testid: 'node-last-seen', dataset: { time: node.last_seen }, title: absolute(node.last_seen) }, relative(node.last_seen)));
+  replace(row, address, metrics, seen);
+}

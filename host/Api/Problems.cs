@@ -45,6 +45,10 @@ internal static class Problems
     public static IResult BadGateway(string detail) =>
         Results.Problem(title: "Bad gateway", detail: detail, statusCode: StatusCodes.Status502BadGateway);
 
+    /// <summary>504: the node that would answer did not answer in time.</summary>
+    public static IResult GatewayTimeout(string detail) =>
+        Results.Problem(title: "Gateway timeout", detail: detail, statusCode: StatusCodes.Status504GatewayTimeout);
+
     public static IResult Conflict(string detail, string existingId) => Results.Problem(
         title: "Conflict", detail: detail, statusCode: StatusCodes.Status409Conflict,
         extensions: new Dictionary<string, object?> { ["existing_id"] = existingId });

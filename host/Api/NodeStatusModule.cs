@@ -49,17 +49,17 @@ public sealed class NodeStatusModule : ICarterModule
                 """)
             .ProducesProblem(StatusCodes.Status501NotImplemented)
             .WithResponseExample(StatusCodes.Status501NotImplemented, """
-                {"type": "about:blank", "title": "Not provided", "status": 501,
+                {"type": "https://tools.ietf.org/html/rfc9110#section-15.6.2", "title": "Not provided", "status": 501,
                  "detail": "node 10.0.0.7 does not serve node status: it answered like a node of the original Motey"}
                 """)
             .ProducesProblem(StatusCodes.Status502BadGateway)
             .WithResponseExample(StatusCodes.Status502BadGateway, """
-                {"type": "about:blank", "title": "Bad gateway", "status": 502,
+                {"type": "https://tools.ietf.org/html/rfc9110#section-15.6.3", "title": "Bad gateway", "status": 502,
                  "detail": "node 10.0.0.7 answered the node status request with an error: could not read its status: /proc/meminfo: permission denied"}
                 """)
             .ProducesProblem(StatusCodes.Status504GatewayTimeout)
             .WithResponseExample(StatusCodes.Status504GatewayTimeout, """
-                {"type": "about:blank", "title": "Gateway timeout", "status": 504,
+                {"type": "https://tools.ietf.org/html/rfc9110#section-15.6.5", "title": "Gateway timeout", "status": 504,
                  "detail": "node 10.0.0.7 did not answer on tcp://10.0.0.7:5091 within 5 s"}
                 """);
     }

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Motey.Host.Parsing;
 
 namespace Motey.Host.Api;
@@ -19,10 +20,17 @@ internal static class Problems
             statusCode: StatusCodes.Status400BadRequest,
             extensions: new Dictionary<string, object?>
             {
-                ["errors"] = listed.Select(e => new { where = Shorten(e.Where), message = Shorten(e.Message) }).ToList(),
+                ["errors"] = listed.Select(e => new ListedError(Shorten(e.Where), Shorten(e.Message), e.Line, e.Column)).ToList(),
                 ["error_count"] = errors.Count,
             });
     }
+
+    /// <summary>One entry of <c>errors</c>: line and column (1-based) only when the position is known.</summary>
+    private sealed record ListedError(
+        [property: JsonPropertyName("where")] string Where,
+        [property: JsonPropertyName("message")] string Message,
+        [property: JsonPropertyName("line"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Line,
+        [property: JsonPropertyName("column"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Column);
 
     private static string Shorten(string text) => text.Length <= 300 ? text : text[..300] + "...";
 

@@ -29,17 +29,24 @@ public sealed class TokenTests(Chromium chromium, TokenAgent node) : IClassFixtu
         await Expect(dashboard.TestId("token-form")).ToBeHiddenAsync();
         await Expect(dashboard.TestId("node-address")).ToHaveTextAsync(_agent.Address);
         await Expect(dashboard.ServiceRow(name).GetByTestId("service-state")).ToHaveTextAsync("RUNNING");
-        await Expect(dashboard.TestId("readonly-note")).ToBeVisibleAsync();
         await Expect(dashboard.TestId("token-clear")).ToBeVisibleAsync();
         Assert.Equal(TokenAgent.ReadToken, await dashboard.Page.EvaluateAsync<string?>("() => sessionStorage.getItem('motey.token')"));
 
-        // Changes need an admin token: the controls say so by being disabled.
-        await dashboard.ServiceRow(name).GetByTestId("service-open").ClickAsync();
-        await Expect(dashboard.TestId("service-delete")).ToBeDisabledAsync();
+        // Changes need an admin token. No API tells a token's role, so the page learns it from the first refusal (403):
+        // from then on it says so and disables every change control.
         await dashboard.NavigateAsync("capabilities");
+        await dashboard.TestId("capability-name").FillAsync("forbidden");
+        await dashboard.TestId("capability-type").SelectOptionAsync("hardware");
+        await dashboard.TestId("capability-add").ClickAsync();
+        await Expect(dashboard.TestId("readonly-note")).ToBeVisibleAsync();
         await Expect(dashboard.TestId("capability-add")).ToBeDisabledAsync();
+        Assert.False(await _agent.HasCapabilityAsync("forbidden", "hardware"), "the read token added nothing");
         await dashboard.NavigateAsync("deploy");
         await Expect(dashboard.TestId("blueprint-submit")).ToBeDisabledAsync();
+        await dashboard.NavigateAsync("services");
+        await dashboard.ServiceRow(name).GetByTestId("service-open").ClickAsync();
+        await Expect(dashboard.TestId("service-detail").GetByTestId("service-state")).ToHaveTextAsync("RUNNING");
+        await Expect(dashboard.TestId("service-delete")).ToBeDisabledAsync();
 
         // The session keeps it across a reload; the address bar and every request URL never carry it.
         await dashboard.Page.ReloadAsync();
@@ -57,7 +64,7 @@ public sealed class TokenTests(Chromium chromium, TokenAgent node) : IClassFixtu
         await Expect(dashboard.TestId("token-form")).ToBeVisibleAsync();
         Assert.Null(await dashboard.Page.EvaluateAsync<string?>("() => sessionStorage.getItem('motey.token')"));
 
-        // Asked without a token, the API answers 401 and the browser logs each one: those, and nothing else.
-        dashboard.AssertNoConsoleProblems(DashboardPage.FailedResourceWith(401));
+        // The browser logs every 401 (asked without a token) and the 403 (the refused change): those, and nothing else.
+        dashboard.AssertNoConsoleProblems(p => DashboardPage.FailedResourceWith(401)(p) || DashboardPage.FailedResourceWith(403)(p));
     }
 }

@@ -43,17 +43,17 @@ public sealed class ServiceTests(Chromium chromium, DashboardAgent node) : IClas
         dashboard.AssertNoConsoleProblems();
     }
 
-    public static TheoryData<string, string, int> BadBlueprints => new()
+    public static TheoryData<string, string, int, int> BadBlueprints => new()
     {
-        // An image without its engine: the error is the image's, at the line where the image starts.
-        { "missing-engine", "service_name: broken\nimages:\n  - name: web\n    engine: simulated\n  - name: db\n    parameters: {}\n", 5 },
-        // Not YAML at all: an unclosed flow sequence, reported where the parser gave up.
-        { "yaml-syntax", "service_name: broken\nimages:\n  - name: web\n    engine: simulated\n    capabilities: [lab\n  - name: db\n", 5 },
+        // An image without its engine: the error is the image's, where its mapping starts.
+        { "missing-engine", "service_name: broken\nimages:\n  - name: web\n    engine: simulated\n  - name: db\n    parameters: {}\n", 5, 5 },
+        // Not YAML at all: an unclosed flow sequence, reported where the parser gave up (the end of that line).
+        { "yaml-syntax", "service_name: broken\nimages:\n  - name: web\n    engine: simulated\n    capabilities: [lab\n  - name: db\n", 5, 19 },
     };
 
     [Theory]
     [MemberData(nameof(BadBlueprints))]
-    public async Task A_bad_blueprint_shows_the_servers_error_at_its_line(string kind, string yaml, int line)
+    public async Task A_bad_blueprint_shows_the_servers_error_at_its_line(string kind, string yaml, int line, int column)
     {
         await using var dashboard = await DashboardPage.OpenAsync(chromium, _agent, "#/deploy");
         await dashboard.TestId("blueprint-editor").FillAsync(yaml);
@@ -61,11 +61,14 @@ public sealed class ServiceTests(Chromium chromium, DashboardAgent node) : IClas
 
         await Expect(dashboard.TestId("blueprint-error").First).ToBeVisibleAsync();
         await Expect(dashboard.TestId("blueprint-error").First).ToHaveAttributeAsync("data-line", line.ToString());
+        await Expect(dashboard.TestId("blueprint-error").First).ToHaveAttributeAsync("data-column", column.ToString());
         await Expect(dashboard.TestId("blueprint-error-line")).ToHaveAttributeAsync("data-line", line.ToString());
         Assert.Contains("#/deploy", dashboard.Page.Url, StringComparison.Ordinal);
         if (kind == "missing-engine") await dashboard.ScreenshotAsync("dashboard-blueprint-error");
 
-        // The browser logs the 400 itself, whatever the page does with it: that one is expected, nothing else.
+        // The browser logs the 400 itself, whatever the page does with it: that one is expected, nothing else. That it was
+        // seen also shows the console is really listened to, which every "no console errors" of these tests relies on.
+        Assert.Contains(dashboard.Problems(), problem => DashboardPage.FailedResourceWith(400)(problem));
         dashboard.AssertNoConsoleProblems(DashboardPage.FailedResourceWith(400));
     }
 

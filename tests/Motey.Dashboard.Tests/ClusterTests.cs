@@ -5,7 +5,7 @@ namespace Motey.Dashboard.Tests;
 
 /// <summary>
 /// Two agents in one cluster: A hosts the embedded broker and has capability "gateway", B joins it and has "lab". A
-/// service whose images need one each runs on both, and A's dashboard shows where.
+/// service whose images need one or the other runs on both, and A's dashboard shows where.
 /// </summary>
 public sealed class TwoNodeCluster : IAsyncLifetime
 {
@@ -54,33 +54,56 @@ public sealed class ClusterTests(Chromium chromium, TwoNodeCluster cluster) : IC
             capabilities: [lab]
         """;
 
+    private const string Irrigation = """
+        service_name: irrigation
+        images:
+          - name: valve-control
+            engine: simulated
+            capabilities: [gateway]
+          - name: moisture-probe
+            engine: simulated
+            capabilities: [lab]
+        """;
+
+    private const string WeatherStation = """
+        service_name: weather-station
+        images:
+          - name: collector
+            engine: simulated
+            capabilities: [gateway]
+        """;
+
     [Fact]
     public async Task An_image_only_the_other_node_can_run_is_shown_placed_there_and_both_nodes_are_listed()
     {
         var (a, b) = (cluster.A, cluster.B);
-        var id = await a.DeployAsync(Greenhouse);
-        var weather = await a.DeployAsync("service_name: weather-station\nimages:\n  - name: collector\n    engine: simulated\n    capabilities: [gateway]\n");
-        await a.WaitForServiceAsync(id, ServiceState.Running);
-        await a.WaitForServiceAsync(weather, ServiceState.Running);
+        var ids = new List<string>();
+        foreach (var blueprint in new[] { Greenhouse, Irrigation, WeatherStation }) ids.Add(await a.DeployAsync(blueprint));
+        foreach (var service in ids) await a.WaitForServiceAsync(service, ServiceState.Running);
+        var id = ids[0];
+        string[] names = ["greenhouse", "irrigation", "weather-station"];
 
+        // The services list, the page an operator lands on, with images on both nodes: the README's screenshot.
         await using var dashboard = await DashboardPage.OpenAsync(chromium, a);
-        var row = dashboard.ServiceRow("greenhouse");
-        await Expect(row.GetByTestId("service-state")).ToHaveTextAsync("RUNNING");
-        await row.GetByTestId("service-open").ClickAsync();
+        foreach (var name in names) await Expect(dashboard.ServiceRow(name).GetByTestId("service-state")).ToHaveTextAsync("RUNNING");
+        await dashboard.ScreenshotAsync("dashboard-desktop");
 
+        await dashboard.ServiceRow("greenhouse").GetByTestId("service-open").ClickAsync();
         await Expect(dashboard.TestId("service-detail")).ToHaveAttributeAsync("data-service-id", id);
         foreach (var (image, node) in new[] { ("controller", a), ("soil-sensor", b), ("climate-sensor", b) })
         {
             await Expect(dashboard.ImageRow(image).GetByTestId("image-state")).ToHaveTextAsync("RUNNING");
             await Expect(dashboard.ImageRow(image).GetByTestId("image-node")).ToHaveTextAsync(node.Address);
         }
-        await dashboard.ScreenshotAsync("dashboard-desktop");
 
-        await using (var narrow = await DashboardPage.OpenAsync(chromium, a, $"#/services/{id}", width: 768, height: 1024))
+        // The same on a tablet.
+        await using (var narrow = await DashboardPage.OpenAsync(chromium, a, "#/services", width: 768, height: 1024))
         {
-            await Expect(narrow.ImageRow("soil-sensor").GetByTestId("image-node")).ToHaveTextAsync(b.Address);
-            await Expect(narrow.ImageRow("controller").GetByTestId("image-state")).ToHaveTextAsync("RUNNING");
+            foreach (var name in names) await Expect(narrow.ServiceRow(name).GetByTestId("service-state")).ToHaveTextAsync("RUNNING");
             await narrow.ScreenshotAsync("dashboard-narrow");
+            await narrow.ServiceRow("greenhouse").GetByTestId("service-open").ClickAsync();
+            await Expect(narrow.ImageRow("soil-sensor").GetByTestId("image-node")).ToHaveTextAsync(b.Address);
+            await Expect(narrow.ImageRow("controller").GetByTestId("image-node")).ToHaveTextAsync(a.Address);
             narrow.AssertNoConsoleProblems();
         }
 
@@ -91,7 +114,9 @@ public sealed class ClusterTests(Chromium chromium, TwoNodeCluster cluster) : IC
         await Expect(own.GetByTestId("node-self")).ToBeVisibleAsync();
         await Expect(other.GetByTestId("node-self")).ToHaveCountAsync(0);
         await Expect(other.GetByTestId("node-last-seen")).Not.ToBeEmptyAsync();
+        // B's cpu, memory and disk come through A (GET /v1/nodes/{ip}/status asks B over ZeroMQ).
         await Expect(other.GetByTestId("node-cpu")).Not.ToBeEmptyAsync();
+        await Expect(other.GetByTestId("node-status-error")).ToHaveCountAsync(0);
 
         dashboard.AssertNoConsoleProblems();
     }

@@ -37,6 +37,7 @@ export function mount(root, ctx) {
   editor.value = sessionStorage.getItem(DRAFT_KEY) ?? '';
   const gutter = h('div', { class: 'gutter', 'aria-hidden': 'true' });
   const marker = h('div', { class: 'editor-marker', hidden: true, role: 'status' });
+  const band = h('div', { class: 'editor-band', hidden: true });  // the marked line, behind the (transparent) textarea
   const errorList = h('ol', { class: 'error-list' });
   const errorBox = h('div', { class: 'card error-card', hidden: true, role: 'alert' });
   const submit = ctx.guard(h('button', { type: 'submit', class: 'btn btn-primary', testid: 'blueprint-submit' }, 'Deploy'));
@@ -54,7 +55,7 @@ export function mount(root, ctx) {
         h('div', { class: 'toolbar' },
           h('label', { for: 'blueprint', class: 'toolbar-label' }, 'Blueprint (YAML)'),
           h('div', { class: 'actions' }, clear, example, submit)),
-        h('div', { class: 'editor card' }, gutter, h('div', { class: 'editor-main' }, editor, marker))),
+        h('div', { class: 'editor card' }, gutter, h('div', { class: 'editor-main' }, band, editor, marker))),
       h('aside', { class: 'deploy-side', 'aria-label': 'Errors and reference' },
         errorBox,
         h('div', { class: 'card reference' },
@@ -82,6 +83,7 @@ export function mount(root, ctx) {
     if (marked) { delete marked.dataset.testid; delete marked.dataset.line; }
     marked = null;
     marker.hidden = true;
+    band.hidden = true;
   }
 
   /** Marks the line in the gutter, shows the message beside it and puts the caret at line/column. */
@@ -99,22 +101,28 @@ export function mount(root, ctx) {
     const offset = lines.slice(0, line - 1).reduce((n, l) => n + l.length + 1, 0) + column - 1;
     editor.focus();
     editor.setSelectionRange(offset, offset);
-    // Scroll the line into the middle of the editor; the marker sits just below it.
+    // Scroll the line into the middle of the editor; the message sits just below it.
     const lineHeight = parseFloat(getComputedStyle(editor).lineHeight) || 20;
-    const padding = parseFloat(getComputedStyle(editor).paddingTop) || 0;
     editor.scrollTop = Math.max(0, (line - 1) * lineHeight - editor.clientHeight / 2);
-    marker.textContent = `Line ${position.line}, column ${position.column}: ${message}`;
+    // The position is in the marker's first words already: the server's "(line L, column C)" would say it twice.
+    marker.textContent = `Line ${position.line}, column ${position.column}: ${message.replace(/\s*\(line \d+, column \d+\)\s*$/, '')}`;
     marker.hidden = false;
-    marker.style.top = `${padding + line * lineHeight - editor.scrollTop + 2}px`;
-    marker.dataset.line = String(line);
+    band.hidden = false;
+    marker.dataset.line = band.dataset.line = String(line);
+    placeMarker();
     renderGutter();
   }
 
+  /** Keeps the band on the marked line and the message under it while the editor scrolls. */
   function placeMarker() {
     if (marker.hidden) return;
-    const lineHeight = parseFloat(getComputedStyle(editor).lineHeight) || 20;
-    const padding = parseFloat(getComputedStyle(editor).paddingTop) || 0;
-    marker.style.top = `${padding + Number(marker.dataset.line) * lineHeight - editor.scrollTop + 2}px`;
+    const style = getComputedStyle(editor);
+    const lineHeight = parseFloat(style.lineHeight) || 20;
+    const padding = parseFloat(style.paddingTop) || 0;
+    const line = Number(marker.dataset.line);
+    band.style.top = `${padding + (line - 1) * lineHeight - editor.scrollTop}px`;
+    band.style.height = `${lineHeight}px`;
+    marker.style.top = `${padding + line * lineHeight - editor.scrollTop + 2}px`;
   }
 
   function showErrors(title, errors) {

@@ -108,7 +108,7 @@ function updateRow(row, node) {
     metrics = [h('td', { colSpan: 3, 'data-label': 'Status' }, h('span', { class: 'status-error', testid: 'node-status-error' }, node.error))];
   }
   const seen = h('td', { 'data-label': 'Last contact' },
-    node.self ? h('span', { class: 'muted', testid: 'node-last-seen', title: absolute(node.last_seen) }, 'now (this node)')
+    node.self ? h('span', { class: 'muted', testid: 'node-last-seen', title: `this node; last recorded ${absolute(node.last_seen)}` }, 'now')
       : h('span', { class: 'rel-time', testid: 'node-last-seen', dataset: { time: node.last_seen }, title: absolute(node.last_seen) }, relative(node.last_seen)));
   replace(row, address, metrics, seen);
 }

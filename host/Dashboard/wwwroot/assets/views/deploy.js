@@ -49,7 +49,7 @@ export function mount(root, ctx) {
   const form = h('form', { class: 'deploy', 'aria-label': 'Blueprint' },
     h('div', { class: 'page-head' },
       h('div', null, h('h1', null, 'Deploy a blueprint'),
-        h('p', { class: 'muted', id: 'blueprint-help' }, 'Write or paste a YAML blueprint; the node checks it and places its images. Ctrl+Enter deploys.'))),
+        h('p', { class: 'muted', id: 'blueprint-help' }, 'Write or paste a YAML blueprint; the node checks it and places its images. Ctrl+Enter deploys; Tab indents (Esc, then Tab, leaves the editor).'))),
     h('div', { class: 'deploy-grid' },
       h('div', { class: 'deploy-main' },
         h('div', { class: 'toolbar' },

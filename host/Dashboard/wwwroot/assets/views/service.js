@@ -118,7 +118,7 @@ export function mount(root, ctx, { id }) {
       message: h('td', { class: 'message', testid: 'image-message', 'data-label': 'Message' }),
       logs: h('button', { type: 'button', class: 'btn btn-small', testid: 'image-logs', 'aria-pressed': 'false',
         onclick: () => (panel?.opener === image.index ? closeLogs(true) : openLogs(image.index)) }, 'Logs'),
-      name: h('td', { class: 'image-name', 'data-label': 'Image' }),
+      name: h('td', { 'data-label': 'Image' }),
       engine: h('td', { 'data-label': 'Engine' }),
     };
     const row = h('tr', { testid: 'image-row' },
@@ -137,7 +137,9 @@ export function mount(root, ctx, { id }) {
     const c = row.cells_;
     row.dataset.imageIndex = image.index;
     row.dataset.imageName = image.name;
-    c.name.textContent = image.name;
+    replace(c.name, h('span', { class: 'strong' }, image.name),
+      image.capabilities?.length ? h('div', { class: 'needs muted', title: 'capabilities a node must offer to run it' },
+        'needs ', image.capabilities.join(', ')) : null);
     c.engine.textContent = image.engine;
     setState(c.state, stateName(image.state));
     c.node.textContent = image.node ?? '';

@@ -42,15 +42,21 @@ const ctx = {
 };
 
 let current = null;
+let needToken = false;  // the node refused us: the token form is shown and no view asks anything until a token is given
 
 function show() {
   const r = route();
   current?.view.unmount?.();
+  current = null;
   for (const link of document.querySelectorAll('.nav a')) {
     if (link.dataset.route === r.nav) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
   const root = $('#view');
+  if (needToken) {
+    replace(root);
+    return;
+  }
   replace(root);
   const view = views[r.name].mount(root, ctx, r.params);
   current = { name: r.name, view, pending: null, running: false, again: false };
@@ -79,14 +85,40 @@ function schedule(delay = 150) {
 
 // ---- the own node's address ---------------------------------------------------------------------------------------
 
+/** Returns false when the node wants a (different) token. */
 async function loadNodeAddress() {
   try {
     const list = await api.get('/v1/nodes');
     const self = list.find(n => n.self);
     if (self) $('[data-testid="node-address"]').textContent = self.ip;
-  } catch {
-    // shown as the page's host until a token lets us ask
+    return true;
+  } catch (error) {
+    // until a token lets us ask, the page's host stands for the node
+    return error.status !== 401;
   }
+}
+
+/**
+ * Asks one thing first: when the node wants a token, the form is all the page shows (one refused request in the
+ * console, not one per view part); else the view and the events stream start.
+ */
+async function start() {
+  stream.stop();
+  needToken = false;
+  if (!(await loadNodeAddress())) return;
+  show();
+  stream.start();
+}
+
+/** A 401 from any request: stop asking, show the form. */
+function needAuth(error) {
+  needToken = true;
+  stream.stop();
+  setLive('reconnecting');
+  current?.view.unmount?.();
+  current = null;
+  replace($('#view'));
+  showTokenForm(error);
 }
 
 // ---- token and role -------------------------------------------------------------------------------------------------
@@ -98,8 +130,9 @@ function showTokenForm(error) {
     placeholder: 'token from [WEBSERVER] tokens' });
   const form = h('form', { class: 'card auth-card', testid: 'token-form', 'aria-labelledby': 'token-title' },
     h('h2', { id: 'token-title' }, api.token() ? 'This token was not accepted' : 'This node asks for a token'),
-    h('p', { class: 'muted' }, error?.message || 'Every request needs "Authorization: Bearer TOKEN".',
-      ' A read token shows everything; an admin token may also deploy, delete and change capabilities. It is kept in this tab only.'),
+    h('p', { class: 'muted' }, api.token() && error?.message ? `${error.message}. ` : '',
+      'Paste a token from the node\'s [WEBSERVER] tokens file: a read token shows everything; an admin token may also ',
+      'deploy, delete and change capabilities. It is kept in this browser tab only, never in the address.'),
     h('div', { class: 'field-row' },
       h('label', { for: 'token-input' }, 'Token'),
       input,
@@ -130,18 +163,12 @@ function showRole() {
   } else replace(auth);
 }
 
-api.on('unauthorized', error => {
-  stream.stop();
-  setLive('reconnecting');
-  showTokenForm(error);
-});
+api.on('unauthorized', needAuth);
 api.on('forbidden', () => showRole());
 api.on('token', () => {
   replace($('#auth'));
   showRole();
-  loadNodeAddress();
-  show();
-  stream.restart();
+  start();
 });
 
 $('[data-testid="token-clear"]').addEventListener('click', () => {
@@ -169,10 +196,7 @@ const stream = new EventStream({
     if (wants && wants(type, data)) schedule();
   },
   onError: error => {
-    if (error.status === 401) {
-      stream.stop();
-      showTokenForm(error);
-    }
+    if (error.status === 401) needAuth(error);
   },
 });
 
@@ -192,6 +216,4 @@ window.addEventListener('hashchange', () => {
   $('#view').focus({ preventScroll: true });
 });
 showRole();
-show();
-loadNodeAddress();
-stream.start();
+start();

@@ -13,38 +13,36 @@ export class EventStream {
     this.lastId = null;
     this.delay = 1000;
     this.stopped = true;
+    this.generation = 0;
   }
 
   start() {
     if (!this.stopped) return;
     this.stopped = false;
-    this.loop();
+    this.delay = 1000;
+    this.loop(++this.generation);
   }
 
   stop() {
     this.stopped = true;
+    this.generation++;
     this.controller?.abort();
     clearTimeout(this.timer);
     this.wake?.();
   }
 
-  /** Drops the current connection and connects at once (after a new token). */
-  restart() {
-    this.stop();
-    this.delay = 1000;
-    this.start();
-  }
-
-  async loop() {
-    while (!this.stopped) {
+  /** One loop per start(); a loop whose generation is past (stopped, maybe started again) ends. */
+  async loop(generation) {
+    const current = () => generation === this.generation && !this.stopped;
+    while (current()) {
       this.controller = new AbortController();
       try {
         await this.connect(this.controller.signal);
       } catch (error) {
-        if (this.stopped) return;
+        if (!current()) return;
         if (error.name !== 'AbortError') this.onError?.(error);
       }
-      if (this.stopped) return;
+      if (!current()) return;
       this.onStatus('reconnecting');
       await new Promise(resolve => {
         this.wake = resolve;
@@ -65,6 +63,7 @@ export class EventStream {
       throw error;
     }
     this.delay = 1000;
+    if (signal.aborted) return;
     this.onStatus('live');
     this.onOpen();
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();

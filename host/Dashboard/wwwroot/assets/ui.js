@@ -6,7 +6,7 @@ const toasts = () => document.getElementById('toasts');
 
 /** Shows a status message for a while; kind 'error' stays longer and is announced assertively. */
 export function toast(message, kind = 'info') {
-  const close = h('button', { class: 'toast-close', type: 'button', 'aria-label': 'Dismiss', onclick: () => el.remove() }, '×');
+  const close = h('button', { class: 'toast-close', type: 'button', 'aria-label': 'Dismiss', onclick: () => el.remove() });
   const el = h('div', { class: `toast ${kind}`, testid: 'toast', role: kind === 'error' ? 'alert' : 'status' },
     h('span', { class: 'toast-text' }, message), close);
   toasts().append(el);

@@ -1,7 +1,7 @@
 // #/deploy: a blueprint editor that posts YAML. The server validates; its errors are shown as it sends them and the
 // first one with a position is marked in the line-number gutter, with the caret placed there.
 
-import { ApiError, call } from '../api.js';
+import { ApiError, call, get } from '../api.js';
 import { h, replace } from '../dom.js';
 import { plural } from '../format.js';
 
@@ -32,10 +32,12 @@ export function mount(root, ctx) {
   const editor = h('textarea', {
     id: 'blueprint', class: 'editor-text', testid: 'blueprint-editor', spellcheck: false, wrap: 'off',
     autocapitalize: 'off', autocomplete: 'off', 'aria-describedby': 'blueprint-help',
+    placeholder: 'service_name: hello\nimages:\n  - name: web\n    engine: simulated',
   });
   editor.value = sessionStorage.getItem(DRAFT_KEY) ?? '';
   const gutter = h('div', { class: 'gutter', 'aria-hidden': 'true' });
   const marker = h('div', { class: 'editor-marker', hidden: true, role: 'status' });
+  const band = h('div', { class: 'editor-band', hidden: true });  // the marked line, behind the (transparent) textarea
   const errorList = h('ol', { class: 'error-list' });
   const errorBox = h('div', { class: 'card error-card', hidden: true, role: 'alert' });
   const submit = ctx.guard(h('button', { type: 'submit', class: 'btn btn-primary', testid: 'blueprint-submit' }, 'Deploy'));
@@ -43,16 +45,28 @@ export function mount(root, ctx) {
   const clear = h('button', { type: 'button', class: 'btn btn-ghost' }, 'Clear');
   let marked = null;
 
+  const engines = h('span', { class: 'engines' }, 'docker, process, simulated');
   const form = h('form', { class: 'deploy', 'aria-label': 'Blueprint' },
     h('div', { class: 'page-head' },
       h('div', null, h('h1', null, 'Deploy a blueprint'),
-        h('p', { class: 'muted', id: 'blueprint-help' },
-          'YAML: service_name, and images with name, engine (docker, process, simulated), parameters and capabilities. ',
-          'Ctrl+Enter deploys.')),
-      h('div', { class: 'actions' }, clear, example, submit)),
-    h('label', { for: 'blueprint', class: 'sr-only' }, 'Blueprint (YAML)'),
-    h('div', { class: 'editor card' }, gutter, h('div', { class: 'editor-main' }, editor, marker)),
-    errorBox);
+        h('p', { class: 'muted', id: 'blueprint-help' }, 'Write or paste a YAML blueprint; the node checks it and places its images. Ctrl+Enter deploys; Tab indents (Esc, then Tab, leaves the editor).'))),
+    h('div', { class: 'deploy-grid' },
+      h('div', { class: 'deploy-main' },
+        h('div', { class: 'toolbar' },
+          h('label', { for: 'blueprint', class: 'toolbar-label' }, 'Blueprint (YAML)'),
+          h('div', { class: 'actions' }, clear, example, submit)),
+        h('div', { class: 'editor card' }, gutter, h('div', { class: 'editor-main' }, band, editor, marker))),
+      h('aside', { class: 'deploy-side', 'aria-label': 'Errors and reference' },
+        errorBox,
+        h('div', { class: 'card reference' },
+          h('h2', null, 'Blueprint keys'),
+          h('dl', null,
+            h('dt', null, h('code', null, 'service_name')), h('dd', null, 'unique among the services that have not ended'),
+            h('dt', null, h('code', null, 'images')), h('dd', null, 'a list; each has:'),
+            h('dt', { class: 'sub' }, h('code', null, 'name')), h('dd', { class: 'sub' }, 'the image reference (docker), the executable (process), any name (simulated)'),
+            h('dt', { class: 'sub' }, h('code', null, 'engine')), h('dd', { class: 'sub' }, 'one of this node\'s engines: ', engines),
+            h('dt', { class: 'sub' }, h('code', null, 'parameters')), h('dd', { class: 'sub' }, 'for the engine: ports, environment, command (docker); args, env (process); start_delay_ms, fail (simulated)'),
+            h('dt', { class: 'sub' }, h('code', null, 'capabilities')), h('dd', { class: 'sub' }, 'names a node must offer to run the image (see Capabilities)'))))));
   replace(root, form);
 
   function renderGutter() {
@@ -69,6 +83,7 @@ export function mount(root, ctx) {
     if (marked) { delete marked.dataset.testid; delete marked.dataset.line; }
     marked = null;
     marker.hidden = true;
+    band.hidden = true;
   }
 
   /** Marks the line in the gutter, shows the message beside it and puts the caret at line/column. */
@@ -86,22 +101,28 @@ export function mount(root, ctx) {
     const offset = lines.slice(0, line - 1).reduce((n, l) => n + l.length + 1, 0) + column - 1;
     editor.focus();
     editor.setSelectionRange(offset, offset);
-    // Scroll the line into the middle of the editor; the marker sits just below it.
+    // Scroll the line into the middle of the editor; the message sits just below it.
     const lineHeight = parseFloat(getComputedStyle(editor).lineHeight) || 20;
-    const padding = parseFloat(getComputedStyle(editor).paddingTop) || 0;
     editor.scrollTop = Math.max(0, (line - 1) * lineHeight - editor.clientHeight / 2);
-    marker.textContent = `Line ${position.line}, column ${position.column}: ${message}`;
+    // The position is in the marker's first words already: the server's "(line L, column C)" would say it twice.
+    marker.textContent = `Line ${position.line}, column ${position.column}: ${message.replace(/\s*\(line \d+, column \d+\)\s*$/, '')}`;
     marker.hidden = false;
-    marker.style.top = `${padding + line * lineHeight - editor.scrollTop + 2}px`;
-    marker.dataset.line = String(line);
+    band.hidden = false;
+    marker.dataset.line = band.dataset.line = String(line);
+    placeMarker();
     renderGutter();
   }
 
+  /** Keeps the band on the marked line and the message under it while the editor scrolls. */
   function placeMarker() {
     if (marker.hidden) return;
-    const lineHeight = parseFloat(getComputedStyle(editor).lineHeight) || 20;
-    const padding = parseFloat(getComputedStyle(editor).paddingTop) || 0;
-    marker.style.top = `${padding + Number(marker.dataset.line) * lineHeight - editor.scrollTop + 2}px`;
+    const style = getComputedStyle(editor);
+    const lineHeight = parseFloat(style.lineHeight) || 20;
+    const padding = parseFloat(style.paddingTop) || 0;
+    const line = Number(marker.dataset.line);
+    band.style.top = `${padding + (line - 1) * lineHeight - editor.scrollTop}px`;
+    band.style.height = `${lineHeight}px`;
+    marker.style.top = `${padding + line * lineHeight - editor.scrollTop + 2}px`;
   }
 
   function showErrors(title, errors) {
@@ -191,6 +212,18 @@ export function mount(root, ctx) {
     }
   });
 
+  // The engines this node can run, for the reference (a plugin event changes them).
+  async function refresh() {
+    try {
+      const plugins = await get('/v1/plugins');
+      const active = plugins.filter(p => p.state === 'Active' && p.type).map(p => p.type);
+      engines.textContent = active.length ? active.join(', ') : 'none is active (see Plugins)';
+    } catch {
+      // the reference keeps the usual three
+    }
+  }
+
   renderGutter();
-  return { title: 'Deploy', refresh() {}, wants: () => false };
+  refresh();
+  return { title: 'Deploy', refresh, wants: type => type === 'plugin' };
 }

@@ -100,15 +100,15 @@ function updateRow(row, node) {
     metrics = [
       h('td', { 'data-label': 'CPU' }, meter(s.cpu, percent(s.cpu), 'node-cpu')),
       h('td', { 'data-label': 'Memory' }, meter(s.memory?.percent,
-        `${bytes(s.memory?.used)} of ${bytes(s.memory?.total)} · ${percent(s.memory?.percent)}`, 'node-memory')),
+        `${percent(s.memory?.percent)} · ${bytes(s.memory?.used)} of ${bytes(s.memory?.total)}`, 'node-memory')),
       h('td', { 'data-label': 'Disk' }, meter(s.disk?.percent,
-        `${bytes(s.disk?.used)} of ${bytes(s.disk?.total)} · ${percent(s.disk?.percent)}`, 'node-disk')),
+        `${percent(s.disk?.percent)} · ${bytes(s.disk?.used)} of ${bytes(s.disk?.total)}`, 'node-disk')),
     ];
   } else {
     metrics = [h('td', { colSpan: 3, 'data-label': 'Status' }, h('span', { class: 'status-error', testid: 'node-status-error' }, node.error))];
   }
   const seen = h('td', { 'data-label': 'Last contact' },
-    node.self ? h('span', { class: 'muted', testid: 'node-last-seen', title: absolute(node.last_seen) }, 'now (this node)')
+    node.self ? h('span', { class: 'muted', testid: 'node-last-seen', title: `this node; last recorded ${absolute(node.last_seen)}` }, 'now')
       : h('span', { class: 'rel-time', testid: 'node-last-seen', dataset: { time: node.last_seen }, title: absolute(node.last_seen) }, relative(node.last_seen)));
   replace(row, address, metrics, seen);
 }

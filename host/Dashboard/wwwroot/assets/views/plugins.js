@@ -37,13 +37,20 @@ export function mount(root) {
   return { title: 'Plugins', refresh, wants: type => type === 'plugin' };
 }
 
+/** plugins/NAME/NAME.dll rather than the agent's whole install path (which the title keeps). */
+function shortPath(path) {
+  if (!path) return '';
+  const at = path.replace(/\\/g, '/').lastIndexOf('/plugins/');
+  return at >= 0 ? path.slice(at + 1) : path;
+}
+
 function updateRow(row, p) {
   row.dataset.plugin = p.name;
   const active = p.state === 'Active';
   const healthy = active && p.engine_available;
   const health = !active ? 'not loaded' : p.engine_available ? 'engine available' : 'engine unavailable';
   replace(row,
-    h('td', { 'data-label': 'Plugin' }, h('div', { class: 'strong' }, p.name), h('div', { class: 'path muted', title: p.path ?? '' }, p.path ?? '')),
+    h('td', { 'data-label': 'Plugin' }, h('div', { class: 'strong' }, p.name), h('div', { class: 'path muted', title: p.path ?? '' }, shortPath(p.path))),
     h('td', { 'data-label': 'Engine' }, h('code', null, p.type ?? '–')),
     h('td', { 'data-label': 'State' },
       h('span', { class: `pill ${active ? 'ok' : 'bad'}`, testid: 'plugin-state' }, p.state),

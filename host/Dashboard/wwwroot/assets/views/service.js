@@ -36,6 +36,7 @@ export function mount(root, ctx, { id }) {
     const image = service.images[index];
     panel = new LogPanel({ serviceId: id, index, imageName: image.name, onClose: () => closeLogs(true) });
     panel.opener = index;
+    markOpen(index);
     replace(logs, panel.el);
     panel.start();
     panel.el.scrollIntoView({ block: 'nearest' });
@@ -47,16 +48,30 @@ export function mount(root, ctx, { id }) {
     const index = panel.opener;
     panel.stop();
     panel = null;
+    markOpen(null);
     replace(logs);
     if (returnFocus) rows.querySelector(`[data-image-index="${index}"] [data-testid="image-logs"]`)?.focus();
   }
 
+  /** The row whose logs are shown is marked, and its button says so to assistive technology. */
+  function markOpen(index) {
+    for (const row of rows.children) {
+      const open = index !== null && row.dataset.imageIndex === String(index);
+      row.classList.toggle('selected', open);
+      row.querySelector('[data-testid="image-logs"]')?.setAttribute('aria-pressed', String(open));
+    }
+  }
+
   remove.addEventListener('click', async () => {
     if (!service) return;
+    const ended = stateName(service.state) === 'TERMINATED';
+    const count = plural(service.images.length, 'image');
     const ok = await ctx.confirm({
-      title: 'Delete service',
-      message: `Delete service ${service.service_name} (${service.id})? Its ${plural(service.images.length, 'image')} are stopped.`,
-      ok: 'Delete',
+      title: ended ? 'Remove service' : 'Delete service',
+      message: ended
+        ? `Remove service ${service.service_name} (${service.id})? It has ended; its ${count} and their state are forgotten.`
+        : `Delete service ${service.service_name} (${service.id})? Its ${count} ${service.images.length === 1 ? 'is' : 'are'} stopped.`,
+      ok: ended ? 'Remove' : 'Delete',
       danger: true,
     });
     if (!ok) return;
@@ -90,6 +105,7 @@ export function mount(root, ctx, { id }) {
     message.className = 'state-message';
     message.textContent = service.state_message || '';
     if (!ctx.readOnly()) remove.disabled = false;
+    remove.textContent = stateName(service.state) === 'TERMINATED' ? 'Remove' : 'Delete';
     sync(rows, service.images.map((image, index) => ({ ...image, index })), image => image.index, createRow, updateRow);
   }
 
@@ -100,8 +116,9 @@ export function mount(root, ctx, { id }) {
       instance: h('span', { class: 'id' }),
       restarts: h('td', { class: 'num', 'data-label': 'Restarts' }),
       message: h('td', { class: 'message', testid: 'image-message', 'data-label': 'Message' }),
-      logs: h('button', { type: 'button', class: 'btn btn-small', testid: 'image-logs', onclick: () => openLogs(image.index) }, 'Logs'),
-      name: h('td', { class: 'image-name', 'data-label': 'Image' }),
+      logs: h('button', { type: 'button', class: 'btn btn-small', testid: 'image-logs', 'aria-pressed': 'false',
+        onclick: () => (panel?.opener === image.index ? closeLogs(true) : openLogs(image.index)) }, 'Logs'),
+      name: h('td', { 'data-label': 'Image' }),
       engine: h('td', { 'data-label': 'Engine' }),
     };
     const row = h('tr', { testid: 'image-row' },
@@ -120,7 +137,9 @@ export function mount(root, ctx, { id }) {
     const c = row.cells_;
     row.dataset.imageIndex = image.index;
     row.dataset.imageName = image.name;
-    c.name.textContent = image.name;
+    replace(c.name, h('span', { class: 'strong' }, image.name),
+      image.capabilities?.length ? h('div', { class: 'needs muted', title: 'capabilities a node must offer to run it' },
+        'needs ', image.capabilities.join(', ')) : null);
     c.engine.textContent = image.engine;
     setState(c.state, stateName(image.state));
     c.node.textContent = image.node ?? '';

@@ -113,6 +113,7 @@ public sealed class ClusterTests(Chromium chromium, TwoNodeCluster cluster) : IC
         await Expect(dashboard.TestId("node-row")).ToHaveCountAsync(2);
         await Expect(own.GetByTestId("node-self")).ToBeVisibleAsync();
         await Expect(other.GetByTestId("node-self")).ToHaveCountAsync(0);
+        await Expect(dashboard.TestId("empty-nodes")).ToHaveCountAsync(0);
         await Expect(other.GetByTestId("node-last-seen")).Not.ToBeEmptyAsync();
         // B's cpu, memory and disk come through A (GET /v1/nodes/{ip}/status asks B over ZeroMQ).
         await Expect(other.GetByTestId("node-cpu")).Not.ToBeEmptyAsync();

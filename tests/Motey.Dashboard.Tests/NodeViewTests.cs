@@ -20,6 +20,12 @@ public sealed class NodeViewTests(Chromium chromium, DashboardAgent node) : ICla
         await Expect(dashboard.TestId("node-address")).ToHaveTextAsync(_agent.Address);
         await Expect(dashboard.TestId("live-status")).ToHaveTextAsync("live");
 
+        // No service yet (this class deploys none): the empty list says what to do and links to the editor.
+        var noServices = dashboard.TestId("empty-services");
+        await Expect(noServices).ToBeVisibleAsync();
+        await noServices.Locator("a[href='#/deploy']").ClickAsync();
+        await Expect(dashboard.TestId("blueprint-editor")).ToBeVisibleAsync();
+
         await dashboard.NavigateAsync("nodes");
         var self = dashboard.Page.Locator($"[data-testid=node-row][data-node-ip=\"{_agent.Address}\"]");
         await Expect(self).ToBeVisibleAsync();
@@ -27,6 +33,7 @@ public sealed class NodeViewTests(Chromium chromium, DashboardAgent node) : ICla
         await Expect(self.GetByTestId("node-cpu")).Not.ToBeEmptyAsync();
         await Expect(self.GetByTestId("node-memory")).Not.ToBeEmptyAsync();
         await Expect(self.GetByTestId("node-disk")).Not.ToBeEmptyAsync();
+        await Expect(dashboard.TestId("empty-nodes")).ToBeVisibleAsync();  // alone: it says how another node joins
 
         // Every plugin the agent loaded (simulated, process, docker: whatever its build placed) has its row and state.
         var plugins = (await _agent.Client.GetFromJsonAsync<List<JsonElement>>("/v1/plugins"))!;

@@ -111,13 +111,18 @@ public sealed class ServiceTests(Chromium chromium, DashboardAgent node) : IClas
         await Expect(state).ToHaveTextAsync("RUNNING");
         await dashboard.MarkWindowAsync();
 
-        // Cancel leaves it running.
+        // Cancel, or Escape from the keyboard, leaves it running.
         var dialog = dashboard.TestId("confirm-dialog");
         await dashboard.TestId("service-delete").ClickAsync();
         await Expect(dialog).ToBeVisibleAsync();
         await Expect(dialog).ToContainTextAsync(name);
         await Expect(dialog).ToContainTextAsync(id);
         await dashboard.TestId("confirm-cancel").ClickAsync();
+        await Expect(dialog).ToBeHiddenAsync();
+        await dashboard.TestId("service-delete").FocusAsync();
+        await dashboard.Page.Keyboard.PressAsync("Enter");
+        await Expect(dialog).ToBeVisibleAsync();
+        await dashboard.Page.Keyboard.PressAsync("Escape");
         await Expect(dialog).ToBeHiddenAsync();
         Assert.Equal(ServiceState.Running, Assert.Single(await _agent.ServicesNamedAsync(name)).State);
 

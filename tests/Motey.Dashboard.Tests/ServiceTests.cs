@@ -46,7 +46,12 @@ public sealed class ServiceTests(Chromium chromium, DashboardAgent node) : IClas
     public static TheoryData<string, string, int, int> BadBlueprints => new()
     {
         // An image without its engine: the error is the image's, where its mapping starts.
-        { "missing-engine", "service_name: broken\nimages:\n  - name: web\n    engine: simulated\n  - name: db\n    parameters: {}\n", 5, 5 },
+        {
+            "missing-engine",
+            "service_name: greenhouse\nimages:\n  - name: controller\n    engine: simulated\n    capabilities: [gateway]\n"
+                + "  - name: soil-sensor\n    parameters: {start_delay_ms: 500}\n    capabilities: [lab]\n",
+            6, 5
+        },
         // Not YAML at all: an unclosed flow sequence, reported where the parser gave up (the end of that line).
         { "yaml-syntax", "service_name: broken\nimages:\n  - name: web\n    engine: simulated\n    capabilities: [lab\n  - name: db\n", 5, 19 },
     };

@@ -3,38 +3,7 @@ using static Microsoft.Playwright.Assertions;
 
 namespace Motey.Dashboard.Tests;
 
-/// <summary>
-/// Two agents in one cluster: A hosts the embedded broker and has capability "gateway", B joins it and has "lab". A
-/// service whose images need one or the other runs on both, and A's dashboard shows where.
-/// </summary>
-public sealed class TwoNodeCluster : IAsyncLifetime
-{
-    private readonly TestScope _scope = new("motey-dashboard-cluster-");
-
-    internal AgentProcess A { get; private set; } = null!;
-    internal AgentProcess B { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        var a = AgentProcess.NextAddress();
-        A = _scope.Add(AgentProcess.Start(_scope.Folder("a"), a, new Dictionary<string, string> { ["MQTT:broker"] = "embedded" }));
-        await A.WaitHealthyAsync();
-        B = _scope.Add(AgentProcess.Start(_scope.Folder("b"), settings: new Dictionary<string, string>
-        {
-            ["MQTT:broker"] = "external",
-            ["MQTT:ip"] = a,
-            ["MQTT:reconnect_max"] = "1",
-        }));
-        await B.WaitHealthyAsync();
-        await A.AddCapabilityAsync("gateway", "hardware");
-        await B.AddCapabilityAsync("lab", "hardware");
-        await Wait.UntilAsync(async () => (await A.NodesAsync()).Contains(B.Address) && (await B.NodesAsync()).Contains(A.Address),
-            "A and B list each other", TimeSpan.FromSeconds(30), detail: () => A.Output + B.Output);
-    }
-
-    public Task DisposeAsync() => _scope.StopAsync();
-}
-
+/// <summary>A service spread over two nodes, as the dashboard of the node it was posted to shows it.</summary>
 [Collection(OneChromium.Name)]
 [Trait(Categories.Name, Categories.EndToEnd)]
 [Trait(Categories.Name, Categories.Browser)]

@@ -18,11 +18,14 @@ images:
       start_delay_ms: 500
 `;
 
-/** The position of an error: line/column when the server gives them, else "(line L, column C)" in its text. */
+/**
+ * The position of an error: line/column when the server gives them (ints, 1-based), else read from its text: messages
+ * end with "(line L, column C)" and a syntax error's where is "line L, column C".
+ */
 export function positionOf(error) {
   if (Number.isInteger(error.line)) return { line: error.line, column: Number.isInteger(error.column) ? error.column : 1 };
   for (const text of [error.message, error.where]) {
-    const m = /\(line (\d+), column (\d+)\)/.exec(text ?? '');
+    const m = /\bline (\d+), column (\d+)/.exec(text ?? '');
     if (m) return { line: Number(m[1]), column: Number(m[2]) };
   }
   return null;

@@ -74,7 +74,6 @@ export function mount(root) {
     timer = setTimeout(refresh, POLL_MS);
   }
 
-  refresh();
   return {
     title: 'Nodes',
     refresh,

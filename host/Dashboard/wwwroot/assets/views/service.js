@@ -155,7 +155,6 @@ export function mount(root, ctx, { id }) {
     c.logs.title = hasInstance ? `Show the logs of ${image.name}` : 'No instance yet: nothing to read';
   }
 
-  refresh();
   return {
     title: 'Service',
     refresh,

@@ -61,6 +61,19 @@ function show() {
   const view = views[r.name].mount(root, ctx, r.params);
   current = { name: r.name, view, pending: null, running: false, again: false };
   document.title = `${view.title ?? 'Motey'} · Motey`;
+  run(current);
+}
+
+/** Reads the view's data now, unless a read is under way: then once more after it (what changed meanwhile). */
+async function run(c) {
+  if (c.running) { c.again = true; return; }
+  c.running = true;
+  try {
+    await c.view.refresh();
+  } finally {
+    c.running = false;
+    if (c.again && c === current) { c.again = false; run(c); }
+  }
 }
 
 /**
@@ -70,16 +83,9 @@ function show() {
 function schedule(delay = 150) {
   const c = current;
   if (!c || c.pending) return;
-  c.pending = setTimeout(async () => {
+  c.pending = setTimeout(() => {
     c.pending = null;
-    if (c.running) { c.again = true; return; }
-    c.running = true;
-    try {
-      await c.view.refresh();
-    } finally {
-      c.running = false;
-      if (c.again && c === current) { c.again = false; schedule(); }
-    }
+    run(c);
   }, delay);
 }
 
@@ -187,7 +193,8 @@ function setLive(state) {
 
 const stream = new EventStream({
   onStatus: setLive,
-  // (Re)connected: whatever happened while we were away is read again.
+  // (Re)connected: read again, since whatever happened before the stream began (the view's first read may have been
+  // answered just before a change) or while it was down came as no event.
   onOpen: () => schedule(0),
   onEvent: (type, data) => {
     if (type === 'reset') { loadNodeAddress(); schedule(0); return; }

@@ -18,15 +18,20 @@ export class LogPanel {
       // Near the bottom: keep following the end; scrolled up: leave the reader where they are.
       const o = this.output;
       this.stick = o.scrollHeight - o.scrollTop - o.clientHeight < 24;
+      this.jump.hidden = this.stick;
     });
     this.stick = true;
+    this.jump = h('button', { type: 'button', class: 'btn btn-small log-jump', hidden: true, onclick: () => {
+      this.output.scrollTop = this.output.scrollHeight;
+      this.output.focus();
+    } }, 'Scrolled up: auto-scroll paused — jump to the end');
     this.el = h('section', { class: 'card log-panel', testid: 'log-panel', 'aria-label': `Logs of image ${imageName}` },
       h('div', { class: 'log-head' },
         h('h2', null, 'Logs ', h('span', { class: 'muted' }, `images[${index}] ${imageName}`)),
         this.status,
         h('label', { class: 'toggle', for: 'log-follow' }, this.follow, ' Follow'),
         h('button', { type: 'button', class: 'btn btn-small', testid: 'log-close', onclick: () => onClose() }, 'Close')),
-      this.output);
+      h('div', { class: 'log-body' }, this.output, this.jump));
   }
 
   /** (Re)reads the last lines; with Follow on, keeps the stream open for new ones. */
@@ -36,6 +41,7 @@ export class LogPanel {
     const follow = this.follow.checked;
     this.output.replaceChildren();
     this.stick = true;
+    this.jump.hidden = true;
     this.status.textContent = 'loading…';
     const query = new URLSearchParams({ image: String(this.index), tail: String(TAIL), follow: String(follow) });
     try {

@@ -119,6 +119,5 @@ export function mount(root, ctx) {
     });
   });
 
-  refresh();
   return { title: 'Capabilities', refresh, wants: t => t === 'capability' || t === 'plugin' };
 }

@@ -18,11 +18,14 @@ images:
       start_delay_ms: 500
 `;
 
-/** The position of an error: line/column when the server gives them, else "(line L, column C)" in its text. */
+/**
+ * The position of an error: line/column when the server gives them (ints, 1-based), else read from its text: messages
+ * end with "(line L, column C)" and a syntax error's where is "line L, column C".
+ */
 export function positionOf(error) {
   if (Number.isInteger(error.line)) return { line: error.line, column: Number.isInteger(error.column) ? error.column : 1 };
   for (const text of [error.message, error.where]) {
-    const m = /\(line (\d+), column (\d+)\)/.exec(text ?? '');
+    const m = /\bline (\d+), column (\d+)/.exec(text ?? '');
     if (m) return { line: Number(m[1]), column: Number(m[2]) };
   }
   return null;
@@ -101,11 +104,12 @@ export function mount(root, ctx) {
     const offset = lines.slice(0, line - 1).reduce((n, l) => n + l.length + 1, 0) + column - 1;
     editor.focus();
     editor.setSelectionRange(offset, offset);
-    // Scroll the line into the middle of the editor; the message sits just below it.
+    // Scroll the line into the middle of the editor.
     const lineHeight = parseFloat(getComputedStyle(editor).lineHeight) || 20;
     editor.scrollTop = Math.max(0, (line - 1) * lineHeight - editor.clientHeight / 2);
     // The position is in the marker's first words already: the server's "(line L, column C)" would say it twice.
     marker.textContent = `Line ${position.line}, column ${position.column}: ${message.replace(/\s*\(line \d+, column \d+\)\s*$/, '')}`;
+    marker.title = marker.textContent;
     marker.hidden = false;
     band.hidden = false;
     marker.dataset.line = band.dataset.line = String(line);
@@ -122,7 +126,9 @@ export function mount(root, ctx) {
     const line = Number(marker.dataset.line);
     band.style.top = `${padding + (line - 1) * lineHeight - editor.scrollTop}px`;
     band.style.height = `${lineHeight}px`;
-    marker.style.top = `${padding + line * lineHeight - editor.scrollTop + 2}px`;
+    // On the line itself, at its right end (as "error lens" editors do), so the lines below stay readable.
+    marker.style.top = `${padding + (line - 1) * lineHeight - editor.scrollTop}px`;
+    marker.style.height = `${lineHeight}px`;
   }
 
   function showErrors(title, errors) {
@@ -130,7 +136,8 @@ export function mount(root, ctx) {
     replace(errorList, errors.map(e => {
       const position = positionOf(e);
       const item = h('li', { class: 'blueprint-error', testid: 'blueprint-error' },
-        e.where ? h('code', { class: 'where' }, e.where) : null,
+        // A syntax error's where is its position, which the link after it says already.
+        e.where && !/^line \d+, column \d+$/.test(e.where) ? h('code', { class: 'where' }, e.where) : null,
         ' ', h('span', null, e.message));
       if (position) {
         item.dataset.line = String(position.line);
@@ -224,6 +231,6 @@ export function mount(root, ctx) {
   }
 
   renderGutter();
-  refresh();
+
   return { title: 'Deploy', refresh, wants: type => type === 'plugin' };
 }

@@ -12,19 +12,26 @@ const POLL_MS = 5000;  // status is sampled, not an event: read it again while t
  */
 let routeMissing = false;  // this agent has no /v1/nodes/{ip}/status: asking again would only log the same 404
 
+/** A short text for the table and the node's whole answer for the title. */
+const unavailable = (text, detail = '') => ({ error: text, detail });
+
 async function statusOf(node) {
   if (node.self) return { status: await get('/v1/nodestatus') };
-  if (routeMissing) return { error: 'status unavailable' };
+  if (routeMissing) return unavailable('status unavailable', 'this agent cannot ask other nodes for their status');
   try {
     return { status: await get(`/v1/nodes/${encodeURIComponent(node.ip)}/status`) };
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    if ([404, 405].includes(error.status) && !error.problem?.detail) {
+    const detail = error.message;
+    // A 404 without a problem's detail is the route missing (an older agent), not an unknown node.
+    if ((error.status === 404 && !error.problem?.detail) || error.status === 405) {
       routeMissing = true;
-      return { error: 'status unavailable' };
+      return unavailable('status unavailable', 'this agent cannot ask other nodes for their status');
     }
-    if (error.status === 501) return { error: 'status unavailable: ' + error.message };
-    return { error: error.message };
+    if (error.status === 501) return unavailable('status unavailable (a node of the original Motey)', detail);
+    if (error.status === 504) return unavailable('no answer in time', detail);
+    if (error.status === 502) return unavailable('status could not be read', detail);
+    return unavailable(detail, detail);
   }
 }
 
@@ -46,7 +53,7 @@ export function mount(root) {
       rows = null;
       return;
     }
-    const statuses = await Promise.all(list.map(n => statusOf(n).catch(error => ({ error: error.message }))));
+    const statuses = await Promise.all(list.map(n => statusOf(n).catch(error => unavailable('status unavailable', error.message))));
     if (!alive) return;
     const nodes = list.map((n, i) => ({ ...n, ...statuses[i] }));
     summary.textContent = nodes.length === 1 ? 'this node only' : `${nodes.length} nodes`;
@@ -67,7 +74,6 @@ export function mount(root) {
     timer = setTimeout(refresh, POLL_MS);
   }
 
-  refresh();
   return {
     title: 'Nodes',
     refresh,
@@ -105,7 +111,8 @@ function updateRow(row, node) {
         `${percent(s.disk?.percent)} · ${bytes(s.disk?.used)} of ${bytes(s.disk?.total)}`, 'node-disk')),
     ];
   } else {
-    metrics = [h('td', { colSpan: 3, 'data-label': 'Status' }, h('span', { class: 'status-error', testid: 'node-status-error' }, node.error))];
+    metrics = [h('td', { colSpan: 3, 'data-label': 'Status' }, h('span', { class: 'status-error', testid: 'node-status-error', title: node.detail || node.error }, node.error),
+      node.detail && node.detail !== node.error ? h('div', { class: 'muted small status-detail' }, node.detail) : null)];
   }
   const seen = h('td', { 'data-label': 'Last contact' },
     node.self ? h('span', { class: 'muted', testid: 'node-last-seen', title: `this node; last recorded ${absolute(node.last_seen)}` }, 'now')

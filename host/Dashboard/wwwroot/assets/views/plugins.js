@@ -33,7 +33,6 @@ export function mount(root) {
     sync(rows, list, p => p.name, () => h('tr', { testid: 'plugin-row' }), updateRow);
   }
 
-  refresh();
   return { title: 'Plugins', refresh, wants: type => type === 'plugin' };
 }
 

@@ -23,7 +23,10 @@ export function mount(root, ctx, { id }) {
       h('table', { class: 'table images-table' },
         h('caption', { class: 'sr-only' }, 'Images'),
         h('thead', null, h('tr', null,
-          ...['#', 'Image', 'Engine', 'State', 'Node', 'Instance', 'Restarts', 'Message', ''].map(t => h('th', { scope: 'col' }, t)))),
+          h('th', { scope: 'col' }, '#'), h('th', { scope: 'col' }, 'Image'), h('th', { scope: 'col' }, 'State'),
+          h('th', { scope: 'col' }, 'Node'), h('th', { scope: 'col', class: 'col-instance' }, 'Instance'),
+          h('th', { scope: 'col', class: 'num' }, 'Restarts'), h('th', { scope: 'col' }, 'Message'),
+          h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Logs')))),
         rows)),
     logs);
   replace(root, detail);
@@ -119,14 +122,13 @@ export function mount(root, ctx, { id }) {
       logs: h('button', { type: 'button', class: 'btn btn-small', testid: 'image-logs', 'aria-pressed': 'false',
         onclick: () => (panel?.opener === image.index ? closeLogs(true) : openLogs(image.index)) }, 'Logs'),
       name: h('td', { 'data-label': 'Image' }),
-      engine: h('td', { 'data-label': 'Engine' }),
     };
     const row = h('tr', { testid: 'image-row' },
       h('td', { class: 'num muted', 'data-label': '#' }, String(image.index)),
-      cells.name, cells.engine,
+      cells.name,
       h('td', { 'data-label': 'State' }, cells.state),
       h('td', { 'data-label': 'Node' }, cells.node),
-      h('td', { 'data-label': 'Instance' }, cells.instance),
+      h('td', { class: 'col-instance', 'data-label': 'Instance' }, cells.instance),
       cells.restarts, cells.message,
       h('td', { class: 'actions' }, cells.logs));
     row.cells_ = cells;
@@ -137,10 +139,9 @@ export function mount(root, ctx, { id }) {
     const c = row.cells_;
     row.dataset.imageIndex = image.index;
     row.dataset.imageName = image.name;
+    const needs = image.capabilities?.length ? ` · needs ${image.capabilities.join(', ')}` : '';
     replace(c.name, h('span', { class: 'strong' }, image.name),
-      image.capabilities?.length ? h('div', { class: 'needs muted', title: 'capabilities a node must offer to run it' },
-        'needs ', image.capabilities.join(', ')) : null);
-    c.engine.textContent = image.engine;
+      h('div', { class: 'needs muted', title: 'engine, and the capabilities a node must offer to run it' }, image.engine, needs));
     setState(c.state, stateName(image.state));
     c.node.textContent = image.node ?? '';
     c.node.classList.toggle('muted', !image.node);
@@ -154,7 +155,6 @@ export function mount(root, ctx, { id }) {
     c.logs.title = hasInstance ? `Show the logs of ${image.name}` : 'No instance yet: nothing to read';
   }
 
-  refresh();
   return {
     title: 'Service',
     refresh,

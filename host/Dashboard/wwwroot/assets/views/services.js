@@ -50,7 +50,6 @@ export function mount(root, ctx) {
     sync(rows, list, s => s.id, createRow, updateRow);
   }
 
-  refresh();
   return {
     title: 'Services',
     refresh,

@@ -18,7 +18,13 @@ const $ = selector => document.querySelector(selector);
 
 /** #/services/ID → service with its id; an unknown route shows the services. */
 function route() {
-  const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(part => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      return part;  // a malformed %-escape: taken as it is
+    }
+  });
   if (parts[0] === 'services' && parts[1]) return { name: 'service', nav: 'services', params: { id: parts[1] } };
   const name = views[parts[0]] && parts[0] !== 'service' ? parts[0] : 'services';
   return { name, nav: name, params: {} };

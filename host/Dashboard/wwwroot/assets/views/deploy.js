@@ -193,6 +193,7 @@ export function mount(root, ctx) {
 
   form.addEventListener('submit', async e => {
     e.preventDefault();
+    if (submit.disabled) return;  // Ctrl+Enter submits past a disabled button: read-only, or a post under way
     if (!editor.value.trim()) {
       showErrors('Nothing to deploy', [{ message: 'the editor is empty: write a blueprint or insert the example' }]);
       return;

@@ -25,7 +25,9 @@ export function mount(root, ctx) {
       table = null;
       return;
     }
-    list.sort((a, b) => a.service_name.localeCompare(b.service_name) || a.id.localeCompare(b.id));
+    // Live services first (what an operator watches), ended ones below; by name within each.
+    const ended = s => (stateName(s.state) === 'TERMINATED' ? 1 : 0);
+    list.sort((a, b) => ended(a) - ended(b) || a.service_name.localeCompare(b.service_name) || a.id.localeCompare(b.id));
     const counts = {};
     for (const s of list) counts[stateName(s.state)] = (counts[stateName(s.state)] ?? 0) + 1;
     summary.textContent = list.length

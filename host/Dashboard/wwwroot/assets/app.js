@@ -201,7 +201,8 @@ const stream = new EventStream({
   onStatus: setLive,
   // (Re)connected: read again, since whatever happened before the stream began (the view's first read may have been
   // answered just before a change) or while it was down came as no event.
-  onOpen: () => schedule(0),
+  // The node's address too: a page opened while the agent was down shows the URL's host until then.
+  onOpen: () => { loadNodeAddress(); schedule(0); },
   onEvent: (type, data) => {
     if (type === 'reset') { loadNodeAddress(); schedule(0); return; }
     if (type === 'node') loadNodeAddress();

@@ -50,14 +50,19 @@ const ctx = {
 let current = null;
 let needToken = false;  // the node refused us: the token form is shown and no view asks anything until a token is given
 
-function show() {
-  const r = route();
-  current?.view.unmount?.();
-  current = null;
+/** The header's link of the route's view is the current page. */
+function highlightNav(r = route()) {
   for (const link of document.querySelectorAll('.nav a')) {
     if (link.dataset.route === r.nav) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
+}
+
+function show() {
+  const r = route();
+  current?.view.unmount?.();
+  current = null;
+  highlightNav(r);
   const root = $('#view');
   if (needToken) {
     replace(root);
@@ -116,6 +121,7 @@ async function loadNodeAddress() {
  */
 async function start() {
   stream.stop();
+  highlightNav();
   needToken = false;
   if (!(await loadNodeAddress())) return;
   show();

@@ -64,7 +64,14 @@ export async function send(method, path, { body, type, accept = 'application/jso
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
     init.headers['Content-Type'] = type ?? 'application/json';
   }
-  const response = await fetch(path, init);
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch (error) {
+    if (error.name === 'AbortError') throw error;
+    // fetch says only "Failed to fetch": the agent is down, restarting or out of reach.
+    throw new ApiError(0, null, 'no answer from the node (is the agent running?); the page reads again when it is back');
+  }
   if (response.ok || response.status === 304) return response;
   let problem = null;
   try {

@@ -18,7 +18,13 @@ const $ = selector => document.querySelector(selector);
 
 /** #/services/ID → service with its id; an unknown route shows the services. */
 function route() {
-  const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(part => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      return part;  // a malformed %-escape: taken as it is
+    }
+  });
   if (parts[0] === 'services' && parts[1]) return { name: 'service', nav: 'services', params: { id: parts[1] } };
   const name = views[parts[0]] && parts[0] !== 'service' ? parts[0] : 'services';
   return { name, nav: name, params: {} };
@@ -44,14 +50,19 @@ const ctx = {
 let current = null;
 let needToken = false;  // the node refused us: the token form is shown and no view asks anything until a token is given
 
-function show() {
-  const r = route();
-  current?.view.unmount?.();
-  current = null;
+/** The header's link of the route's view is the current page. */
+function highlightNav(r = route()) {
   for (const link of document.querySelectorAll('.nav a')) {
     if (link.dataset.route === r.nav) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
+}
+
+function show() {
+  const r = route();
+  current?.view.unmount?.();
+  current = null;
+  highlightNav(r);
   const root = $('#view');
   if (needToken) {
     replace(root);
@@ -110,6 +121,7 @@ async function loadNodeAddress() {
  */
 async function start() {
   stream.stop();
+  highlightNav();
   needToken = false;
   if (!(await loadNodeAddress())) return;
   show();
@@ -195,7 +207,8 @@ const stream = new EventStream({
   onStatus: setLive,
   // (Re)connected: read again, since whatever happened before the stream began (the view's first read may have been
   // answered just before a change) or while it was down came as no event.
-  onOpen: () => schedule(0),
+  // The node's address too: a page opened while the agent was down shows the URL's host until then.
+  onOpen: () => { loadNodeAddress(); schedule(0); },
   onEvent: (type, data) => {
     if (type === 'reset') { loadNodeAddress(); schedule(0); return; }
     if (type === 'node') loadNodeAddress();

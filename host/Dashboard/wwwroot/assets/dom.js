@@ -4,13 +4,19 @@
 /**
  * h('button', { class: 'btn', testid: 'service-delete', onclick: fn }, 'Delete')
  * Props: class, testid (data-testid), dataset {..}, on<event> functions, text; keys with a dash (aria-*, data-*) and
- * keys the element has no property for become attributes; everything else is set as a property (value, disabled, ...).
+ * keys the element has no property for become attributes; everything else is set as a property (value, disabled, ...);
+ * undefined and null are skipped.
  */
 export function h(tag, props, ...children) {
   const el = document.createElement(tag);
   if (props) {
     for (const [key, value] of Object.entries(props)) {
-      if (value === undefined || value === null || value === false) continue;
+      if (value === undefined || value === null) continue;
+      // false turns a property off (spellcheck, disabled, hidden); an attribute is then simply left out.
+      if (value === false) {
+        if (key in el && !key.includes('-')) el[key] = false;
+        continue;
+      }
       if (key === 'class') el.className = value;
       else if (key === 'testid') el.dataset.testid = value;
       else if (key === 'dataset') Object.assign(el.dataset, value);

@@ -91,7 +91,7 @@ export function mount(root, ctx) {
       remove.disabled = true;
       change('DELETE', [{ capability: c.capability, capability_type: c.capability_type }],
         unchanged => ctx.toast(unchanged ? `${c.capability} was not there any more.` : `Removed ${c.capability} (${c.capability_type}).`))
-        .then(ok => { if (!ok) remove.disabled = false; });
+        .then(ok => { if (!ok && !ctx.readOnly()) remove.disabled = false; });
     });
     const row = h('tr', { testid: 'capability-row' },
       h('td', { class: 'strong', 'data-label': 'Capability' }, c.capability),

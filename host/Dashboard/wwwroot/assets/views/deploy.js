@@ -39,7 +39,7 @@ export function mount(root, ctx) {
   });
   editor.value = sessionStorage.getItem(DRAFT_KEY) ?? '';
   const gutter = h('div', { class: 'gutter', 'aria-hidden': 'true' });
-  const marker = h('div', { class: 'editor-marker', hidden: true, role: 'status' });
+  const marker = h('div', { class: 'editor-marker', hidden: true });  // the error box (role alert) announces it
   const band = h('div', { class: 'editor-band', hidden: true });  // the marked line, behind the (transparent) textarea
   const errorList = h('ol', { class: 'error-list' });
   const errorBox = h('div', { class: 'card error-card', hidden: true, role: 'alert' });
@@ -92,6 +92,7 @@ export function mount(root, ctx) {
   /** Marks the line in the gutter, shows the message beside it and puts the caret at line/column. */
   function mark(position, message) {
     unmark();
+    renderGutter();  // one gutter line per text line before one is marked
     const lines = editor.value.split('\n');
     const line = Math.min(Math.max(position.line, 1), lines.length);
     marked = gutter.children[line - 1];
@@ -114,10 +115,10 @@ export function mount(root, ctx) {
     band.hidden = false;
     marker.dataset.line = band.dataset.line = String(line);
     placeMarker();
-    renderGutter();
+    gutter.scrollTop = editor.scrollTop;
   }
 
-  /** Keeps the band on the marked line and the message under it while the editor scrolls. */
+  /** Keeps the band and the message on the marked line while the editor scrolls. */
   function placeMarker() {
     if (marker.hidden) return;
     const style = getComputedStyle(editor);
@@ -193,6 +194,7 @@ export function mount(root, ctx) {
 
   form.addEventListener('submit', async e => {
     e.preventDefault();
+    if (submit.disabled) return;  // Ctrl+Enter submits past a disabled button: read-only, or a post under way
     if (!editor.value.trim()) {
       showErrors('Nothing to deploy', [{ message: 'the editor is empty: write a blueprint or insert the example' }]);
       return;

@@ -2,7 +2,7 @@
 
 import { ApiError, get } from '../api.js';
 import { empty, h, replace, sync } from '../dom.js';
-import { absolute, bytes, percent, relative } from '../format.js';
+import { absolute, bytes, percent, relative, stateName } from '../format.js';
 
 const POLL_MS = 5000;  // status is sampled, not an event: read it again while the view is open
 
@@ -35,6 +35,23 @@ async function statusOf(node) {
   }
 }
 
+/** The images that live on each node (placed and not ended), as "service/image", from this node's services. */
+async function imagesByNode() {
+  const map = new Map();
+  try {
+    for (const s of await get('/v1/service')) {
+      for (const image of s.images) {
+        if (!image.node || ['TERMINATED', 'ERROR'].includes(stateName(image.state))) continue;
+        if (!map.has(image.node)) map.set(image.node, []);
+        map.get(image.node).push(`${s.service_name}/${image.name}`);
+      }
+    }
+  } catch {
+    // the column stays empty; the services view says what went wrong
+  }
+  return map;
+}
+
 export function mount(root) {
   const body = h('div');
   const summary = h('p', { class: 'muted summary' });
@@ -53,15 +70,18 @@ export function mount(root) {
       rows = null;
       return;
     }
-    const statuses = await Promise.all(list.map(n => statusOf(n).catch(error => unavailable('status unavailable', error.message))));
+    const [statuses, placed] = await Promise.all([
+      Promise.all(list.map(n => statusOf(n).catch(error => unavailable('status unavailable', error.message)))),
+      imagesByNode(),
+    ]);
     if (!alive) return;
-    const nodes = list.map((n, i) => ({ ...n, ...statuses[i] }));
+    const nodes = list.map((n, i) => ({ ...n, ...statuses[i], images: placed.get(n.ip) ?? [] }));
     summary.textContent = nodes.length === 1 ? 'this node only' : `${nodes.length} nodes`;
     if (!rows) {
       rows = h('tbody');
       replace(body,
         h('div', { class: 'card table-card' }, h('table', { class: 'table nodes-table' },
-          h('thead', null, h('tr', null, ...['Node', 'CPU', 'Memory', 'Disk', 'Last contact'].map(t => h('th', { scope: 'col' }, t)))),
+          h('thead', null, h('tr', null, ...['Node', 'Images', 'CPU', 'Memory', 'Disk', 'Last contact'].map(t => h('th', { scope: 'col' }, t)))),
           rows)),
         h('div', { class: 'empty-slot' }));
     }
@@ -77,7 +97,7 @@ export function mount(root) {
   return {
     title: 'Nodes',
     refresh,
-    wants: type => type === 'node',
+    wants: type => type === 'node' || type === 'image',
     unmount: () => { alive = false; clearTimeout(timer); },
   };
 }
@@ -100,6 +120,8 @@ function updateRow(row, node) {
   row.dataset.nodeIp = node.ip;
   const address = h('td', { 'data-label': 'Node' }, h('span', { class: 'mono' }, node.ip),
     node.self ? h('span', { class: 'badge', testid: 'node-self' }, 'this node') : null);
+  const images = h('td', { 'data-label': 'Images', class: 'num-left' },
+    h('span', { class: 'count', title: node.images.join('\n') || 'no image of this node\'s services runs there' }, String(node.images.length)));
   let metrics;
   if (node.status) {
     const s = node.status;
@@ -117,5 +139,5 @@ function updateRow(row, node) {
   const seen = h('td', { 'data-label': 'Last contact' },
     node.self ? h('span', { class: 'muted', testid: 'node-last-seen', title: `this node; last recorded ${absolute(node.last_seen)}` }, 'now')
       : h('span', { class: 'rel-time', testid: 'node-last-seen', dataset: { time: node.last_seen }, title: absolute(node.last_seen) }, relative(node.last_seen)));
-  replace(row, address, metrics, seen);
+  replace(row, address, images, metrics, seen);
 }

@@ -36,11 +36,13 @@ export function mount(root) {
   return { title: 'Plugins', refresh, wants: type => type === 'plugin' };
 }
 
-/** plugins/NAME/NAME.dll rather than the agent's whole install path (which the title keeps). */
+/** plugins/NAME, the folder, rather than the agent's whole install path and the dll (which the title keeps). */
 function shortPath(path) {
   if (!path) return '';
-  const at = path.replace(/\\/g, '/').lastIndexOf('/plugins/');
-  return at >= 0 ? path.slice(at + 1) : path;
+  const normal = path.replace(/\\/g, '/');
+  const at = normal.lastIndexOf('/plugins/');
+  const shown = at >= 0 ? normal.slice(at + 1) : normal;
+  return shown.replace(/\/[^/]+\.dll$/i, '');
 }
 
 function updateRow(row, p) {

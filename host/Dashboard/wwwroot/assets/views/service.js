@@ -103,6 +103,7 @@ export function mount(root, ctx, { id }) {
       return;
     }
     name.textContent = service.service_name;
+    document.title = `${service.service_name} · Motey`;
     detail.dataset.serviceName = service.service_name;
     setState(state, stateName(service.state));
     message.className = 'state-message';

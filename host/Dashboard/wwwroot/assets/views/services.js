@@ -7,14 +7,44 @@ import { plural, stateName } from '../format.js';
 export function mount(root, ctx) {
   const summary = h('p', { class: 'muted summary' });
   const body = h('div', { class: 'services' });
+  const filter = h('input', { type: 'search', id: 'service-filter', class: 'filter', placeholder: 'Filter: service, image, node, state',
+    autocomplete: 'off', spellcheck: false, 'aria-label': 'Filter services by name, id, image, node or state' });
+  const filterRow = h('div', { class: 'filter-row', hidden: true }, filter, h('span', { class: 'muted small filter-count', 'aria-live': 'polite' }));
   replace(root,
     h('div', { class: 'page-head' },
       h('div', null, h('h1', null, 'Services'), summary),
       h('a', { class: 'btn btn-primary', href: '#/deploy' }, 'Deploy a blueprint')),
+    filterRow,
     body);
 
   let table = null;
   let rows = null;
+  let last = [];
+
+  /** What a service is found by: its name, id, state, and its images' names, nodes and states. */
+  const haystack = s => [s.service_name, s.id, stateName(s.state),
+    ...s.images.flatMap(i => [i.name, i.node ?? '', stateName(i.state)])].join(' ').toLowerCase();
+
+  function render() {
+    const words = filter.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+    const shown = words.length ? last.filter(s => words.every(w => haystack(s).includes(w))) : last;
+    filterRow.querySelector('.filter-count').textContent = words.length ? `${shown.length} of ${last.length}` : '';
+    if (!table) {
+      rows = h('tbody');
+      table = h('table', { class: 'table services-table' },
+        h('thead', null, h('tr', null,
+          h('th', { scope: 'col' }, 'Service'), h('th', { scope: 'col' }, 'State'),
+          h('th', { scope: 'col' }, 'Images'), h('th', { scope: 'col' }, 'Message'))),
+        rows);
+      replace(body, h('div', { class: 'card table-card' }, table), h('p', { class: 'muted no-match', hidden: true }));
+    }
+    sync(rows, shown, s => s.id, createRow, updateRow);
+    const none = body.querySelector('.no-match');
+    none.hidden = shown.length > 0;
+    none.textContent = shown.length ? '' : `No service matches "${filter.value.trim()}".`;
+  }
+
+  filter.addEventListener('input', () => { if (last.length) render(); });
 
   async function refresh() {
     let list;
@@ -25,12 +55,16 @@ export function mount(root, ctx) {
       table = null;
       return;
     }
-    list.sort((a, b) => a.service_name.localeCompare(b.service_name) || a.id.localeCompare(b.id));
+    // Live services first (what an operator watches), ended ones below; by name within each.
+    const ended = s => (stateName(s.state) === 'TERMINATED' ? 1 : 0);
+    list.sort((a, b) => ended(a) - ended(b) || a.service_name.localeCompare(b.service_name) || a.id.localeCompare(b.id));
     const counts = {};
     for (const s of list) counts[stateName(s.state)] = (counts[stateName(s.state)] ?? 0) + 1;
     summary.textContent = list.length
       ? [plural(list.length, 'service'), ...Object.entries(counts).map(([state, n]) => `${n} ${state.toLowerCase()}`)].join(' · ')
       : '';
+    last = list;
+    filterRow.hidden = list.length === 0;
     if (!list.length) {
       table = null;
       replace(body, empty('empty-services', 'No services yet — deploy a blueprint.',
@@ -38,16 +72,7 @@ export function mount(root, ctx) {
         h('a', { href: '#/deploy' }, 'open the editor'), ' to post one.'));
       return;
     }
-    if (!table) {
-      rows = h('tbody');
-      table = h('table', { class: 'table services-table' },
-        h('thead', null, h('tr', null,
-          h('th', { scope: 'col' }, 'Service'), h('th', { scope: 'col' }, 'State'),
-          h('th', { scope: 'col' }, 'Images'), h('th', { scope: 'col' }, 'Message'))),
-        rows);
-      replace(body, h('div', { class: 'card table-card' }, table));
-    }
-    sync(rows, list, s => s.id, createRow, updateRow);
+    render();
   }
 
   return {

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Motey.Host.Parsing;
 
 namespace Motey.Host.Api;
@@ -19,10 +20,17 @@ internal static class Problems
             statusCode: StatusCodes.Status400BadRequest,
             extensions: new Dictionary<string, object?>
             {
-                ["errors"] = listed.Select(e => new { where = Shorten(e.Where), message = Shorten(e.Message) }).ToList(),
+                ["errors"] = listed.Select(e => new ListedError(Shorten(e.Where), Shorten(e.Message), e.Line, e.Column)).ToList(),
                 ["error_count"] = errors.Count,
             });
     }
+
+    /// <summary>One entry of <c>errors</c>: line and column (1-based) only when the position is known.</summary>
+    private sealed record ListedError(
+        [property: JsonPropertyName("where")] string Where,
+        [property: JsonPropertyName("message")] string Message,
+        [property: JsonPropertyName("line"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Line,
+        [property: JsonPropertyName("column"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Column);
 
     private static string Shorten(string text) => text.Length <= 300 ? text : text[..300] + "...";
 
@@ -44,6 +52,10 @@ internal static class Problems
     /// <summary>502: the node or engine that would answer failed, did not answer, or cannot answer this.</summary>
     public static IResult BadGateway(string detail) =>
         Results.Problem(title: "Bad gateway", detail: detail, statusCode: StatusCodes.Status502BadGateway);
+
+    /// <summary>504: the node that would answer did not answer in time.</summary>
+    public static IResult GatewayTimeout(string detail) =>
+        Results.Problem(title: "Gateway timeout", detail: detail, statusCode: StatusCodes.Status504GatewayTimeout);
 
     public static IResult Conflict(string detail, string existingId) => Results.Problem(
         title: "Conflict", detail: detail, statusCode: StatusCodes.Status409Conflict,

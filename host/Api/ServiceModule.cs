@@ -23,7 +23,10 @@ public sealed class ServiceModule : ICarterModule
             .WithResponseExample(StatusCodes.Status200OK, $"[{ServiceExample}]");
         group.MapPost("", CreateAsync)
             .WithSummary("Deploy a service from a YAML blueprint")
-            .WithDescription("201 with the stored service and Location: /v1/service/{id}; placement goes on in the background.")
+            .WithDescription("""
+                201 with the stored service and Location: /v1/service/{id}; placement goes on in the background.
+                400 lists what is wrong in errors: each {where, message}, with line and column (1-based) when the place in the YAML is known.
+                """)
             .WithRequestBody<BlueprintDocument>(RequestBody.Yaml)
             .WithRequestExample(BlueprintExample)
             .Produces<Service>(StatusCodes.Status201Created)
@@ -73,7 +76,8 @@ public sealed class ServiceModule : ICarterModule
         """;
     private const string InvalidBlueprintExample = """
         {"type": "https://tools.ietf.org/html/rfc9110#section-15.5.1", "title": "Invalid blueprint", "status": 400,
-         "detail": "images[0].engine: required (line 3, column 3)", "errors": [{"where": "images[0].engine", "message": "required (line 3, column 3)"}], "error_count": 1}
+         "detail": "images[0].engine: required key 'engine' is missing (line 3, column 3)",
+         "errors": [{"where": "images[0].engine", "message": "required key 'engine' is missing (line 3, column 3)", "line": 3, "column": 3}], "error_count": 1}
         """;
     private const string ConflictExample = """
         {"type": "https://tools.ietf.org/html/rfc9110#section-15.5.10", "title": "Conflict", "status": 409,

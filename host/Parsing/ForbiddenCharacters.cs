@@ -42,6 +42,9 @@ internal static class ForbiddenCharacters
 
     private static string Describe(char c) => $"U+{(int)c:X4}";
 
-    private static InputError ErrorAt(string text, int index, string message) =>
-        new(TextPosition.Of(text, index).ToString(), message);
+    private static InputError ErrorAt(string text, int index, string message)
+    {
+        var at = TextPosition.Of(text, index);
+        return InputError.At(at.ToString(), message, at);
+    }
 }

@@ -12,7 +12,8 @@ internal static class JsonSyntax
         var line = ex.LineNumber ?? 0;
         var bytes = ex.BytePositionInLine ?? 0;
         var column = CharColumn(LineText(json, line), bytes) + 1;
-        return new InputError(new TextPosition(line + 1, column).ToString(), StripPosition(ex.Message));
+        var at = new TextPosition(line + 1, column);
+        return InputError.At(at.ToString(), StripPosition(ex.Message), at);
     }
 
     private static string LineText(string json, long line)

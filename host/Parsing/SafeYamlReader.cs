@@ -37,7 +37,7 @@ internal sealed class SafeYamlReader
         }
         catch (YamlException ex)
         {
-            reader._errors.Add(new InputError(Where(ex.Start), ex.Message));
+            reader._errors.Add(InputError.At(Where(ex.Start), ex.Message, Position(ex.Start)));
         }
         catch (UnreadableYamlException ex)
         {
@@ -221,14 +221,16 @@ internal sealed class SafeYamlReader
     }
 
     private void Report(string path, string message, Mark at) =>
-        _errors.Add(new InputError(InputPath.Display(path), message + new TextPosition(at.Line, at.Column).Suffix));
+        _errors.Add(InputError.At(InputPath.Display(path), message + new TextPosition(at.Line, at.Column).Suffix, new TextPosition(at.Line, at.Column)));
 
     private static UnreadableYamlException TooDeep(Mark at) => Fatal(at, $"the document nests deeper than {MaxDepth} levels");
 
     private static UnreadableYamlException Fatal(Mark at, string message) =>
-        new(new InputError(Where(at), message));
+        new(InputError.At(Where(at), message, Position(at)));
 
-    private static string Where(Mark at) => at.Line > 0 ? new TextPosition(at.Line, at.Column).ToString() : "YAML";
+    private static string Where(Mark at) => Position(at)?.ToString() ?? "YAML";
+
+    private static TextPosition? Position(Mark at) => at.Line > 0 ? new TextPosition(at.Line, at.Column) : null;
 
     /// <param name="Value">The anchored node; copied at each alias.</param>
     /// <param name="Size">Nodes it counts for, its own aliases expanded.</param>

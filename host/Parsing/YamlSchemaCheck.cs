@@ -15,7 +15,7 @@ internal sealed class YamlSchemaCheck(YamlTree tree)
     public YamlTree Tree => tree;
 
     public void Report(string path, string message, TextPosition? at) =>
-        Errors.Add(new InputError(InputPath.Display(path), message + at?.Suffix));
+        Errors.Add(InputError.At(InputPath.Display(path), message + at?.Suffix, at));
 
     /// <summary>Reports each key not in <paramref name="allowed"/>; catches typos such as <c>imagse</c>.</summary>
     public void RejectUnknownKeys(JsonObject map, string path, IReadOnlyList<string> allowed)

@@ -5,6 +5,7 @@ using Motey.Host.Core.Fencing;
 using Motey.Host.Core.Membership;
 using Motey.Host.Core.Nodes;
 using Motey.Host.Core.Orchestration;
+using Motey.Host.Health;
 
 namespace Motey.Host.Peers;
 
@@ -32,21 +33,25 @@ internal sealed class PeerRepliers : IHostedService, IDisposable
     private readonly InstanceOwnership? _ownership;
     private readonly ILogger<PeerRepliers> _log;
     private readonly LogSessions _logs;
+    private readonly NodeStatusSampler _status;
     private CurveServer? _curve;
 
     /// <summary>The repliers in front of this node's <see cref="LocalNode"/> (the constructor dependency injection sees).</summary>
-    public PeerRepliers(MoteySettings settings, NodeIdentity identity, LocalNode local, InstanceOwnership ownership, ILogger<PeerRepliers> log)
-        : this(settings, identity, (INodeClient)local, log, ownership)
+    public PeerRepliers(MoteySettings settings, NodeIdentity identity, LocalNode local, InstanceOwnership ownership, NodeStatusSampler status,
+        ILogger<PeerRepliers> log)
+        : this(settings, identity, (INodeClient)local, log, ownership, status: status)
     {
     }
 
     /// <summary>
     /// The repliers in front of any node client: tests put one that can hold requests in front of the local node.
-    /// Without <paramref name="ownership"/> fence requests are answered like any capabilities request (no opinion).
+    /// Without <paramref name="ownership"/> fence requests are answered like any capabilities request (no opinion); without
+    /// <paramref name="status"/> the node's status is read on demand (memory and disk as they are, cpu 0: nothing samples it).
     /// </summary>
     internal PeerRepliers(MoteySettings settings, NodeIdentity identity, INodeClient local, ILogger<PeerRepliers> log, InstanceOwnership? ownership = null,
-        TimeSpan? logIdleTimeout = null)
+        TimeSpan? logIdleTimeout = null, NodeStatusSampler? status = null)
     {
+        _status = status ?? new NodeStatusSampler(settings);
         _logs = new LogSessions(local, log, logIdleTimeout);
         _settings = settings;
         _identity = identity;
@@ -101,15 +106,31 @@ internal sealed class PeerRepliers : IHostedService, IDisposable
         _repliers.Add(replier);
     }
 
-    /// <summary>Any request: the original sends an empty string, and nothing in it matters; but a fence or logs request of our nodes.</summary>
+    /// <summary>Any request: the original sends an empty string, and nothing in it matters; but a fence, logs or node status request of our nodes.</summary>
     private async Task<string> AnswerCapabilitiesAsync(PeerRequest request, CancellationToken cancellationToken)
     {
+        if (request.Text is { } status && status.StartsWith(NodeStatusMessage.Prefix, StringComparison.Ordinal))
+            return AnswerNodeStatus();
         if (request.Text is { } logs && logs.StartsWith(LogsMessage.Prefix, StringComparison.Ordinal))
             return await _logs.AnswerAsync(logs, cancellationToken);
         if (_ownership is not null && request.Text is { } text && text.StartsWith(FenceMessage.Prefix, StringComparison.Ordinal))
             return await AnswerFenceAsync(_ownership, text, cancellationToken);
         if (request.Problem is not null) _log.LogDebug("Capabilities request with {Problem}; answering anyway", request.Problem);
         return CapabilityReply.Write(await _local.GetCapabilitiesAsync(cancellationToken));
+    }
+
+    private string AnswerNodeStatus()
+    {
+        try
+        {
+            return NodeStatusMessage.WriteReply(_status.Current());
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or KeyNotFoundException)
+        {
+            // What /proc or the disk gave could not be read: the peer is told so and this node's log says why.
+            _log.LogWarning("Could not tell a peer this node's status: {Error}", e.Message);
+            return NodeStatusMessage.WriteError($"could not read its status: {e.Message}");
+        }
     }
 
     private async Task<string> AnswerFenceAsync(InstanceOwnership ownership, string text, CancellationToken cancellationToken)

@@ -6,6 +6,7 @@ using Motey.Host.Core.Metrics;
 using Motey.Host.Core.Model;
 using Motey.Host.Core.Nodes;
 using Motey.Host.Core.Orchestration;
+using Motey.Host.Health;
 
 namespace Motey.Host.Peers;
 
@@ -68,6 +69,28 @@ internal sealed class ZeroMqNodeClient(
         if (reply.Length == 0) return;
         var reason = ErrorReason(reply) ?? $"unexpected answer '{Frames.Preview(reply)}'";
         throw new PeerException($"node {address} could not terminate image {image.Name}: {reason}");
+    }
+
+    /// <summary>
+    /// The node's cpu, memory and disk use (<see cref="NodeStatusMessage"/>), within [ZEROMQ] request_timeout. Throws
+    /// <see cref="NotSupportedException"/> when the node answers like an original node (its capability list),
+    /// <see cref="PeerTimeoutException"/> when it does not answer, <see cref="PeerException"/> for an error or unreadable answer.
+    /// </summary>
+    public async Task<NodeStatus> GetNodeStatusAsync(CancellationToken cancellationToken)
+    {
+        var text = await RequestAsync(settings.CapabilitiesReplier, NodeStatusMessage.Request, settings.RequestTimeout, cancellationToken, countAnswer: false);
+        // Counted once read, as a logs answer is: an {"error"} answer, or one that is no status answer, is a failed request.
+        string? problem = null;
+        var reply = ErrorReason(text) is null ? NodeStatusMessage.ReadReply(text, out problem) : null;
+        _metrics.PeerRequest("nodestatus", reply is { Error: null } ? PeerOutcome.Ok : PeerOutcome.Error);
+        if (ErrorReason(text) is { } reason) throw new PeerException($"node {address} could not tell its status: {reason}");
+        if (reply is null)
+        {
+            if (CapabilityReply.Read(text) is not null)
+                throw new NotSupportedException($"node {address} does not serve node status: it answered like a node of the original Motey");
+            throw new PeerException($"node {address} gave an unreadable answer to the node status request ({problem}): '{Frames.Preview(text)}'");
+        }
+        return reply.Status ?? throw new PeerException($"node {address} answered the node status request with an error: {reply.Error}");
     }
 
     /// <summary>While following, how often buffered lines are asked for; at once when an answer was cut at its size limit.</summary>
@@ -243,6 +266,7 @@ internal sealed class ZeroMqNodeClient(
         : port == settings.ImageTerminateReplier ? "terminate"
         : request.StartsWith(FenceMessage.Prefix, StringComparison.Ordinal) ? "fence"
         : request.StartsWith(LogsMessage.Prefix, StringComparison.Ordinal) ? "logs"
+        : request.StartsWith(NodeStatusMessage.Prefix, StringComparison.Ordinal) ? "nodestatus"
         : "capabilities";
 
     private static string? ErrorReason(string reply) =>

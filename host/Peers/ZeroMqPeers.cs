@@ -19,7 +19,10 @@ internal sealed class ZeroMqPeers(
 
     /// <summary>The local node for this node's own address, else a ZeroMQ client for <paramref name="address"/> (cheap: create one per use if you like).</summary>
     public INodeClient For(string address) =>
-        address == identity.Address ? local : new ZeroMqNodeClient(address, settings.ZeroMq, _requester, answers, metrics);
+        address == identity.Address ? local : Remote(address);
+
+    /// <summary>A ZeroMQ client for <paramref name="address"/>, for what only a remote node is asked over the wire (its status).</summary>
+    public ZeroMqNodeClient Remote(string address) => new(address, settings.ZeroMq, _requester, answers, metrics);
 
     public void Dispose() => _requester.Dispose();
 }

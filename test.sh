@@ -19,4 +19,13 @@ done
 
 configuration="${CONFIGURATION:-Release}"
 dotnet build Motey.Host.sln -c "$configuration"
-dotnet test Motey.Host.sln -c "$configuration" --no-build --logger "console;verbosity=normal" "$@"
+# --blame: a test host that crashes is reported with the test it was running; a test that hangs is ended after 15 minutes
+# and named, instead of holding the run until CI's limit.
+status=0
+dotnet test Motey.Host.sln -c "$configuration" --no-build --logger "console;verbosity=normal" \
+  --blame --blame-hang-timeout 15m --blame-hang-dump-type none "$@" || status=$?
+if [ "$status" -ne 0 ]; then
+  # What the console cannot show: a process the kernel killed for memory ends its test host without a word.
+  dmesg 2>/dev/null | grep -i -E "out of memory|killed process|oom-kill" | tail -n 20 >&2 || true
+fi
+exit "$status"

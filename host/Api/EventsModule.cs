@@ -90,7 +90,11 @@ public sealed class EventsModule : ICarterModule
     private static async Task PumpAsync(HttpContext http, HttpResponse response, EventSubscription subscription, CancellationToken stop)
     {
         using var cut = CancellationTokenSource.CreateLinkedTokenSource(stop);
-        using var dropped = subscription.Dropped.Register(() => cut.CancelAfter(DroppedGrace));
+        // Runs on the thread that cancels (the thread pool): it must not throw, whatever the order of the disposals below.
+        using var dropped = subscription.Dropped.Register(() =>
+        {
+            try { cut.CancelAfter(DroppedGrace); } catch (ObjectDisposedException) { /* the pump has ended */ }
+        });
         var text = new StringBuilder();
         var events = subscription.Events;
         Task<bool>? waiting = null;

@@ -62,11 +62,11 @@ public sealed class LogsModule : ICarterModule
                 """)
             .ProducesProblem(StatusCodes.Status501NotImplemented)
             .WithResponseExample(StatusCodes.Status501NotImplemented, """
-                {"type": "about:blank", "title": "Not provided", "status": 501, "detail": "the 'lxc' VAL does not provide instance logs"}
+                {"type": "https://tools.ietf.org/html/rfc9110#section-15.6.2", "title": "Not provided", "status": 501, "detail": "the 'lxc' VAL does not provide instance logs"}
                 """)
             .ProducesProblem(StatusCodes.Status502BadGateway)
             .WithResponseExample(StatusCodes.Status502BadGateway, """
-                {"type": "about:blank", "title": "Bad gateway", "status": 502,
+                {"type": "https://tools.ietf.org/html/rfc9110#section-15.6.3", "title": "Bad gateway", "status": 502,
                  "detail": "node 10.0.0.7 does not serve logs: it answered like a node of the original Motey"}
                 """);
 

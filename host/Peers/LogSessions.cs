@@ -153,7 +153,16 @@ internal sealed class LogSessions : IDisposable
         foreach (var session in idle)
         {
             _log.LogInformation("Closed log session {Session}: not asked for {Idle} s", session.Id, IdleTimeout.TotalSeconds);
-            session.Dispose();
+            // On the timer's thread: anything escaping here would end the agent. A plugin's cancellation callback that
+            // throws (its log reader's Dispose) is that plugin's fault, logged, and the other sessions are still closed.
+            try
+            {
+                session.Dispose();
+            }
+            catch (Exception e)
+            {
+                _log.LogWarning(e, "Closing log session {Session} failed", session.Id);
+            }
         }
     }
 
@@ -303,7 +312,10 @@ internal sealed class LogSessions : IDisposable
             {
                 // The pump has ended and cleaned up.
             }
-            if (!_started) _stop.Dispose();
+            finally
+            {
+                if (!_started) _stop.Dispose();
+            }
         }
     }
 }

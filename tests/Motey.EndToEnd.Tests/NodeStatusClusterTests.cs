@@ -6,7 +6,8 @@ namespace Motey.EndToEnd.Tests;
 
 /// <summary>
 /// Two agents as real processes, B joined through A's embedded broker: each reads the other's cpu, memory and disk through
-/// GET /v1/nodes/{ip}/status (the motey-nodestatus/1 peer message), the way the dashboard shows the cluster's nodes.
+/// GET /v1/nodes/{ip}/status (the motey-nodestatus/1 peer message), the way the dashboard shows the cluster's nodes; a node
+/// of the original Motey (its pyzmq capabilities replier) is recognised by its answer.
 /// </summary>
 [Trait(Categories.Name, Categories.EndToEnd)]
 public sealed class NodeStatusClusterTests : IAsyncLifetime
@@ -43,6 +44,57 @@ public sealed class NodeStatusClusterTests : IAsyncLifetime
         Assert.Contains(metrics, l => l.StartsWith("motey_peer_requests_total{", StringComparison.Ordinal)
             && l.Contains("kind=\"nodestatus\"", StringComparison.Ordinal) && l.Contains("outcome=\"ok\"", StringComparison.Ordinal) && l.EndsWith("} 1", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task A_node_of_the_original_motey_is_501_saying_it_does_not_serve_node_status()
+    {
+        var a = _scope.Add(AgentProcess.Start(_scope.Folder("a")));
+        await a.WaitHealthyAsync();
+        var original = AgentProcess.NextAddress();
+        await using var python = Pyzmq.Start(OriginalNodeScript(original, a.Address));
+        await python.WaitForLineAsync("registered");
+        await Wait.UntilAsync(async () => (await a.Client.GetStringAsync("/v1/nodes")).Contains(original, StringComparison.Ordinal),
+            "A knows the original node", TimeSpan.FromSeconds(30), detail: () => a.Output);
+
+        using var response = await a.Client.GetAsync($"/v1/nodes/{original}/status");
+
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.NotImplemented, $"{(int)response.StatusCode}: {body}\n{python.Output}");
+        Assert.Equal($"node {original} does not serve node status: it answered like a node of the original Motey",
+            JsonDocument.Parse(body).RootElement.GetProperty("detail").GetString());
+        Assert.Contains("request motey-nodestatus/1 {}", python.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The original's capabilities replier as it is (pyzmq REP: whatever arrives, the capability list as its repository
+    /// stores it), announced on motey/v1/register as the original does, over a bare MQTT 3.1.1 connection (no MQTT library here).
+    /// </summary>
+    private static string OriginalNodeScript(string address, string broker) => $$"""
+        import json, socket, struct
+        import zmq
+        replier = zmq.Context().socket(zmq.REP)
+        replier.bind('tcp://%s:5091' % {{Pyzmq.Quote(address)}})
+        def utf8(text):
+            data = text.encode()
+            return struct.pack('>H', len(data)) + data
+        def packet(kind, body):
+            size, length = len(body), b''
+            while True:
+                digit, size = size % 128, size // 128
+                length += bytes([digit | (0x80 if size else 0)])
+                if not size:
+                    return bytes([kind]) + length + body
+        mqtt = socket.create_connection(({{Pyzmq.Quote(broker)}}, 1883))
+        mqtt.sendall(packet(0x10, utf8('MQTT') + bytes([4, 2]) + struct.pack('>H', 60) + utf8('original-' + {{Pyzmq.Quote(address)}})))
+        assert mqtt.recv(4)[:2] == b'\x20\x02', 'no CONNACK'
+        mqtt.sendall(packet(0x30, utf8('motey/v1/register') + {{Pyzmq.Quote(address)}}.encode()))
+        mqtt.sendall(b'\xe0\x00')
+        mqtt.close()
+        print('registered')
+        while True:
+            print('request', replier.recv_string())
+            replier.send_string(json.dumps([{'capability': 'camera', 'type': 'hardware'}]))
+        """;
 
     private static void AssertNodeStatus(JsonElement status)
     {

@@ -127,7 +127,8 @@ public sealed class EventSubscription : IDisposable
         Overflowed = true;
         _queue.Writer.TryComplete();
         // On the thread pool: the publisher holds the hub's lock, and cancellation runs whatever the reader registered.
-        ThreadPool.UnsafeQueueUserWorkItem(static cts => { try { cts.Cancel(); } catch (ObjectDisposedException) { } }, _dropped, preferLocal: false);
+        // Nothing may escape a work item (it would end the process): a reader's callback that throws only ends that reader.
+        ThreadPool.UnsafeQueueUserWorkItem(static cts => { try { cts.Cancel(); } catch (ObjectDisposedException) { } catch (AggregateException) { } }, _dropped, preferLocal: false);
     }
 
     /// <summary>Leaves the hub.</summary>

@@ -2,7 +2,7 @@ using Motey.Host.Parsing;
 
 namespace Motey.Host.Tests.Parsing;
 
-/// <summary>Mutated and truncated inputs must give errors, never exceptions.</summary>
+/// <summary>Mutated and truncated inputs must give errors, never exceptions; an error's line and column are the place its text names.</summary>
 public class ParserFuzzTests
 {
     private const string Json = """[{"capability": "gpu", "capability_type": "hardware"}, {"capability": "alpine", "capability_type": "api"}]""";
@@ -50,7 +50,19 @@ public class ParserFuzzTests
     }
 
     private static void AssertAnswers(IReadOnlyList<InputError> errors, string input) =>
-        Assert.All(errors, e => Assert.False(string.IsNullOrEmpty(e.Message), $"empty message for input: {input}"));
+        Assert.All(errors, e =>
+        {
+            Assert.False(string.IsNullOrEmpty(e.Message), $"empty message for input: {input}");
+            Assert.True(NamedPosition(e) == (e.Line, e.Column), $"{e} carries line {e.Line}, column {e.Column}; input: {input}");
+        });
+
+    /// <summary>The place the error's text names (its where, or the end of its message), or nulls when it names none.</summary>
+    private static (long?, long?) NamedPosition(InputError error)
+    {
+        var named = System.Text.RegularExpressions.Regex.Match(error.Where, @"^line (\d+), column (\d+)$") is { Success: true } where ? where
+            : System.Text.RegularExpressions.Regex.Match(error.Message, @"\(line (\d+), column (\d+)\)$");
+        return named.Success ? (long.Parse(named.Groups[1].Value), long.Parse(named.Groups[2].Value)) : (null, null);
+    }
 
     /// <summary>Up to 12 characters from anywhere in <paramref name="text"/>, to repeat somewhere else.</summary>
     private static string Piece(string text, Random random)

@@ -67,4 +67,23 @@ public sealed class TokenTests(Chromium chromium, TokenAgent node) : IClassFixtu
         // The browser logs every 401 (asked without a token) and the 403 (the refused change): those, and nothing else.
         dashboard.AssertNoConsoleProblems(p => DashboardPage.FailedResourceWith(401)(p) || DashboardPage.FailedResourceWith(403)(p));
     }
+
+    [Fact]
+    public async Task An_admin_token_from_the_form_may_change_the_node()
+    {
+        var capability = Api.UniqueName("camera");
+        await using var dashboard = await DashboardPage.OpenAsync(chromium, _agent, "#/capabilities");
+        await dashboard.TestId("token-input").FillAsync(TokenAgent.AdminToken);
+        await dashboard.TestId("token-submit").ClickAsync();
+        await Expect(dashboard.TestId("node-address")).ToHaveTextAsync(_agent.Address);
+
+        await dashboard.TestId("capability-name").FillAsync(capability);
+        await dashboard.TestId("capability-type").SelectOptionAsync("hardware");
+        await dashboard.TestId("capability-add").ClickAsync();
+        await Expect(dashboard.Page.Locator($"[data-testid=capability-row][data-capability=\"{capability}\"]")).ToBeVisibleAsync();
+        Assert.True(await _agent.HasCapabilityAsync(capability, "hardware"), "the admin token's change reached the node");
+        await Expect(dashboard.TestId("readonly-note")).ToHaveCountAsync(0);
+
+        dashboard.AssertNoConsoleProblems(DashboardPage.FailedResourceWith(401));
+    }
 }

@@ -9,13 +9,18 @@ namespace Motey.Host.Api;
 public sealed class SecurityModule : ICarterModule
 {
     public void AddRoutes(IEndpointRouteBuilder app) =>
-        app.MapGet("/v1/security", (MoteySettings settings) => Results.Json(SecurityPosture.Of(settings)))
+        app.MapGet("/v1/security", (MoteySettings settings, HttpContext http) => Results.Json(SecurityPosture.Of(settings) with
+            {
+                // The dashboard reads it to offer change controls only to a token that may change things.
+                Role = settings.WebServer.TokensFile is null || http.User.IsInRole(RestRoles.Name(ApiRole.Admin))
+                    ? RestRoles.Name(ApiRole.Admin) : RestRoles.Name(ApiRole.Read),
+            }))
             .WithTags("node")
-            .WithSummary("How each channel of this node is secured; never a secret")
+            .WithSummary("How each channel of this node is secured, and the role of the caller's token; never a secret")
             .Produces<SecurityPosture>()
             .WithResponseExample(StatusCodes.Status200OK, """
                 {"mode": "open", "rest": {"tls": false, "client_certificates": false, "tokens": false, "insecure": false},
                  "mqtt": {"tls": false, "login": false, "embedded_broker_tls": false, "embedded_broker_logins": false},
-                 "zeromq": {"curve": false, "capability_publishers": "local"}, "warnings": []}
+                 "zeromq": {"curve": false, "capability_publishers": "local"}, "warnings": [], "role": "admin"}
                 """);
 }

@@ -14,6 +14,14 @@ internal sealed record SecurityPosture(
     [property: JsonPropertyName("zeromq")] ZeroMqPosture ZeroMq,
     [property: JsonPropertyName("warnings")] IReadOnlyList<string> Warnings)
 {
+    /// <summary>
+    /// What the request that asked may do: <c>admin</c> (everything: an admin token, or any request on a node without
+    /// tokens) or <c>read</c> (a read token). Null where no request asked (`motey status` reading config.ini).
+    /// </summary>
+    [JsonPropertyName("role")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Role { get; init; }
+
     public static SecurityPosture Of(MoteySettings settings)
     {
         var web = settings.WebServer;

@@ -23,11 +23,13 @@ public sealed class DashboardTests
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
         var html = await page.Content.ReadAsStringAsync();
-        var assets = System.Text.RegularExpressions.Regex.Matches(html, "(?:src|href)=\"([^\"]+)\"").Select(m => m.Groups[1].Value).ToList();
+        var assets = System.Text.RegularExpressions.Regex.Matches(html, "(?:src|href)=\"([^\"]+)\"").Select(m => m.Groups[1].Value)
+            .Where(link => !link.StartsWith('#')).ToList();   // the page's own routes
         Assert.Contains("/assets/app.js", assets);
         Assert.Contains("/assets/style.css", assets);
         Assert.All(assets, a => Assert.StartsWith("/assets/", a));   // nothing from a CDN: works offline
-        foreach (var asset in assets)
+        // and every module the page imports, each embedded file
+        foreach (var asset in assets.Concat(new DashboardFiles().Paths.Where(p => p != "index.html").Select(p => "/" + p)).Distinct())
         {
             using var answer = await node.Client.GetAsync(asset);
             Assert.True(answer.StatusCode == HttpStatusCode.OK, $"{asset}: {(int)answer.StatusCode}");

@@ -45,6 +45,19 @@ public sealed class SecurityEndpointTests
         Assert.False(json.RootElement.GetProperty("rest").GetProperty("tokens").GetBoolean());
         Assert.False(json.RootElement.GetProperty("rest").GetProperty("tls").GetBoolean());
         Assert.Empty(json.RootElement.GetProperty("warnings").EnumerateArray());
+        Assert.Equal("admin", json.RootElement.GetProperty("role").GetString());   // no tokens: anyone may change anything
+    }
+
+    [Fact]
+    public async Task The_caller_learns_the_role_of_its_token_so_a_page_offers_changes_only_to_an_admin()
+    {
+        await using var node = await SecuredNode.StartAsync();
+        foreach (var (token, role) in new[] { (SecuredNode.ReadToken, "read"), (SecuredNode.AdminToken, "admin") })
+        {
+            using var client = node.Client(token);
+            using var json = JsonDocument.Parse(await client.GetStringAsync("/v1/security"));
+            Assert.Equal(role, json.RootElement.GetProperty("role").GetString());
+        }
     }
 
     [Fact]

@@ -42,7 +42,16 @@ export function clearToken() {
   emit('token', null);
 }
 
-/** Whether this session's token was refused a change (403): the page then offers no change controls. */
+/** The role GET /v1/security reports for this session's token: 'read' makes the page read-only, 'admin' not. */
+export function setRole(role) {
+  if (role === 'read') sessionStorage.setItem(ROLE_KEY, 'read');
+  else sessionStorage.removeItem(ROLE_KEY);
+}
+
+/**
+ * Whether this session's token may only read: as the node says (GET /v1/security's role), or learnt from a refused
+ * change (403) on an agent that does not say. The page then offers no change controls.
+ */
 export function readOnly() {
   return sessionStorage.getItem(ROLE_KEY) === 'read';
 }

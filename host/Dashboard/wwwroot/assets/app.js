@@ -115,6 +115,17 @@ async function loadNodeAddress() {
   }
 }
 
+/** What this token may do, before any control is drawn: a read token sees no enabled change button. */
+async function loadRole() {
+  try {
+    const security = await api.get('/v1/security');
+    if (security?.role) api.setRole(security.role);
+  } catch {
+    // an agent without the role (or a refusal, handled by the api's listeners): a refused change still tells
+  }
+  showRole();
+}
+
 /**
  * Asks one thing first: when the node wants a token, the form is all the page shows (one refused request in the
  * console, not one per view part); else the view and the events stream start.
@@ -124,6 +135,7 @@ async function start() {
   highlightNav();
   needToken = false;
   if (!(await loadNodeAddress())) return;
+  await loadRole();
   show();
   stream.start();
 }

@@ -60,6 +60,8 @@ function highlightNav(r = route()) {
 
 function show() {
   const r = route();
+  // A read the old view scheduled must not run after it is gone (its title, its peers asked again).
+  if (current?.pending) clearTimeout(current.pending);
   current?.view.unmount?.();
   current = null;
   highlightNav(r);
@@ -77,6 +79,7 @@ function show() {
 
 /** Reads the view's data now, unless a read is under way: then once more after it (what changed meanwhile). */
 async function run(c) {
+  if (c !== current) return;
   if (c.running) { c.again = true; return; }
   c.running = true;
   try {
@@ -243,6 +246,11 @@ setInterval(() => {
 }, 1000);
 
 $('[data-testid="node-address"]').textContent = location.hostname;
+// The skip link moves the focus, not the route: as a plain #view link it would change the hash and show the services.
+$('.skip').addEventListener('click', e => {
+  e.preventDefault();
+  $('#view').focus();
+});
 window.addEventListener('hashchange', () => {
   show();
   $('#view').focus({ preventScroll: true });

@@ -3,6 +3,9 @@
 
 import { headers } from './api.js';
 
+/** No byte from the stream for this long (two keepalives missed): the connection is taken as dead and made again. */
+const SILENCE_MS = 35000;
+
 export class EventStream {
   /**
    * onEvent(type, data, id): one event; onOpen(): connected (again), read everything since nothing may have been missed
@@ -67,32 +70,49 @@ export class EventStream {
     this.onStatus('live');
     this.onOpen();
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = '';
-    let event = { type: 'message', data: [], id: null };
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      buffer += value;
-      let end;
-      // SSE: lines end with \n, \r\n or \r; a blank line ends an event; a line starting with ':' is a comment.
-      while ((end = buffer.search(/\r\n|\r|\n/)) >= 0) {
-        if (buffer[end] === '\r' && end === buffer.length - 1) break;  // a \r at the end may be half of \r\n
-        const line = buffer.slice(0, end);
-        buffer = buffer.slice(end + (buffer.startsWith('\r\n', end) ? 2 : 1));
-        if (line === '') {
-          if (event.data.length) this.dispatch(event);
-          event = { type: 'message', data: [], id: null };
-          continue;
-        }
-        if (line.startsWith(':')) continue;
-        const colon = line.indexOf(':');
-        const field = colon < 0 ? line : line.slice(0, colon);
-        let text = colon < 0 ? '' : line.slice(colon + 1);
-        if (text.startsWith(' ')) text = text.slice(1);
-        if (field === 'event') event.type = text;
-        else if (field === 'data') event.data.push(text);
-        else if (field === 'id') event.id = text;
+    this.buffer = '';
+    this.event = { type: 'message', data: [], id: null };
+    // The node writes at least a keepalive comment every 15 s. A node that lost power or its network sends nothing,
+    // and TCP may take minutes to say so: without a watchdog the header would say live over stale states.
+    let watchdog = setTimeout(() => this.controller?.abort(), SILENCE_MS);
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        clearTimeout(watchdog);
+        watchdog = setTimeout(() => this.controller?.abort(), SILENCE_MS);
+        this.parse(value);
       }
+    } finally {
+      clearTimeout(watchdog);
+    }
+  }
+
+  /**
+   * Feeds one chunk: complete lines are parsed into this.event, a partial line waits in this.buffer for the next chunk.
+   */
+  parse(value) {
+    this.buffer += value;
+    let end;
+    // SSE: lines end with \n, \r\n or \r; a blank line ends an event; a line starting with ':' is a comment.
+    while ((end = this.buffer.search(/\r\n|\r|\n/)) >= 0) {
+      if (this.buffer[end] === '\r' && end === this.buffer.length - 1) break;  // a \r at the end may be half of \r\n
+      const line = this.buffer.slice(0, end);
+      this.buffer = this.buffer.slice(end + (this.buffer.startsWith('\r\n', end) ? 2 : 1));
+      const event = this.event;
+      if (line === '') {
+        if (event.data.length) this.dispatch(event);
+        this.event = { type: 'message', data: [], id: null };
+        continue;
+      }
+      if (line.startsWith(':')) continue;
+      const colon = line.indexOf(':');
+      const field = colon < 0 ? line : line.slice(0, colon);
+      let text = colon < 0 ? '' : line.slice(colon + 1);
+      if (text.startsWith(' ')) text = text.slice(1);
+      if (field === 'event') event.type = text;
+      else if (field === 'data') event.data.push(text);
+      else if (field === 'id') event.id = text;
     }
   }
 

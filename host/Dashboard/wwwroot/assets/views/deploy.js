@@ -206,7 +206,8 @@ export function mount(root, ctx) {
       ctx.toast(`Service ${service.service_name} accepted; placing its ${plural(service.images.length, 'image')}.`);
       ctx.navigate(`#/services/${encodeURIComponent(service.id)}`);
     } catch (error) {
-      if (!(error instanceof ApiError)) showErrors('Could not reach the node', [{ message: error.message }]);
+      // status 0: fetch itself failed (the node is down or out of reach), not an answer of the node
+      if (!(error instanceof ApiError) || error.status === 0) showErrors('Could not reach the node', [{ message: error.message }]);
       else if (error.status === 409 && error.problem?.existing_id) {
         showErrors('A service of this name is still there', [{ message: error.message }]);
         errorBox.append(h('p', null, h('a', { href: `#/services/${encodeURIComponent(error.problem.existing_id)}` }, 'Open it'),

@@ -28,7 +28,7 @@ async function statusOf(node) {
       routeMissing = true;
       return unavailable('status unavailable', 'this agent cannot ask other nodes for their status');
     }
-    if (error.status === 501) return unavailable('status unavailable (a node of the original Motey)', detail);
+    if (error.status === 501) return unavailable('status unavailable (an original Motey or an older agent)', detail);
     if (error.status === 504) return unavailable('no answer in time', detail);
     if (error.status === 502) return unavailable('status could not be read', detail);
     return unavailable(detail, detail);
@@ -59,23 +59,44 @@ export function mount(root) {
   let rows = null;
   let timer = null;
   let alive = true;
+  let nodes = [];
+  // Each node's last status answer, shown until the next one: the table never waits for its slowest node (a dead
+  // peer holds its answer for the whole request timeout), and a node is never asked twice at once.
+  const statuses = new Map();
+  const asking = new Set();
+
+  function draw() {
+    if (!alive || !rows) return;
+    sync(rows, nodes.map(n => ({ ...n, ...(statuses.get(n.ip) ?? { reading: true }) })), n => n.ip, createRow, updateRow);
+  }
+
+  function askStatus(node) {
+    if (asking.has(node.ip)) return;
+    asking.add(node.ip);
+    statusOf(node)
+      .catch(error => unavailable('status unavailable', error.message))
+      .then(answer => {
+        asking.delete(node.ip);
+        if (!alive || !nodes.some(n => n.ip === node.ip)) return;
+        statuses.set(node.ip, answer);
+        draw();
+      });
+  }
 
   async function refresh() {
     clearTimeout(timer);
     let list;
+    let placed;
     try {
-      list = await get('/v1/nodes');
+      [list, placed] = await Promise.all([get('/v1/nodes'), imagesByNode()]);
     } catch (error) {
       if (error.status !== 401) replace(body, h('div', { class: 'card error-card', role: 'alert' }, `Could not read the nodes: ${error.message}`));
       rows = null;
       return;
     }
-    const [statuses, placed] = await Promise.all([
-      Promise.all(list.map(n => statusOf(n).catch(error => unavailable('status unavailable', error.message)))),
-      imagesByNode(),
-    ]);
     if (!alive) return;
-    const nodes = list.map((n, i) => ({ ...n, ...statuses[i], images: placed.get(n.ip) ?? [] }));
+    nodes = list.map(n => ({ ...n, images: placed.get(n.ip) ?? [] }));
+    for (const ip of [...statuses.keys()]) if (!list.some(n => n.ip === ip)) statuses.delete(ip);
     summary.textContent = nodes.length === 1 ? 'this node only' : `${nodes.length} nodes`;
     if (!rows) {
       rows = h('tbody');
@@ -85,12 +106,13 @@ export function mount(root) {
           rows)),
         h('div', { class: 'empty-slot' }));
     }
-    sync(rows, nodes, n => n.ip, createRow, updateRow);
+    draw();
     const slot = body.querySelector('.empty-slot');
     if (nodes.filter(n => !n.self).length === 0) {
       if (!slot.childElementCount) replace(slot, empty('empty-nodes', 'No other nodes — start another agent on the same broker.',
         'An agent with [MQTT] broker = external and ip = this node\'s broker address joins this cluster and appears here.'));
     } else replace(slot);
+    for (const node of list) askStatus(node);
     timer = setTimeout(refresh, POLL_MS);
   }
 
@@ -132,6 +154,8 @@ function updateRow(row, node) {
       h('td', { 'data-label': 'Disk' }, meter(s.disk?.percent,
         `${percent(s.disk?.percent)} · ${bytes(s.disk?.used)} of ${bytes(s.disk?.total)}`, 'node-disk')),
     ];
+  } else if (node.reading) {
+    metrics = [h('td', { colSpan: 3, 'data-label': 'Status' }, h('span', { class: 'muted', testid: 'node-status-reading' }, 'reading…'))];
   } else {
     metrics = [h('td', { colSpan: 3, 'data-label': 'Status' }, h('span', { class: 'status-error', testid: 'node-status-error', title: node.detail || node.error }, node.error),
       node.detail && node.detail !== node.error ? h('div', { class: 'muted small status-detail' }, node.detail) : null)];

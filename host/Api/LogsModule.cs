@@ -67,7 +67,7 @@ public sealed class LogsModule : ICarterModule
             .ProducesProblem(StatusCodes.Status502BadGateway)
             .WithResponseExample(StatusCodes.Status502BadGateway, """
                 {"type": "https://tools.ietf.org/html/rfc9110#section-15.6.3", "title": "Bad gateway", "status": 502,
-                 "detail": "node 10.0.0.7 does not serve logs: it answered like a node of the original Motey"}
+                 "detail": "node 10.0.0.7 does not serve logs: it answered like a node of the original Motey (or a Motey.NET from before this message)"}
                 """);
 
     /// <remarks>The query parameters arrive as text and is checked by <see cref="LogQuery"/> (so a bad value is a problem answer that names it); it is bound here so the OpenAPI document lists it.</remarks>

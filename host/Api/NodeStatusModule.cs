@@ -50,7 +50,7 @@ public sealed class NodeStatusModule : ICarterModule
             .ProducesProblem(StatusCodes.Status501NotImplemented)
             .WithResponseExample(StatusCodes.Status501NotImplemented, """
                 {"type": "https://tools.ietf.org/html/rfc9110#section-15.6.2", "title": "Not provided", "status": 501,
-                 "detail": "node 10.0.0.7 does not serve node status: it answered like a node of the original Motey"}
+                 "detail": "node 10.0.0.7 does not serve node status: it answered like a node of the original Motey (or a Motey.NET from before this message)"}
                 """)
             .ProducesProblem(StatusCodes.Status502BadGateway)
             .WithResponseExample(StatusCodes.Status502BadGateway, """

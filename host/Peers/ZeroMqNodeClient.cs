@@ -87,7 +87,7 @@ internal sealed class ZeroMqNodeClient(
         if (reply is null)
         {
             if (CapabilityReply.Read(text) is not null)
-                throw new NotSupportedException($"node {address} does not serve node status: it answered like a node of the original Motey");
+                throw new NotSupportedException($"node {address} does not serve node status: it answered like a node of the original Motey (or a Motey.NET from before this message)");
             throw new PeerException($"node {address} gave an unreadable answer to the node status request ({problem}): '{Frames.Preview(text)}'");
         }
         return reply.Status ?? throw new PeerException($"node {address} answered the node status request with an error: {reply.Error}");
@@ -222,7 +222,7 @@ internal sealed class ZeroMqNodeClient(
         if (reply is null)
         {
             if (CapabilityReply.Read(text) is not null)
-                throw new PeerException($"node {address} does not serve logs: it answered like a node of the original Motey");
+                throw new PeerException($"node {address} does not serve logs: it answered like a node of the original Motey (or a Motey.NET from before this message)");
             throw new PeerException($"node {address} gave an unreadable answer to the logs request ({problem}): '{Frames.Preview(text)}'");
         }
         if (reply.Error is not { } error) return reply;

@@ -60,7 +60,7 @@ public sealed class NodeStatusClusterTests : IAsyncLifetime
 
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.NotImplemented, $"{(int)response.StatusCode}: {body}\n{python.Output}");
-        Assert.Equal($"node {original} does not serve node status: it answered like a node of the original Motey",
+        Assert.Equal($"node {original} does not serve node status: it answered like a node of the original Motey (or a Motey.NET from before this message)",
             JsonDocument.Parse(body).RootElement.GetProperty("detail").GetString());
         Assert.Contains("request motey-nodestatus/1 {}", python.Output, StringComparison.Ordinal);
     }

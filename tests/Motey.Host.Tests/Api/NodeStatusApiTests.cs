@@ -69,7 +69,7 @@ public sealed class NodeStatusApiTests : NodeTest
 
         var problem = await ProblemAsync($"/v1/nodes/{original.Address}/status", HttpStatusCode.NotImplemented);
 
-        Assert.Equal($"node {original.Address} does not serve node status: it answered like a node of the original Motey", problem.GetProperty("detail").GetString());
+        Assert.Equal($"node {original.Address} does not serve node status: it answered like a node of the original Motey (or a Motey.NET from before this message)", problem.GetProperty("detail").GetString());
         Assert.Equal("https://tools.ietf.org/html/rfc9110#section-15.6.2", problem.GetProperty("type").GetString());
     }
 

@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
 using Motey.Host.Core.Model;
 using static Microsoft.Playwright.Assertions;
 
@@ -139,6 +141,100 @@ public sealed class ServiceTests(Chromium chromium, DashboardAgent node) : IClas
         await Expect(dashboard.ImageRow("web").GetByTestId("image-state")).ToHaveTextAsync("TERMINATED");
 
         Assert.True(await dashboard.IsMarkedAsync(), "the page saw TERMINATED in the same window (no reload)");
+        Assert.Equal(ServiceState.Terminated, Assert.Single(await _agent.ServicesNamedAsync(name)).State);
+        dashboard.AssertNoConsoleProblems();
+    }
+
+    [Fact]
+    public async Task The_filter_box_narrows_the_list_to_the_matching_services_and_clearing_it_shows_them_all_again()
+    {
+        // Two services of one test, sharing a word of their names; the class's other tests leave theirs on the list too.
+        var prefix = Api.UniqueName("sieve");
+        var (apple, pear) = ($"{prefix}-apple", $"{prefix}-pear");
+        foreach (var name in new[] { apple, pear }) await _agent.WaitForServiceAsync(await _agent.DeployAsync(Blueprint(name)), ServiceState.Running);
+        await using var dashboard = await DashboardPage.OpenAsync(chromium, _agent, "#/services");
+        foreach (var name in new[] { apple, pear }) await Expect(dashboard.ServiceRow(name).GetByTestId("service-state")).ToHaveTextAsync("RUNNING");
+        var rows = dashboard.TestId("service-row");
+        var total = await rows.CountAsync();
+
+        // The box has no testid of the contract: a user finds it by its label.
+        var filter = dashboard.Page.GetByRole(AriaRole.Searchbox, new() { Name = "Filter services" });
+        await Expect(filter).ToBeVisibleAsync();
+
+        // A word both names share: those two, and only those.
+        await filter.FillAsync(prefix);
+        await Expect(rows).ToHaveCountAsync(2);
+        await Expect(dashboard.ServiceRow(apple)).ToBeVisibleAsync();
+        await Expect(dashboard.ServiceRow(pear)).ToBeVisibleAsync();
+        await Expect(dashboard.Page.GetByText($"2 of {total}", new() { Exact = true })).ToBeVisibleAsync();
+
+        // Every word must match, whatever its case: one service.
+        await filter.FillAsync($"{prefix} PEAR");
+        await Expect(rows).ToHaveCountAsync(1);
+        await Expect(dashboard.ServiceRow(pear)).ToBeVisibleAsync();
+        await Expect(dashboard.ServiceRow(apple)).ToHaveCountAsync(0);
+        await Expect(dashboard.Page.GetByText($"1 of {total}", new() { Exact = true })).ToBeVisibleAsync();
+
+        // Nothing matches: no row, and the page says so.
+        await filter.FillAsync($"{prefix}-plum");
+        await Expect(rows).ToHaveCountAsync(0);
+        await Expect(dashboard.Page.GetByText($"No service matches \"{prefix}-plum\".")).ToBeVisibleAsync();
+
+        // Cleared: every service is back.
+        await filter.ClearAsync();
+        await Expect(rows).ToHaveCountAsync(total);
+        await Expect(dashboard.ServiceRow(apple).GetByTestId("service-state")).ToHaveTextAsync("RUNNING");
+        await Expect(dashboard.ServiceRow(pear).GetByTestId("service-state")).ToHaveTextAsync("RUNNING");
+        await Expect(dashboard.Page.GetByText(new Regex(@"^\d+ of \d+$"))).ToHaveCountAsync(0);
+        dashboard.AssertNoConsoleProblems();
+    }
+
+    [Fact]
+    public async Task An_image_no_node_can_run_is_shown_waiting_in_INITIAL_naming_what_is_missing_and_can_be_deleted()
+    {
+        const string missing = "a-capability-nobody-has";
+        var name = Api.UniqueName("stranded");
+        // One image that runs beside one no node can run: the service waits (INITIAL), and its detail shows both badges.
+        var id = await _agent.DeployAsync($"service_name: {name}\nimages:\n  - name: web\n    engine: simulated\n"
+            + $"  - name: camera\n    engine: simulated\n    capabilities: [{missing}]\n");
+        await using var dashboard = await DashboardPage.OpenAsync(chromium, _agent, "#/services");
+
+        // The list: the service waits, its badge is not RUNNING's, and its message says which capability no node has.
+        var row = dashboard.ServiceRow(name);
+        var listState = row.GetByTestId("service-state");
+        await Expect(row.Locator("td[data-label=Message]")).ToContainTextAsync($"images[1] (camera): waiting for a node that can run it");
+        await Expect(row.Locator("td[data-label=Message]")).ToContainTextAsync($"lacks capability '{missing}'");
+        await Expect(listState).ToHaveTextAsync("INITIAL");
+        await Expect(listState).ToHaveClassAsync(new Regex(@"\bstate-initial\b"));
+        await Expect(listState).Not.ToHaveClassAsync(new Regex(@"\bstate-running\b"));
+
+        // The detail: the image waits, unplaced and without logs to read, its message naming the missing capability;
+        // the image beside it runs, and the two badges look different.
+        await row.GetByTestId("service-open").ClickAsync();
+        await Expect(dashboard.TestId("service-detail")).ToHaveAttributeAsync("data-service-id", id);
+        var (waiting, running) = (dashboard.ImageRow("camera"), dashboard.ImageRow("web"));
+        await Expect(running.GetByTestId("image-state")).ToHaveTextAsync("RUNNING");
+        await Expect(waiting.GetByTestId("image-state")).ToHaveTextAsync("INITIAL");
+        await Expect(waiting.GetByTestId("image-message")).ToContainTextAsync("waiting for a node that can run it");
+        await Expect(waiting.GetByTestId("image-message")).ToContainTextAsync($"lacks capability '{missing}'");
+        await Expect(waiting.GetByTestId("image-node")).ToHaveTextAsync("—");
+        await Expect(waiting.GetByTestId("image-logs")).ToBeDisabledAsync();
+        await Expect(dashboard.TestId("service-detail").GetByTestId("service-state")).ToHaveTextAsync("INITIAL");
+        await Expect(waiting.GetByTestId("image-state")).ToHaveClassAsync(new Regex(@"\bstate-initial\b"));
+        await Expect(running.GetByTestId("image-state")).ToHaveClassAsync(new Regex(@"\bstate-running\b"));
+        const string look = "badge => { const s = getComputedStyle(badge); return `${s.color} on ${s.backgroundColor}`; }";
+        var (waitingLook, runningLook) = (await waiting.GetByTestId("image-state").EvaluateAsync<string>(look),
+            await running.GetByTestId("image-state").EvaluateAsync<string>(look));
+        Assert.NotEqual(runningLook, waitingLook);
+
+        // Deleted through the dialog: nothing of it waits any more.
+        await dashboard.TestId("service-delete").ClickAsync();
+        await Expect(dashboard.TestId("confirm-dialog")).ToContainTextAsync(name);
+        await dashboard.TestId("confirm-ok").ClickAsync();
+        await Expect(dashboard.TestId("confirm-dialog")).ToBeHiddenAsync();
+        await Expect(dashboard.TestId("service-detail").GetByTestId("service-state")).ToHaveTextAsync("TERMINATED");
+        await Expect(waiting.GetByTestId("image-state")).ToHaveTextAsync("TERMINATED");
+        await Expect(running.GetByTestId("image-state")).ToHaveTextAsync("TERMINATED");
         Assert.Equal(ServiceState.Terminated, Assert.Single(await _agent.ServicesNamedAsync(name)).State);
         dashboard.AssertNoConsoleProblems();
     }

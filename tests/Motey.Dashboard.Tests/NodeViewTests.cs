@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
 namespace Motey.Dashboard.Tests;
@@ -72,6 +73,31 @@ public sealed class NodeViewTests(Chromium chromium, DashboardAgent node) : ICla
         await Expect(row).ToHaveCountAsync(0);
         Assert.False(await _agent.HasCapabilityAsync(capability, "hardware"), $"GET /v1/capabilities no longer lists {capability}");
 
+        dashboard.AssertNoConsoleProblems();
+    }
+
+    [Fact]
+    public async Task The_skip_link_from_the_keyboard_moves_the_focus_to_the_view_and_keeps_the_route()
+    {
+        await using var dashboard = await DashboardPage.OpenAsync(chromium, _agent, "#/nodes");
+        var self = dashboard.Page.Locator($"[data-testid=node-row][data-node-ip=\"{_agent.Address}\"]");
+        await Expect(self.GetByTestId("node-cpu")).Not.ToBeEmptyAsync();
+        await dashboard.MarkWindowAsync();
+
+        // The first Tab from the top of the page reaches the link, which then shows itself (it is off-screen until focused).
+        var skip = dashboard.Page.GetByRole(AriaRole.Link, new() { Name = "Skip to content" });
+        await dashboard.Page.Keyboard.PressAsync("Tab");
+        await Expect(skip).ToBeFocusedAsync();
+        await Expect(skip).ToBeInViewportAsync();
+
+        await dashboard.Page.Keyboard.PressAsync("Enter");
+        await Expect(dashboard.Page.Locator("#view")).ToBeFocusedAsync();
+        // The same route and view: not #view, nor the services a plain "#view" link would route to.
+        Assert.EndsWith("#/nodes", dashboard.Page.Url, StringComparison.Ordinal);
+        await Expect(dashboard.TestId("nav-nodes")).ToHaveAttributeAsync("aria-current", "page");
+        await Expect(self).ToBeVisibleAsync();
+        await Expect(dashboard.Page.GetByRole(AriaRole.Heading, new() { Name = "Nodes", Exact = true })).ToBeVisibleAsync();
+        Assert.True(await dashboard.IsMarkedAsync(), "the skip link did not reload the page");
         dashboard.AssertNoConsoleProblems();
     }
 }

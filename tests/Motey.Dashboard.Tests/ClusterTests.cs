@@ -1,3 +1,4 @@
+using Microsoft.Playwright;
 using Motey.Host.Core.Model;
 using static Microsoft.Playwright.Assertions;
 
@@ -88,6 +89,45 @@ public sealed class ClusterTests(Chromium chromium, TwoNodeCluster cluster) : IC
         await Expect(other.GetByTestId("node-cpu")).Not.ToBeEmptyAsync();
         await Expect(other.GetByTestId("node-status-error")).ToHaveCountAsync(0);
 
+        dashboard.AssertNoConsoleProblems();
+    }
+
+    [Fact]
+    public async Task Leaving_the_nodes_view_stops_its_polling_of_the_nodes_status()
+    {
+        var (a, b) = (cluster.A, cluster.B);
+        await using var dashboard = await DashboardPage.OpenAsync(chromium, a, "#/nodes");
+        foreach (var node in new[] { a, b })
+        {
+            var row = dashboard.Page.Locator($"[data-testid=node-row][data-node-ip=\"{node.Address}\"]");
+            await Expect(row.GetByTestId("node-cpu")).Not.ToBeEmptyAsync();
+        }
+
+        // The status reads: the own node's (/v1/nodestatus) and B's, through A (/v1/nodes/{ip}/status).
+        var seen = new List<string>();
+        dashboard.Page.Request += (_, request) =>
+        {
+            var path = new Uri(request.Url).AbsolutePath;
+            if (path == "/v1/nodestatus" || path.StartsWith("/v1/nodes/", StringComparison.Ordinal))
+                lock (seen) seen.Add(path);
+        };
+        List<string> Take() { lock (seen) { var taken = seen.ToList(); seen.Clear(); return taken; } }
+
+        // The view polls every 5 s: a fixed window of about two periods (a wait for nothing cannot be an Expect). On the
+        // nodes view, the same window sees both reads again, which shows the recorder hears them.
+        const float window = 11_000;
+        Take();
+        await dashboard.Page.WaitForTimeoutAsync(window);
+        var onNodes = Take();
+        Assert.Contains("/v1/nodestatus", onNodes);
+        Assert.Contains($"/v1/nodes/{b.Address}/status", onNodes);
+
+        await dashboard.NavigateAsync("services");
+        await Expect(dashboard.Page.GetByRole(AriaRole.Heading, new() { Name = "Services", Exact = true })).ToBeVisibleAsync();
+        Take();  // what the nodes view had under way when it was left
+        await dashboard.Page.WaitForTimeoutAsync(window);
+        var afterLeaving = Take();
+        Assert.True(afterLeaving.Count == 0, $"the services view read the nodes' status {afterLeaving.Count} time(s): {string.Join(", ", afterLeaving)}");
         dashboard.AssertNoConsoleProblems();
     }
 }

@@ -105,7 +105,24 @@ internal sealed class ZeroMqNodeClient(
     /// </summary>
     public async Task<IAsyncEnumerable<LogLine>> ReadLogsAsync(LogTarget target, LogRequest request, CancellationToken cancellationToken)
     {
-        var opened = await LogsRequestAsync(LogsMessage.WriteOpen(target, request), cancellationToken);
+        // The open request itself is not cancelled half-way: once the node has opened the session only its answer names
+        // it, and a session nobody closes goes on reading for nobody until the node's idle sweep (30 s). A reader that
+        // leaves meanwhile stops waiting at once; the answer, when it comes, closes the session.
+        var open = LogsRequestAsync(LogsMessage.WriteOpen(target, request), CancellationToken.None);
+        LogsMessage.Reply opened;
+        try
+        {
+            opened = await open.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            _ = open.ContinueWith(t =>
+            {
+                if (t.IsCompletedSuccessfully && t.Result is { End: false, Session: { } session }) CloseLogs(session);
+                _ = t.Exception;  // observed: a failed open after the reader left is nobody's error
+            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
+        }
         return request.Follow ? FollowLogsAsync(opened, cancellationToken) : PollLogsAsync(opened, follow: false, cancellationToken);
     }
 

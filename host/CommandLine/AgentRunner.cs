@@ -63,10 +63,8 @@ internal static class AgentRunner
                 foreach (var warning in SecurityRules.Warnings(settings)) log.LogWarning("INSECURE: {Warning}", warning);
                 app.Lifetime.ApplicationStarted.Register(() =>
                 {
-                    if (settings.WebServer.Dashboard && app.Urls.FirstOrDefault() is { } url)
-                        log.LogInformation("{AppName} ready: REST on {Urls}, the dashboard at {Dashboard}", name, string.Join(", ", app.Urls), url.TrimEnd('/') + "/");
-                    else
-                        log.LogInformation("{AppName} ready: REST on {Urls}", name, string.Join(", ", app.Urls));
+                    var dashboard = settings.WebServer.Dashboard && app.Urls.FirstOrDefault() is { } url ? $", the dashboard at {url.TrimEnd('/')}/" : "";
+                    log.LogInformation("{AppName} ready: REST on {Urls}{Dashboard}", name, string.Join(", ", app.Urls), dashboard);
                     // `motey start` waits for this line (its output file) before it believes a heartbeat: see StartWatch.
                     if (daemon) Console.WriteLine($"{StartWatch.ReadyLine} ({name}, pid {Environment.ProcessId})");
                 });

@@ -34,7 +34,7 @@ internal static class DashboardEndpoints
     private static IResult Serve(HttpContext http, DashboardFiles files, string path)
     {
         if (files.Find(path) is not { } file)
-            return Results.Problem(title: "Not found", detail: $"the dashboard has no file '{path}'", statusCode: StatusCodes.Status404NotFound);
+            return Api.Problems.NotFound($"the dashboard has no file '{path}'");
         var response = http.Response;
         var headers = response.Headers;
         // Revalidated on every load (a cheap 304): an upgraded agent's page is never mixed with the old one's scripts.

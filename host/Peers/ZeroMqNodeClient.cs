@@ -79,17 +79,8 @@ internal sealed class ZeroMqNodeClient(
     public async Task<NodeStatus> GetNodeStatusAsync(CancellationToken cancellationToken)
     {
         var text = await RequestAsync(settings.CapabilitiesReplier, NodeStatusMessage.Request, settings.RequestTimeout, cancellationToken, countAnswer: false);
-        // Counted once read, as a logs answer is: an {"error"} answer, or one that is no status answer, is a failed request.
-        string? problem = null;
-        var reply = ErrorReason(text) is null ? NodeStatusMessage.ReadReply(text, out problem) : null;
-        _metrics.PeerRequest("nodestatus", reply is { Error: null } ? PeerOutcome.Ok : PeerOutcome.Error);
-        if (ErrorReason(text) is { } reason) throw new PeerException($"node {address} could not tell its status: {reason}");
-        if (reply is null)
-        {
-            if (CapabilityReply.Read(text) is not null)
-                throw new NotSupportedException($"node {address} does not serve node status: it answered like a node of the original Motey (or a Motey.NET from before this message)");
-            throw new PeerException($"node {address} gave an unreadable answer to the node status request ({problem}): '{Frames.Preview(text)}'");
-        }
+        var reply = ReadOwnReply(text, "nodestatus", "node status", "could not tell its status", NodeStatusMessage.ReadReply,
+            r => r.Error is null, message => new NotSupportedException(message));
         return reply.Status ?? throw new PeerException($"node {address} answered the node status request with an error: {reply.Error}");
     }
 
@@ -220,6 +211,28 @@ internal sealed class ZeroMqNodeClient(
         }
     }
 
+    private delegate T? ReplyReader<T>(string text, out string? problem);
+
+    /// <summary>
+    /// The answer to one of this agent's own messages on the capabilities replier (logs, node status), counted as
+    /// <paramref name="kind"/> once read: an answer with an error in it is a failed request though it lacks the generic
+    /// error prefix. The node's generic error, an original node's capability list (it answers any message so, without
+    /// the prefix) and an unreadable text each become an exception naming the node and <paramref name="subject"/>.
+    /// </summary>
+    private T ReadOwnReply<T>(string text, string kind, string subject, string failure, ReplyReader<T> read, Func<T, bool> succeeded,
+        Func<string, Exception> fromOriginal) where T : class
+    {
+        string? problem = null;
+        var reason = ErrorReason(text);
+        var reply = reason is null ? read(text, out problem) : null;
+        _metrics.PeerRequest(kind, reply is not null && succeeded(reply) ? PeerOutcome.Ok : PeerOutcome.Error);
+        if (reason is not null) throw new PeerException($"node {address} {failure}: {reason}");
+        if (reply is not null) return reply;
+        if (CapabilityReply.Read(text) is not null)
+            throw fromOriginal($"node {address} does not serve {subject}: it answered like a node of the original Motey (or a Motey.NET from before this message)");
+        throw new PeerException($"node {address} gave an unreadable answer to the {subject} request ({problem}): '{Frames.Preview(text)}'");
+    }
+
     private void CloseLogs(string session)
     {
         var endpoint = PeerSockets.Tcp(address, settings.CapabilitiesReplier);
@@ -230,18 +243,8 @@ internal sealed class ZeroMqNodeClient(
     private async Task<LogsMessage.Reply> LogsRequestAsync(string request, CancellationToken cancellationToken)
     {
         var text = await RequestAsync(settings.CapabilitiesReplier, request, settings.RequestTimeout, cancellationToken, countAnswer: false);
-        // A logs answer is counted once read: an {"error": ..., "code": ...} answer (or one that is not a logs answer
-        // at all) is a failed request, not a success, though it lacks the generic error prefix.
-        string? problem = null;
-        var reply = ErrorReason(text) is null ? LogsMessage.ReadReply(text, out problem) : null;
-        _metrics.PeerRequest("logs", reply is { Error: null } ? PeerOutcome.Ok : PeerOutcome.Error);
-        if (ErrorReason(text) is { } reason) throw new PeerException($"node {address} could not read the logs: {reason}");
-        if (reply is null)
-        {
-            if (CapabilityReply.Read(text) is not null)
-                throw new PeerException($"node {address} does not serve logs: it answered like a node of the original Motey (or a Motey.NET from before this message)");
-            throw new PeerException($"node {address} gave an unreadable answer to the logs request ({problem}): '{Frames.Preview(text)}'");
-        }
+        var reply = ReadOwnReply(text, "logs", "logs", "could not read the logs", LogsMessage.ReadReply,
+            r => r.Error is null, message => new PeerException(message));
         if (reply.Error is not { } error) return reply;
         throw reply.Code switch
         {

@@ -21,10 +21,20 @@ configuration="${CONFIGURATION:-Release}"
 dotnet build Motey.Host.sln -c "$configuration"
 # --blame: a test host that crashes is reported with the test it was running; a test that hangs is ended after 15 minutes
 # and named, instead of holding the run until CI's limit.
+# The console is also kept in a file, so a failure is repeated at the very end: CI shows only the tail of a long run.
+log="$(mktemp -t motey-test.XXXXXX.log)"
 status=0
 dotnet test Motey.Host.sln -c "$configuration" --no-build --logger "console;verbosity=normal" \
-  --blame --blame-hang-timeout 15m --blame-hang-dump-type none "$@" || status=$?
+  --blame --blame-hang-timeout 15m --blame-hang-dump-type none "$@" 2>&1 | tee "$log" || status=$?
 if [ "$status" -ne 0 ]; then
+  {
+    echo
+    echo "==== test.sh: the run failed (exit $status); what failed, repeated from above ===="
+    # Each failed test with its message and the first lines of its stack, then each project's outcome.
+    grep -a -E -A 20 "^ *Failed [A-Za-z_]" "$log" | head -n 240 || true
+    grep -a -n -E "Test Run (Failed|Aborted)|test run was aborted|Test host process crashed|error MSB|error CS|^ *Failed:|^ *Total tests:" "$log" | tail -n 40 || true
+    echo "==== (full log: $log) ===="
+  }
   # What the console cannot show: a process the kernel killed for memory ends its test host without a word.
   dmesg 2>/dev/null | grep -i -E "out of memory|killed process|oom-kill" | tail -n 20 >&2 || true
 fi

@@ -86,6 +86,7 @@ internal static class MoteyApp
             sp.GetRequiredService<EventHub>(), sp.GetRequiredService<IMoteyMetrics>(), sp.GetRequiredService<ILogger<EventingServiceStore>>()));
         // The core: capabilities, nodes, placement, orchestration, the fence.
         services.AddSingleton<ClusterChanges>();
+        services.AddSingleton<CapabilityView>();
         services.AddSingleton<NodeCapabilities>();
         services.AddSingleton<PluginCatalog>();
         services.AddSingleton<IEngines>(sp => sp.GetRequiredService<PluginCatalog>());

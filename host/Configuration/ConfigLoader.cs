@@ -33,6 +33,7 @@ internal static class ConfigLoader
                 ["broker"] = "", ["ip"] = "127.0.0.1", ["port"] = "1883", ["keepalive"] = "60",
                 ["username"] = "", ["password"] = "", ["reconnect_max"] = "30", ["brokers"] = "",
                 ["tls"] = "false", ["ca_file"] = "", ["tls_certificate"] = "", ["tls_key"] = "", ["password_file"] = "",
+                ["queue_limit"] = "65536",
             },
             ["DATABASE"] = new Dictionary<string, string> { ["path"] = "data/motey.db" },
             ["ZEROMQ"] = new Dictionary<string, string>
@@ -158,6 +159,7 @@ internal static class ConfigLoader
                 TlsCertificate = r.OptionalFilePath("MQTT", "tls_certificate"),
                 TlsKey = r.OptionalFilePath("MQTT", "tls_key"),
                 PasswordFile = r.OptionalFilePath("MQTT", "password_file"),
+                QueueLimit = r.Int("MQTT", "queue_limit", 250, 10_000_000),
             },
             Database = new DatabaseSettings(DatabaseFile(r)),
             ZeroMq = new ZeroMqSettings(

@@ -79,6 +79,12 @@ internal sealed record MqttSettings(bool Embedded, string Ip, int Port, int Keep
     public string? TlsKey { get; init; }
     /// <summary>[MQTT] password_file (mosquitto_passwd format): the logins the embedded broker accepts; null = anyone.</summary>
     public string? PasswordFile { get; init; }
+    /// <summary>
+    /// [MQTT] queue_limit: messages the embedded broker holds for one client that reads slower than they come, before it
+    /// drops the oldest. A joining node receives one retained presence per node at once: this must exceed the cluster's
+    /// size (MQTTnet's own default, 250, dropped memberships from 250 nodes on).
+    /// </summary>
+    public int QueueLimit { get; init; } = 65536;
 }
 
 /// <param name="Path">The SQLite file: [DATABASE] path, or motey.db inside it when it names a folder.</param>

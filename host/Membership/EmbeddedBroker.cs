@@ -18,6 +18,10 @@ internal sealed class EmbeddedBroker(MoteySettings settings, ILogger<EmbeddedBro
 {
     private MqttServer? _server;
     private volatile bool _stopping;
+    private long _dropped;
+    private long _lastDropReport;
+
+    private static readonly TimeSpan DropReportInterval = TimeSpan.FromSeconds(10);
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -46,7 +50,16 @@ internal sealed class EmbeddedBroker(MoteySettings settings, ILogger<EmbeddedBro
                 .WithDefaultEndpointBoundIPV6Address(v6 ? ip : IPAddress.None)
                 .WithDefaultEndpointPort(mqtt.Port);
         }
+        // Every node's retained presence reaches a joining node at once: MQTTnet's default queue of 250 per client would
+        // drop memberships in any cluster larger than that.
+        builder = builder.WithMaxPendingMessagesPerClient(mqtt.QueueLimit)
+            .WithPendingMessagesOverflowStrategy(MqttPendingMessagesOverflowStrategy.DropOldestQueuedMessage);
         _server = factory.CreateMqttServer(builder.Build());
+        _server.QueuedApplicationMessageOverwrittenAsync += e =>
+        {
+            ReportDropped(e.ReceiverClientId);
+            return Task.CompletedTask;
+        };
         _server.ValidatingConnectionAsync += e =>
         {
             if (logins is null || logins.Accepts(e.UserName, e.RawPassword)) return Task.CompletedTask;
@@ -77,6 +90,23 @@ internal sealed class EmbeddedBroker(MoteySettings settings, ILogger<EmbeddedBro
         }
         log.LogInformation("Embedded MQTT broker listening on {Ip}:{Port}{Tls}, {Logins}", mqtt.Ip, mqtt.Port,
             mqtt.TlsCertificate is null ? "" : " (TLS only)", logins is null ? "open to anyone" : $"logins from {logins.Source}");
+    }
+
+    /// <summary>
+    /// A message the broker dropped for a client that read too slowly: membership messages can be among them, so it is
+    /// never silent. Told once per <see cref="DropReportInterval"/> with the count since the last report.
+    /// </summary>
+    private void ReportDropped(string? clientId)
+    {
+        var count = Interlocked.Increment(ref _dropped);
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _lastDropReport);
+        if (now - last < (long)DropReportInterval.TotalMilliseconds && last != 0) return;
+        if (Interlocked.CompareExchange(ref _lastDropReport, now, last) != last) return;
+        Interlocked.Exchange(ref _dropped, 0);
+        log.LogWarning("The embedded MQTT broker dropped {Count} message(s) queued for client {ClientId} and others that read too slowly "
+            + "(more than [MQTT] queue_limit = {Limit} waiting): membership may have missed them; raise queue_limit above the cluster's size",
+            count, Printable(clientId ?? "?"), settings.Mqtt.QueueLimit);
     }
 
     /// <summary>The broker's certificate with its key, from [MQTT] tls_certificate and tls_key (PEM).</summary>

@@ -5,6 +5,9 @@ import { empty, h, replace, sync } from '../dom.js';
 import { absolute, bytes, percent, relative, stateName } from '../format.js';
 
 const POLL_MS = 5000;  // status is sampled, not an event: read it again while the view is open
+// Status requests out at once: each asks its node over ZeroMQ through this agent, and a fog of a thousand nodes must
+// not become a thousand requests every poll. The others wait their turn (a node is never queued twice).
+const MAX_ASKING = 8;
 
 /**
  * The own node's status comes from /v1/nodestatus (always there); a peer's from /v1/nodes/{ip}/status, which an
@@ -64,6 +67,7 @@ export function mount(root) {
   // peer holds its answer for the whole request timeout), and a node is never asked twice at once.
   const statuses = new Map();
   const asking = new Set();
+  const queued = new Map();  // ip -> node, in the order they were asked for
 
   function draw() {
     if (!alive || !rows) return;
@@ -72,14 +76,22 @@ export function mount(root) {
 
   function askStatus(node) {
     if (asking.has(node.ip)) return;
+    if (asking.size >= MAX_ASKING) {
+      queued.set(node.ip, node);
+      return;
+    }
+    queued.delete(node.ip);
     asking.add(node.ip);
     statusOf(node)
       .catch(error => unavailable('status unavailable', error.message))
       .then(answer => {
         asking.delete(node.ip);
-        if (!alive || !nodes.some(n => n.ip === node.ip)) return;
-        statuses.set(node.ip, answer);
-        draw();
+        if (alive && nodes.some(n => n.ip === node.ip)) {
+          statuses.set(node.ip, answer);
+          draw();
+        }
+        const next = queued.values().next();
+        if (alive && !next.done) askStatus(next.value);
       });
   }
 
@@ -97,6 +109,7 @@ export function mount(root) {
     if (!alive) return;
     nodes = list.map(n => ({ ...n, images: placed.get(n.ip) ?? [] }));
     for (const ip of [...statuses.keys()]) if (!list.some(n => n.ip === ip)) statuses.delete(ip);
+    for (const ip of [...queued.keys()]) if (!list.some(n => n.ip === ip)) queued.delete(ip);
     summary.textContent = nodes.length === 1 ? 'this node only' : `${nodes.length} nodes`;
     if (!rows) {
       rows = h('tbody');

@@ -8,7 +8,8 @@ using Motey.Host.Core.Nodes;
 namespace Motey.Host.Core.Placement;
 
 /// <summary>Where an image can run, or what no node offers.</summary>
-public sealed record PlacementResult(INodeClient? Node, string? Problem);
+/// <param name="NotAsked">Peers this node could not ask (its own limit): when above 0 and no node was found, nobody can say that no node can run it.</param>
+public sealed record PlacementResult(INodeClient? Node, string? Problem, int NotAsked = 0);
 
 /// <param name="PreferenceWait">How long a capable answer waits for earlier peers in the order, at most.</param>
 public sealed record PlacementSettings(TimeSpan PreferenceWait)
@@ -126,7 +127,7 @@ public sealed class Placer(INodeClient local, IPeerDirectory peers, CapabilityVi
         // Each with its own reason: "did not answer" and "gave an unreadable answer" are different problems to fix.
         if (search.Silent.Count > 0)
             problem += $" ({search.Silent.Count} could not be asked: {string.Join("; ", search.Silent.Take(5).Select(a => _silent.GetValueOrDefault(a) ?? $"node {a} did not answer"))}{(search.Silent.Count > 5 ? "; ..." : "")})";
-        return new PlacementResult(null, problem);
+        return new PlacementResult(null, problem, search.Local.Count);
     }
 
     /// <summary>What one capability request ended with: the list, or why there is none.</summary>

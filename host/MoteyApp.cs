@@ -29,6 +29,7 @@ internal static class MoteyApp
 {
     public static WebApplication Build(MoteySettings settings, Action<WebApplicationBuilder>? customize = null, bool console = true)
     {
+        NetMqLimits.Raise();  // before the first NetMQ socket of the process, or NetMQ keeps its 1,024
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             ApplicationName = typeof(MoteyApp).Assembly.GetName().Name,
@@ -93,7 +94,10 @@ internal static class MoteyApp
         services.AddSingleton(new LocalNodeSettings(settings.Plugins.CallTimeout));
         services.AddSingleton<LocalNode>();
         services.AddSingleton<PeerAnswers>();
-        services.AddSingleton<ZeroMqPeers>();
+        // The cluster's size, read lazily: the directory itself reaches its peers through these.
+        services.AddSingleton(sp => new ZeroMqPeers(sp.GetRequiredService<NodeIdentity>(), sp.GetRequiredService<LocalNode>(), settings,
+            sp.GetRequiredService<PeerAnswers>(), sp.GetRequiredService<IMoteyMetrics>(),
+            () => sp.GetRequiredService<ClusterNodes>().PeerAddresses.Count));
         services.AddSingleton<IRemoteNodeFactory, ZeroMqRemoteNodes>();
         services.AddSingleton<ClusterNodes>();
         services.AddSingleton<IPeerDirectory>(sp => sp.GetRequiredService<ClusterNodes>());
@@ -101,7 +105,7 @@ internal static class MoteyApp
         services.AddSingleton<DirectPeerChecks>();
         services.AddSingleton(PlacementSettings.For(settings.ZeroMq.RequestTimeout));
         services.AddSingleton(sp => new Placer(sp.GetRequiredService<LocalNode>(), sp.GetRequiredService<IPeerDirectory>(),
-            sp.GetRequiredService<PlacementSettings>(), sp.GetRequiredService<ILogger<Placer>>()));
+            sp.GetRequiredService<CapabilityView>(), sp.GetRequiredService<PlacementSettings>(), sp.GetRequiredService<ILogger<Placer>>()));
         services.AddSingleton(settings.Orchestrator);
         services.AddSingleton<ServiceLocks>();
         services.AddSingleton<ServiceIntents>();

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using NetMQ;
 using NetMQ.Sockets;
+using Motey.Host.Core.Nodes;
 
 namespace Motey.Host.Peers;
 
@@ -13,8 +14,13 @@ namespace Motey.Host.Peers;
 /// own answer, and an answer that comes after its request gave up matches nothing and is dropped. A timeout retires
 /// the connection: later requests get a fresh one, and the old one is closed once nothing waits on it. A peer that
 /// restarts is reached again by the socket's own reconnect. Connections unused for <see cref="IdleTimeout"/> are
-/// closed, and at most <see cref="MaxIdleConnections"/> unused ones are kept (NetMQ allows 1024 sockets per process),
-/// so peers that left cost nothing and a large cluster does not run out of sockets.
+/// closed, and at most <see cref="MaxIdleConnections"/> unused ones are kept: with the cluster's size given, four per
+/// known peer (one per endpoint) and a margin, so a deploy, status or terminate never closes the capability
+/// connections placement keeps using. At most <see cref="MaxConnections"/> are open at once (NetMQ's socket limit less
+/// what the rest of the agent uses, <see cref="NetMqLimits"/>): a request that needs a connection beyond it, or one NetMQ
+/// or the system refuses for lack of sockets or descriptors, waits for one to close, in turn, within its own timeout;
+/// when none closes in time it fails with a <see cref="LocalRequestException"/> that names this node's limit, never as
+/// the peer's failure.
 /// One poller thread owns every socket (NetMQ sockets are not thread-safe); callers only wait on a task, so a
 /// thousand requests to dead nodes cost no thread-pool thread while they wait out their timeouts.
 /// With a <see cref="ClusterKey"/> every connection is a CURVE client: it names the cluster's public key as the server's
@@ -28,42 +34,74 @@ internal sealed class PeerRequester : IDisposable
 
     private readonly NetMQPoller _poller = new();
     private readonly NetMQTimer _sweep;
+    private readonly NetMQTimer _slotRetry;  // runs while requests wait for a connection slot
+    private readonly Queue<Exchange> _waitingForSlot = new();  // poller thread only, in the order they came
+    private readonly Func<int>? _clusterSize;
+    private readonly int _minIdleConnections;
     private readonly Dictionary<string, Connection> _current = new(StringComparer.Ordinal);  // poller thread only
     private readonly HashSet<Connection> _retired = [];  // poller thread only: closed when their last request ends
     private readonly ConcurrentDictionary<Exchange, byte> _live = new();  // every request not yet ended, so Dispose can fail it
     private readonly Curve? _curve;
     private int _disposed;
 
-    /// <summary>A requester speaking plain ZeroMQ, or CURVE with <paramref name="key"/>.</summary>
-    public PeerRequester(ClusterKey? key = null) : this(DefaultIdleTimeout, DefaultMaxIdleConnections, key)
+    /// <summary>
+    /// A requester speaking plain ZeroMQ, or CURVE with <paramref name="key"/>. <paramref name="clusterSize"/> (the
+    /// number of known peers, read when connections are about to be closed) lets the idle cap follow the cluster.
+    /// </summary>
+    public PeerRequester(ClusterKey? key = null, Func<int>? clusterSize = null)
+        : this(DefaultIdleTimeout, DefaultMaxIdleConnections, key, clusterSize: clusterSize)
     {
     }
 
-    /// <summary>A requester that closes connections unused for <paramref name="idleTimeout"/> and keeps at most <paramref name="maxIdleConnections"/> unused ones (tests use small values).</summary>
-    internal PeerRequester(TimeSpan idleTimeout, int maxIdleConnections, ClusterKey? key = null)
+    /// <summary>
+    /// A requester that closes connections unused for <paramref name="idleTimeout"/>, keeps at least
+    /// <paramref name="maxIdleConnections"/> unused ones, and holds at most <paramref name="maxConnections"/>
+    /// (<see cref="NetMqLimits.ConnectionLimit"/> when null). Tests use small values.
+    /// </summary>
+    internal PeerRequester(TimeSpan idleTimeout, int maxIdleConnections, ClusterKey? key = null, int? maxConnections = null, Func<int>? clusterSize = null)
     {
         IdleTimeout = idleTimeout;
-        MaxIdleConnections = maxIdleConnections;
+        _minIdleConnections = maxIdleConnections;
+        _clusterSize = clusterSize;
+        MaxConnections = maxConnections ?? NetMqLimits.ConnectionLimit;
         _curve = key is null ? null : new Curve(key.PublicKey, new NetMQCertificate());
         _sweep = new NetMQTimer(TimeSpan.FromTicks(Math.Max(idleTimeout.Ticks / 2, TimeSpan.TicksPerMillisecond)));
         _sweep.Elapsed += (_, _) => CloseIdle();
         _poller.Add(_sweep);
+        _slotRetry = new NetMQTimer(SlotRetryInterval) { Enable = false };
+        _slotRetry.Elapsed += (_, _) => ServeWaitingForSlot();
+        _poller.Add(_slotRetry);
         _poller.RunAsync("motey-peer-requests", isBackgroundThread: true);
     }
 
+    /// <summary>How often requests waiting for a connection slot try again (besides whenever a connection closes).</summary>
+    private static readonly TimeSpan SlotRetryInterval = TimeSpan.FromMilliseconds(20);
+
     public TimeSpan IdleTimeout { get; }
-    public int MaxIdleConnections { get; }
+
+    /// <summary>At most this many connections are open at once, retired ones included.</summary>
+    public int MaxConnections { get; }
+
+    /// <summary>
+    /// How many unused connections are kept: the configured floor, or four per known peer and a margin when that is
+    /// more (never above <see cref="MaxConnections"/>). Reads the cluster's size: call it when about to close, not per request.
+    /// </summary>
+    public int MaxIdleConnections =>
+        Math.Min(MaxConnections, _clusterSize is null ? _minIdleConnections : Math.Max(_minIdleConnections, 4 * _clusterSize() + 64));
 
     /// <summary>True when requests go out as CURVE clients of the cluster key.</summary>
     public bool Secured => _curve is not null;
 
     /// <summary>Open connections, retired ones included (poller thread; for tests).</summary>
-    internal Task<int> CountConnectionsAsync() => OnPollerAsync(() => _current.Count + _retired.Count);
+    internal Task<int> CountConnectionsAsync() => OnPollerAsync(() => Open);
+
+    private int Open => _current.Count + _retired.Count;
 
     /// <summary>
     /// Sends <paramref name="request"/> as one frame to <paramref name="endpoint"/> and returns the one-frame reply.
     /// Throws <see cref="TimeoutException"/> after <paramref name="timeout"/>, <see cref="OperationCanceledException"/>
-    /// on cancellation, <see cref="PeerException"/> for a reply that is not one UTF-8 frame.
+    /// on cancellation, <see cref="PeerException"/> for a reply that is not one UTF-8 frame, and
+    /// <see cref="LocalRequestException"/> when the request never left because no connection could be opened in time.
     /// </summary>
     public async Task<string> RequestAsync(string endpoint, string request, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -77,6 +115,12 @@ internal sealed class PeerRequester : IDisposable
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
             if (!Post(() => Send(exchange))) throw new ObjectDisposedException(nameof(PeerRequester), "the agent is stopping");
             return await exchange.Reply.Task.WaitAsync(timeout, cancellationToken);
+        }
+        catch (TimeoutException) when (!exchange.Sent)
+        {
+            // Never sent: the peer was not asked, so this says nothing about it.
+            throw new LocalRequestException(
+                $"this node could not send its request to {endpoint} within {timeout.TotalSeconds:0.###} s: {exchange.SlotProblem ?? "the request waited its turn for a connection"}");
         }
         catch (TimeoutException)
         {
@@ -127,31 +171,98 @@ internal sealed class PeerRequester : IDisposable
     private void Send(Exchange exchange)
     {
         if (exchange.Reply.Task.IsCompleted) return;  // timed out or cancelled before its turn came
-        Connection connection;
+        if (!_current.TryGetValue(exchange.Endpoint, out var connection))
+        {
+            // A new connection waits behind the requests already waiting for one: first come, first served.
+            if (_waitingForSlot.Count > 0 || !TryOpen(exchange, out connection))
+            {
+                WaitForSlot(exchange);
+                return;
+            }
+            if (connection is null) return;  // the endpoint cannot be used at all: failed already
+        }
+        SendOn(connection, exchange);
+    }
+
+    private void SendOn(Connection connection, Exchange exchange)
+    {
+        if (connection.TrySend(exchange))
+        {
+            exchange.Sent = true;
+            return;
+        }
+        exchange.Reply.TrySetException(new PeerException($"could not queue the request to {exchange.Endpoint}"));
+        Retire(connection);
+    }
+
+    /// <summary>
+    /// Opens a connection for the exchange's endpoint when there is room (closing unused ones as needed). False when
+    /// this node has no room or no socket for it now (why is kept on the exchange); true with a null connection when
+    /// the endpoint itself cannot be used (the exchange has failed, saying why).
+    /// </summary>
+    private bool TryOpen(Exchange exchange, out Connection? connection)
+    {
+        connection = null;
+        CloseLeastRecentlyUsed();
+        if (Open >= MaxConnections)
+        {
+            exchange.SlotProblem = $"it holds its limit of {MaxConnections} peer connections, each waiting for an answer";
+            return false;
+        }
         try
         {
-            connection = CurrentConnection(exchange.Endpoint);
+            connection = new Connection(exchange.Endpoint, OnReply, _curve);
+        }
+        catch (NetMQException e) when (e.ErrorCode == ErrorCode.TooManyOpenSockets)
+        {
+            exchange.SlotProblem = $"NetMQ refused a new socket (the limit of this process, {NetMQConfig.MaxSockets} sockets, is reached)";
+            return false;
+        }
+        catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.TooManyOpenSockets)
+        {
+            exchange.SlotProblem = $"the process is out of file descriptors ({e.Message})";
+            return false;
         }
         catch (Exception e) when (e is NetMQException or ArgumentException or System.Net.Sockets.SocketException)
         {
             exchange.Reply.TrySetException(new PeerException($"cannot reach {exchange.Endpoint}: {e.Message}", e));
-            return;
+            return true;
         }
-        if (!connection.TrySend(exchange))
-        {
-            exchange.Reply.TrySetException(new PeerException($"could not queue the request to {exchange.Endpoint}"));
-            Retire(connection);
-        }
+        _poller.Add(connection.Socket);
+        _current[exchange.Endpoint] = connection;
+        return true;
     }
 
-    private Connection CurrentConnection(string endpoint)
+    private void WaitForSlot(Exchange exchange)
     {
-        if (_current.TryGetValue(endpoint, out var connection)) return connection;
-        CloseLeastRecentlyUsed();
-        connection = new Connection(endpoint, OnReply, _curve);
-        _poller.Add(connection.Socket);
-        _current[endpoint] = connection;
-        return connection;
+        exchange.SlotProblem ??= "the request waited its turn for a connection";
+        _waitingForSlot.Enqueue(exchange);
+        _slotRetry.Enable = true;
+    }
+
+    /// <summary>Sends what waits for a connection, in turn, as long as connections can be opened.</summary>
+    private void ServeWaitingForSlot()
+    {
+        while (_waitingForSlot.TryPeek(out var next))
+        {
+            if (next.Reply.Task.IsCompleted)
+            {
+                _waitingForSlot.Dequeue();  // its caller gave up meanwhile
+                continue;
+            }
+            if (!_current.TryGetValue(next.Endpoint, out var connection))
+            {
+                if (!TryOpen(next, out connection)) break;
+                if (connection is null)
+                {
+                    _waitingForSlot.Dequeue();
+                    continue;
+                }
+            }
+            _waitingForSlot.Dequeue();
+            SendOn(connection, next);
+        }
+        _slotRetry.Enable = _waitingForSlot.Count > 0;
     }
 
     /// <summary>The caller stopped waiting. After a timeout the connection is suspect (a peer that froze, or went away while the request was on the wire): it is retired.</summary>
@@ -171,7 +282,14 @@ internal sealed class PeerRequester : IDisposable
 
     private void Retire(Connection connection)
     {
-        if (connection.Retired) return;
+        if (connection.Retired)
+        {
+            // Retired by an earlier timeout: it closes when its last request ends, which may be this one. (Returning here
+            // without looking left it open for good once its last request timed out: one leaked socket per dead peer
+            // and request timeout while placements kept asking it, until NetMQ's socket limit refused every new one.)
+            CloseIfDone(connection);
+            return;
+        }
         connection.Retired = true;
         if (_current.TryGetValue(connection.Endpoint, out var current) && current == connection) _current.Remove(connection.Endpoint);
         _retired.Add(connection);
@@ -196,11 +314,18 @@ internal sealed class PeerRequester : IDisposable
         }
     }
 
-    /// <summary>Makes room for one more connection: the unused ones beyond <see cref="MaxIdleConnections"/> go, the least recently used first.</summary>
+    /// <summary>
+    /// Makes room for one more connection: the unused ones beyond <see cref="MaxIdleConnections"/> go, the least
+    /// recently used first, and more of them when <see cref="MaxConnections"/> would be exceeded.
+    /// </summary>
     private void CloseLeastRecentlyUsed()
     {
-        var idle = _current.Values.Where(c => c.Waiting == 0).ToList();
-        foreach (var connection in idle.OrderBy(c => c.LastUsed).Take(idle.Count - MaxIdleConnections + 1))
+        var idleCount = _current.Values.Count(c => c.Waiting == 0);
+        var beyondCap = Open + 1 - MaxConnections;
+        if (idleCount < _minIdleConnections && beyondCap <= 0) return;  // the cheap answer for the usual case
+        var excess = Math.Max(idleCount + 1 - MaxIdleConnections, beyondCap);
+        if (excess <= 0) return;
+        foreach (var connection in _current.Values.Where(c => c.Waiting == 0).OrderBy(c => c.LastUsed).Take(excess).ToList())
         {
             _current.Remove(connection.Endpoint);
             Close(connection);
@@ -211,6 +336,7 @@ internal sealed class PeerRequester : IDisposable
     {
         if (_poller.IsRunning) _poller.Remove(connection.Socket);
         connection.Close(new PeerException($"the connection to {connection.Endpoint} was closed"));
+        if (_waitingForSlot.Count > 0) _slotRetry.Enable = true;  // a slot is free: served from the timer, not from inside this close
     }
 
     /// <summary>One kept connection: a DEALER socket and the requests on it that still wait for their answer.</summary>
@@ -307,5 +433,11 @@ internal sealed class PeerRequester : IDisposable
         public TaskCompletionSource<string> Reply { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public Connection? Connection { get; set; }
         public uint Id { get; set; }
+
+        /// <summary>Set on the poller thread once the request is on a connection; read by the caller after a timeout.</summary>
+        public volatile bool Sent;
+
+        /// <summary>Why it waits for a connection slot, when it does.</summary>
+        public volatile string? SlotProblem;
     }
 }

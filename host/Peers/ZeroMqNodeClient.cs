@@ -277,6 +277,12 @@ internal sealed class ZeroMqNodeClient(
             _metrics.PeerRequest(kind, PeerOutcome.Error);
             throw new PeerException($"node {address}: {e.Message}", e);
         }
+        catch (LocalRequestException e)
+        {
+            // This node's own limit, not the peer's failure: said so, and kept apart from the peer's errors by its type.
+            _metrics.PeerRequest(kind, PeerOutcome.Error);
+            throw new LocalRequestException($"node {address} was not asked: {e.Message}", e);
+        }
     }
 
     /// <summary>What a request is, for the metrics: by its replier, and on the capabilities replier by its prefix.</summary>

@@ -62,9 +62,10 @@ public sealed class Deployer(
         {
             var image = service.Images[index];
             var target = failures.Count < OrchestratorSettings.MaxDeployAttempts ? await placer.FindNodeAsync(image, failed, cancellationToken) : null;
-            if (target is { Node: null } && failures.Count == 0)
+            if (target is { Node: null } && (failures.Count == 0 || target.NotAsked > 0))
             {
                 // Nothing failed: no node can run it yet. It waits, and is placed when a node gains what it needs or joins.
+                // Nor is ERROR concluded when this node could not ask some peers (its own limit): one of them may run it.
                 var waiting = $"{WaitingPrefix}{target.Problem}";
                 if (image.State != ImageState.Initial || image.StateMessage != waiting)
                     log.LogInformation("Image {Image} of service {ServiceId} waits for a node: {Why}", image.Name, service.Id, target.Problem);

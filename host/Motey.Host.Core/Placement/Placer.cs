@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Motey.Host.Core.Membership;
 using Motey.Host.Core.Model;
@@ -7,9 +8,10 @@ using Motey.Host.Core.Nodes;
 namespace Motey.Host.Core.Placement;
 
 /// <summary>Where an image can run, or what no node offers.</summary>
-public sealed record PlacementResult(INodeClient? Node, string? Problem);
+/// <param name="NotAsked">Peers this node could not ask (its own limit): when above 0 and no node was found, nobody can say that no node can run it.</param>
+public sealed record PlacementResult(INodeClient? Node, string? Problem, int NotAsked = 0);
 
-/// <param name="PreferenceWait">How long a capable answer waits for earlier peers in the order.</param>
+/// <param name="PreferenceWait">How long a capable answer waits for earlier peers in the order, at most.</param>
 public sealed record PlacementSettings(TimeSpan PreferenceWait)
 {
     /// <summary>1 s, or the peers' request timeout when shorter.</summary>
@@ -22,28 +24,70 @@ public sealed record PlacementSettings(TimeSpan PreferenceWait)
 /// lists and an active VAL for its engine; else the first known peer, in the directory's order, that has them.
 /// </summary>
 /// <remarks>
-/// Peers are asked in parallel and the choice does not wait for peers that cannot answer: a peer that failed
-/// its last capability request (dead but still registered, say) is still asked, but no later peer waits for
-/// its answer; and once some peer answered that it can run the image, earlier peers get at most
-/// <see cref="PreferenceWait"/> to answer too. So the order decides between live peers, and one dead peer costs
-/// a placement at most that wait once, not a request timeout every time. Only when no live peer can run the
-/// image does the placement wait for every answer (a peer back from the dead may be the one).
+/// <para>
+/// A peer with an entry in the <see cref="CapabilityView"/> (what it published itself) is judged from that entry,
+/// without a request; a peer without one (a node of the original Motey, or one whose publication has not arrived) is
+/// asked the v1 capabilities request. A peer the view says can run the image is confirmed with one v1 request before
+/// it is chosen (fresh truth, and the check that it is alive): when it answers that it lacks something, its entry is
+/// forgotten and the search goes on; when it does not answer, it is silent and the search goes on with the next
+/// candidate. At most <see cref="ViewCandidatesAtOnce"/> view candidates are confirmed at once, and at most
+/// <see cref="MaxRequestsInFlight"/> requests of one placement are out at once, in the directory's order: a placement
+/// never asks every node of a large cluster at once.
+/// </para>
+/// <para>
+/// The choice does not wait for peers that cannot answer. A peer whose request failed, or went unanswered for
+/// <see cref="PreferenceWait"/>, is silent: placements do not wait for it and it takes no place in their bound, and
+/// it is asked by one request at a time, shared by every placement, until it answers again (then it is preferred by
+/// its place in the order again). Once a peer answered that it can run the image, earlier peers that have not answered
+/// get at most four times as long as it took (at least <see cref="MinPreferenceWait"/>, at most
+/// <see cref="PreferenceWait"/>), then they are silent too. So the order decides between live peers, and a dead peer
+/// costs the placements of its first second a short wait at most, never a request timeout. Only when no live peer can
+/// run the image does the placement wait for every answer (a peer back from the dead may be the one).
+/// </para>
+/// <para>
+/// A request this node could not send (its own connection or socket limit, <see cref="LocalRequestException"/>) says
+/// nothing about the peer: the peer is neither silent nor counted as unable, and the problem names this node's failure.
+/// </para>
 /// </remarks>
 /// <param name="local">This node: asked first, in-process.</param>
-/// <param name="peers">The other nodes, asked in their order.</param>
+/// <param name="peers">The other nodes, considered in their order.</param>
+/// <param name="view">What the other nodes published about themselves; placement forgets an entry its node contradicts.</param>
 /// <param name="settings">How long to wait for earlier peers.</param>
 /// <param name="log">Where peers falling silent and coming back are told.</param>
-public sealed class Placer(INodeClient local, IPeerDirectory peers, PlacementSettings settings, ILogger<Placer> log)
+public sealed class Placer(INodeClient local, IPeerDirectory peers, CapabilityView view, PlacementSettings settings, ILogger<Placer> log)
 {
+    /// <summary>
+    /// Requests of one placement out at once (silent peers' shared requests aside). A cluster of original nodes is still
+    /// asked in a few round trips; a placement among a thousand nodes never opens a thousand connections at once (each
+    /// costs sockets and descriptors here, and the peers' answers all arrive together).
+    /// </summary>
+    public const int MaxRequestsInFlight = 64;
+
+    /// <summary>
+    /// View candidates confirmed at once, in order: a dead candidate does not cost the next one a round trip, and a
+    /// placement does not ask many nodes it will not choose.
+    /// </summary>
+    public const int ViewCandidatesAtOnce = 3;
+
+    /// <summary>The least an earlier peer is waited for once a later one answered that it can run the image.</summary>
+    public static readonly TimeSpan MinPreferenceWait = TimeSpan.FromMilliseconds(50);
+
     private static readonly IReadOnlySet<string> Nobody = new HashSet<string>();
 
     private const string NoAnswerInTime = "no answer within the preference wait";
 
-    /// <summary>Peers whose last capability request failed or was too slow, with why; asked again every time, waited for by nobody.</summary>
+    /// <summary>Peers whose last capability request failed or was too slow, with why; waited for by nobody.</summary>
     private readonly ConcurrentDictionary<string, string> _silent = new(StringComparer.Ordinal);
 
-    /// <summary>How long a capable answer waits for earlier peers in the order.</summary>
+    /// <summary>The one request out to each peer, shared by every placement that meets the peer meanwhile (under <see cref="_gate"/>).</summary>
+    private readonly Dictionary<string, Ask> _out = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+
+    /// <summary>How long a capable answer waits for earlier peers in the order, at most.</summary>
     public TimeSpan PreferenceWait => settings.PreferenceWait;
+
+    private CapabilityView View => view;
+    private ILogger Log => log;
 
     public Task<PlacementResult> FindNodeAsync(Image image, CancellationToken cancellationToken) =>
         FindNodeAsync(image, Nobody, cancellationToken);
@@ -62,95 +106,75 @@ public sealed class Placer(INodeClient local, IPeerDirectory peers, PlacementSet
         var addresses = known.Select(p => p.Address).ToHashSet(StringComparer.Ordinal);
         foreach (var gone in _silent.Keys.Where(a => !addresses.Contains(a))) _silent.TryRemove(gone, out _);
         var candidates = known.Where(p => !excluded.Contains(p.Address)).ToList();
-        var chosen = await FirstCapableAsync(image, candidates, cancellationToken);
-        if (chosen.Node is not null) return new PlacementResult(chosen.Node, null);
+        var search = await new Search(this, image, candidates, cancellationToken).RunAsync();
+        if (search.Node is not null) return new PlacementResult(search.Node, null);
 
         var problem = localMissing is null
             ? "no other node offers what the image needs"
             : $"no node offers what the image needs: node {local.Address} lacks {string.Join(", ", localMissing)}";
-        problem += candidates.Count > 0 ? $"; none of the {candidates.Count} other known nodes has all of them"
-            : known.Count > 0 ? "; no other node is left to try"
-            : "; no other node is known";
+        if (search.Local.Count > 0)
+        {
+            // Not "nobody can": this node did not ask them. The image waits and is tried again.
+            problem += $"; none of the {candidates.Count - search.Local.Count} other known nodes asked has all of them, and this node could not ask"
+                + $" the other {search.Local.Count}: {search.Local[0]}";
+        }
+        else
+        {
+            problem += candidates.Count > 0 ? $"; none of the {candidates.Count} other known nodes has all of them"
+                : known.Count > 0 ? "; no other node is left to try"
+                : "; no other node is known";
+        }
         // Each with its own reason: "did not answer" and "gave an unreadable answer" are different problems to fix.
-        if (chosen.Silent.Count > 0)
-            problem += $" ({chosen.Silent.Count} could not be asked: {string.Join("; ", chosen.Silent.Take(5).Select(a => _silent.GetValueOrDefault(a) ?? $"node {a} did not answer"))}{(chosen.Silent.Count > 5 ? "; ..." : "")})";
-        return new PlacementResult(null, problem);
+        if (search.Silent.Count > 0)
+            problem += $" ({search.Silent.Count} could not be asked: {string.Join("; ", search.Silent.Take(5).Select(a => _silent.GetValueOrDefault(a) ?? $"node {a} did not answer"))}{(search.Silent.Count > 5 ? "; ..." : "")})";
+        return new PlacementResult(null, problem, search.Local.Count);
     }
 
-    private async Task<(INodeClient? Node, List<string> Silent)> FirstCapableAsync(
-        Image image, List<INodeClient> candidates, CancellationToken cancellationToken)
+    /// <summary>What one capability request ended with: the list, or why there is none.</summary>
+    private sealed record Outcome(IReadOnlyList<Capability>? Offered, string? Failure, bool LocalFailure = false);
+
+    /// <summary>One request to one peer: its outcome, and a signal when it went unanswered for the preference wait.</summary>
+    private sealed class Ask
     {
-        // The requests still out when the choice is made run on to their answer or timeout, unawaited: that is how a
-        // dead peer becomes known as silent even though no placement waits for it. Only the wait below is cancelled.
-        using var decided = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var knownSilent = candidates.Select(p => _silent.ContainsKey(p.Address)).ToArray();
-        var asks = candidates.Select(p => AskAsync(p, image, cancellationToken)).ToArray();
-        Task? preferenceOver = null;
+        public Task<Outcome> Done { get; set; } = null!;
+        public TaskCompletionSource Silenced { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public long Sent { get; } = Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>
+    /// Asks <paramref name="peer"/> once; never throws. Keeps <see cref="_silent"/>: a peer unanswered for the preference
+    /// wait becomes silent, one that answers stops being silent. Not cancelled by a placement that stops waiting: other
+    /// placements may share it, and the request timeout bounds it (a stopping agent fails it at once).
+    /// </summary>
+    private async Task<Outcome> AskAsync(INodeClient peer, Ask ask)
+    {
+        await Task.Yield();  // every request of the round goes out before any answer is looked at; ask.Done is set
         try
         {
-            while (true)
+            var request = peer.GetCapabilitiesAsync(CancellationToken.None);
+            IReadOnlyList<Capability> offered;
+            try
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                // Taken before the scan: answers keep arriving meanwhile, and "all answered, none capable" may only
-                // be concluded from a scan that saw every answer.
-                var allAnswered = asks.All(a => a.IsCompleted);
-                var waitForEarlier = preferenceOver is not { IsCompleted: true };
-                var blocked = false;
-                int? capable = null;
-                for (var i = 0; i < asks.Length && capable is null; i++)
-                {
-                    if (asks[i].IsCompletedSuccessfully && asks[i].Result == Answer.Capable) capable = i;
-                    else if (!asks[i].IsCompleted && waitForEarlier && !knownSilent[i]) blocked = true;
-                }
-                if (capable is { } found && !blocked)
-                {
-                    // Earlier peers that let the preference wait run out are not waited for by the next placements
-                    // either, until they answer (their requests run on).
-                    if (!waitForEarlier)
-                    {
-                        for (var i = 0; i < found; i++)
-                            if (!asks[i].IsCompleted) _silent.TryAdd(candidates[i].Address, NoAnswerInTime);
-                    }
-                    return (candidates[found], []);
-                }
-
-                if (allAnswered)
-                {
-                    var silent = candidates.Where((_, i) => asks[i].Result == Answer.Silent).Select(p => p.Address).ToList();
-                    return (null, silent);
-                }
-                var pending = asks.Where(a => !a.IsCompleted).ToList<Task>();
-                if (pending.Count == 0) continue;  // the last answers came in during the scan: look again
-                if (capable is not null) preferenceOver ??= Task.Delay(PreferenceWait, decided.Token);
-                if (preferenceOver is not null) pending.Add(preferenceOver);
-                await Task.WhenAny(pending);
+                offered = await request.WaitAsync(PreferenceWait);
             }
-        }
-        finally
-        {
-            decided.Cancel();
-        }
-    }
-
-    private enum Answer { Capable, Lacking, Silent, Dropped }
-
-    /// <summary>Asks one peer; never throws but for the caller's cancellation. Keeps <see cref="_silent"/> and says when a peer falls silent or comes back.</summary>
-    private async Task<Answer> AskAsync(INodeClient peer, Image image, CancellationToken cancellationToken)
-    {
-        await Task.Yield();  // every request goes out before any answer is looked at
-        try
-        {
-            var offered = await peer.GetCapabilitiesAsync(cancellationToken);
+            catch (TimeoutException) when (!request.IsCompleted)
+            {
+                // Known as silent from now on, by every placement: none waits for it, and this request stays the one out to it.
+                if (_silent.TryAdd(peer.Address, NoAnswerInTime)) log.LogDebug("Node {Node} has not answered within {Wait} s", peer.Address, PreferenceWait.TotalSeconds);
+                ask.Silenced.TrySetResult();
+                offered = await request;
+            }
             if (_silent.TryRemove(peer.Address, out var before))
             {
                 if (before == NoAnswerInTime) log.LogDebug("Node {Node} answered, late", peer.Address);
                 else log.LogInformation("Node {Node} answers capability requests again", peer.Address);
             }
-            return Missing(image, offered).Count == 0 ? Answer.Capable : Answer.Lacking;
+            return new Outcome(offered, null);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (LocalRequestException e)
         {
-            return Answer.Dropped;  // the caller gave up
+            log.LogWarning("Node {Node} was not asked for its capabilities: {Error}", peer.Address, e.Message);
+            return new Outcome(null, e.Message, LocalFailure: true);
         }
         catch (Exception e)
         {
@@ -160,7 +184,30 @@ public sealed class Placer(INodeClient local, IPeerDirectory peers, PlacementSet
                 log.LogWarning("Node {Node} did not tell its capabilities: {Error}; placements stop waiting for it until it answers", peer.Address, e.Message);
             else
                 log.LogDebug("Node {Node} still does not tell its capabilities: {Error}", peer.Address, e.Message);
-            return Answer.Silent;
+            return new Outcome(null, e.Message);
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                if (_out.TryGetValue(peer.Address, out var current) && current == ask) _out.Remove(peer.Address);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The request out to <paramref name="peer"/>: the one already out (another placement's), else a new one. So a peer
+    /// has one capability request out at a time whatever the number of placements, a dead one included.
+    /// </summary>
+    private Ask Join(INodeClient peer)
+    {
+        lock (_gate)
+        {
+            if (_out.TryGetValue(peer.Address, out var running)) return running;
+            var ask = new Ask();
+            _out[peer.Address] = ask;
+            ask.Done = AskAsync(peer, ask);  // it yields at once: nothing runs under the lock
+            return ask;
         }
     }
 
@@ -172,5 +219,207 @@ public sealed class Placer(INodeClient local, IPeerDirectory peers, PlacementSet
         if (!offered.Contains(new Capability(image.Engine, Capability.PluginType)))
             missing.Add($"engine '{image.Engine}' (capability '{image.Engine}' of type plugin)");
         return missing;
+    }
+
+    /// <summary>One placement's walk through the candidates, in order.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification =
+        "Never disposed on purpose: requests that outlive the placement still release its semaphore, whose wait handle is never made.")]
+    private sealed class Search(Placer placer, Image image, List<INodeClient> candidates, CancellationToken cancellationToken)
+    {
+        private enum State { Unasked, FromView, Asking, Capable, Lacking, Silent, Local }
+
+        private readonly State[] _state = new State[candidates.Count];
+        private readonly Ask?[] _asks = new Ask?[candidates.Count];
+        private readonly Task<Outcome>?[] _probes = new Task<Outcome>?[candidates.Count];
+        private readonly bool[] _fromView = new bool[candidates.Count];
+        private readonly SemaphoreSlim _changed = new(0);
+        private int _next;  // the first candidate not started yet, in order
+        private int _settled;  // every candidate before it is settled and not capable
+
+        public async Task<(INodeClient? Node, List<string> Silent, List<string> Local)> RunAsync()
+        {
+            for (var i = 0; i < candidates.Count; i++)
+            {
+                var address = candidates[i].Address;
+                var entry = placer.View.Find(address);
+                if (entry is not null && Missing(image, entry.Capabilities).Count > 0)
+                {
+                    _state[i] = State.Lacking;  // what it published says so: no request
+                }
+                else if (placer._silent.ContainsKey(address))
+                {
+                    _state[i] = State.Silent;
+                    _probes[i] = placer.Join(candidates[i]).Done;
+                    _ = _probes[i]!.ContinueWith(_ => _changed.Release(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                }
+                else if (entry is not null)
+                {
+                    _state[i] = State.FromView;
+                    _fromView[i] = true;
+                }
+            }
+
+            Task? preferenceOver = null;
+            using var decided = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            try
+            {
+                while (true)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var waitForEarlier = preferenceOver is not { IsCompleted: true };
+                    var (capable, blocked, open) = Scan(waitForEarlier);
+                    if (capable is { } found && !blocked)
+                    {
+                        if (!waitForEarlier) SilenceEarlier(found);
+                        return (candidates[found], [], []);
+                    }
+                    Launch(capable ?? candidates.Count);
+                    if (capable is null && !open)
+                    {
+                        // Every candidate settled, none capable: each slot was read once, after its request ended.
+                        var silent = Enumerable.Range(0, candidates.Count).Where(i => _state[i] == State.Silent).Select(i => candidates[i].Address).ToList();
+                        var local = Enumerable.Range(0, candidates.Count).Where(i => _state[i] == State.Local)
+                            .Select(i => _asks[i]?.Done.Result.Failure ?? _probes[i]?.Result.Failure ?? "").ToList();
+                        return (null, silent, local);
+                    }
+                    if (capable is { } later && preferenceOver is null)
+                        preferenceOver = Task.Delay(EarlierPeersWait(later), decided.Token);
+                    var changed = _changed.WaitAsync(decided.Token);
+                    if (preferenceOver is { IsCompleted: false }) await Task.WhenAny(changed, preferenceOver);
+                    else if (preferenceOver is null) await changed;
+                    while (_changed.CurrentCount > 0 && _changed.Wait(0)) { }  // every change so far is seen by the next scan
+                }
+            }
+            finally
+            {
+                decided.Cancel();
+            }
+        }
+
+        /// <summary>
+        /// Walks the candidates in order up to the first capable one: settles what has ended, and says whether an
+        /// earlier one is still waited for and whether any is still open (not started, or its request still out).
+        /// </summary>
+        private (int? Capable, bool Blocked, bool Open) Scan(bool waitForEarlier)
+        {
+            while (_settled < candidates.Count)
+            {
+                Settle(_settled);
+                if (_state[_settled] is State.Lacking or State.Local || (_state[_settled] == State.Silent && _probes[_settled]!.IsCompleted)) _settled++;
+                else break;
+            }
+            var blocked = false;
+            var open = false;
+            for (var i = _settled; i < candidates.Count; i++)
+            {
+                Settle(i);
+                switch (_state[i])
+                {
+                    case State.Capable:
+                        return (i, blocked, open);
+                    case State.Unasked or State.FromView:
+                        open = true;
+                        blocked |= waitForEarlier;
+                        break;
+                    case State.Asking:
+                        open = true;
+                        if (_asks[i]!.Silenced.Task.IsCompleted) break;  // silent meanwhile: not waited for
+                        blocked |= waitForEarlier;
+                        break;
+                    case State.Silent:
+                        if (_probes[i] is { IsCompleted: false }) open = true;  // a peer back from the dead may be the one
+                        break;
+                }
+            }
+            return (null, blocked, open);
+        }
+
+        /// <summary>Moves candidate <paramref name="i"/> on when its request (or its silent peer's shared request) has ended.</summary>
+        private void Settle(int i)
+        {
+            var done = _state[i] switch
+            {
+                State.Asking => _asks[i]!.Done,
+                State.Silent => _probes[i],
+                _ => null,
+            };
+            if (done is not { IsCompleted: true }) return;
+            var outcome = done.Result;
+            if (outcome.LocalFailure)
+            {
+                _state[i] = State.Local;
+                return;
+            }
+            if (outcome.Offered is null)
+            {
+                _state[i] = State.Silent;
+                _probes[i] ??= done;
+                return;
+            }
+            var capable = Missing(image, outcome.Offered).Count == 0;
+            if (!capable && _fromView[i])
+            {
+                // It published that it can, and says now that it cannot: its own word now wins until it publishes again.
+                placer.View.Forget(candidates[i].Address);
+                placer.Log.LogDebug("Node {Node} lacks what its published capabilities promised for image {Image}: its entry is forgotten", candidates[i].Address, image.Name);
+            }
+            _state[i] = capable ? State.Capable : State.Lacking;
+        }
+
+        /// <summary>Starts requests in order, up to (not including) <paramref name="limit"/>, within the bounds.</summary>
+        private void Launch(int limit)
+        {
+            var inFlight = 0;
+            var viewInFlight = 0;
+            for (var i = _settled; i < _next; i++)
+            {
+                if (_state[i] != State.Asking || _asks[i]!.Silenced.Task.IsCompleted) continue;
+                inFlight++;
+                if (_fromView[i]) viewInFlight++;
+            }
+            while (_next < limit && _next < candidates.Count)
+            {
+                var i = _next;
+                if (_state[i] is State.FromView)
+                {
+                    if (inFlight >= MaxRequestsInFlight || viewInFlight >= ViewCandidatesAtOnce) return;
+                    viewInFlight++;
+                }
+                else if (_state[i] is State.Unasked)
+                {
+                    if (inFlight >= MaxRequestsInFlight) return;
+                }
+                else
+                {
+                    _next++;  // judged from the view, or silent: nothing to send
+                    continue;
+                }
+                inFlight++;
+                var ask = placer.Join(candidates[i]);
+                _asks[i] = ask;
+                _state[i] = State.Asking;
+                _ = ask.Done.ContinueWith(_ => _changed.Release(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                _ = ask.Silenced.Task.ContinueWith(_ => _changed.Release(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                _next++;
+            }
+        }
+
+        /// <summary>How long earlier peers are waited for once candidate <paramref name="capable"/> answered: four times its answer's time, within bounds.</summary>
+        private TimeSpan EarlierPeersWait(int capable)
+        {
+            var took = _asks[capable] is { } ask ? Stopwatch.GetElapsedTime(ask.Sent) : TimeSpan.Zero;
+            var wait = took * 4;
+            return wait < MinPreferenceWait ? MinPreferenceWait : wait > placer.PreferenceWait ? placer.PreferenceWait : wait;
+        }
+
+        /// <summary>Earlier peers that let the wait run out are silent for the next placements too, until they answer (their requests run on).</summary>
+        private void SilenceEarlier(int found)
+        {
+            for (var i = 0; i < found; i++)
+            {
+                if (_state[i] != State.Asking || _asks[i]!.Done.IsCompleted) continue;
+                placer._silent.TryAdd(candidates[i].Address, NoAnswerInTime);  // its request, still out, stays the one out to it
+            }
+        }
     }
 }

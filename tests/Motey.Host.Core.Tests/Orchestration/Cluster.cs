@@ -28,7 +28,7 @@ internal sealed class Cluster
         Peers = peers;
         Directory = new FakeDirectory(peers, local);
         Intents = new ServiceIntents(Clock);
-        var placer = new Placer(local, Directory, new PlacementSettings(TimeSpan.FromSeconds(1)), NullLogger<Placer>.Instance);
+        var placer = new Placer(local, Directory, new CapabilityView(), new PlacementSettings(TimeSpan.FromSeconds(1)), NullLogger<Placer>.Instance);
         var deployer = new Deployer(Store, placer, Directory, Intents, new NodeIdentity(local.Address), NullLogger<Deployer>.Instance);
         Reconciler = new Reconciler(Store, Directory, deployer, Locks, Intents, Settings, NullLogger<Reconciler>.Instance);
         var terminator = new Terminator(Store, Directory, Locks, Intents, NullLogger<Terminator>.Instance);

@@ -17,9 +17,12 @@ public sealed class PlacerTests
 {
     private static readonly Image Needs = new() { Name = "x", Engine = "simulated", Capabilities = ["lab"] };
 
-    private static Placer PlacementWith(IReadOnlyList<INodeClient> peers) => new(
-        new FakePeer("127.0.97.250", capable: false, delayMs: 0), new FakeDirectory(peers),
-        PlacementSettings.For(TimeSpan.FromSeconds(5)), NullLogger<Placer>.Instance);
+    private static readonly IReadOnlyList<Capability> LabCapabilities = [new Capability("lab", "hardware"), new Capability("simulated", Capability.PluginType)];
+    private static readonly IReadOnlyList<Capability> EngineOnly = [new Capability("simulated", Capability.PluginType)];
+
+    private static Placer PlacementWith(IReadOnlyList<INodeClient> peers, CapabilityView? view = null, TimeSpan? requestTimeout = null) => new(
+        new FakePeer("127.0.97.250", capable: false, delayMs: 0), new FakeDirectory(peers), view ?? new CapabilityView(),
+        PlacementSettings.For(requestTimeout ?? TimeSpan.FromSeconds(5)), NullLogger<Placer>.Instance);
 
     /// <summary>An answer that arrived while the placement looked at the others was once taken for "nobody can": ERROR.</summary>
     [Fact]
@@ -51,13 +54,14 @@ public sealed class PlacerTests
         var placement = PlacementWith([hung, capable]);
 
         Assert.Equal(capable.Address, (await placement.FindNodeAsync(Needs, CancellationToken.None)).Node!.Address);
-        // The hung peer is still asked each time, but nobody waits for it: all thirty end before its first request fails
-        // 20 s after it was sent (waiting the 1 s preference wait each, they would take 30 s). They take about a second;
-        // the wide margin keeps a loaded machine from failing the test (with 5 s and eight placements it did).
+        // Nobody waits for the hung peer: all thirty end before its first request fails 20 s after it was sent (waiting
+        // the 1 s preference wait each, they would take 30 s). They take about a second; the wide margin keeps a loaded
+        // machine from failing the test (with 5 s and eight placements it did).
         for (var round = 0; round < 30; round++)
             Assert.Equal(capable.Address, (await placement.FindNodeAsync(Needs, CancellationToken.None)).Node!.Address);
         Assert.Equal(0, hung.Failures);
-        await Wait.UntilAsync(() => hung.Asked == 31, "the hung peer was asked by every placement");
+        // Silent, it is asked by one request at a time, shared by every placement: not thirty-one requests piling up.
+        Assert.Equal(1, hung.Asked);
     }
 
     [Fact]
@@ -72,8 +76,141 @@ public sealed class PlacerTests
             "the first peer in the order is chosen again once it answers");
     }
 
+    [Fact]
+    public async Task A_peer_the_view_says_can_run_it_is_chosen_after_one_confirming_request_and_no_other_peer_is_asked()
+    {
+        var view = new CapabilityView();
+        var peers = Enumerable.Range(0, 10).Select(i => new FakePeer($"127.0.97.{i + 10}", capable: i == 6, delayMs: 0)).ToList();
+        foreach (var peer in peers) view.Set(peer.Address, peer.Address == peers[6].Address ? LabCapabilities : EngineOnly, DateTimeOffset.UtcNow);
+
+        var result = await PlacementWith(peers, view).FindNodeAsync(Needs, CancellationToken.None);
+
+        Assert.Equal(peers[6].Address, result.Node!.Address);
+        Assert.Equal(1, peers[6].Asked);
+        Assert.All(peers.Where(p => p != peers[6]), p => Assert.Equal(0, p.Asked));
+    }
+
+    [Fact]
+    public async Task A_view_candidate_that_turns_out_lacking_is_forgotten_and_the_next_one_is_chosen()
+    {
+        var view = new CapabilityView();
+        var changed = new FakePeer("127.0.97.10", capable: false, delayMs: 0);  // published lab, has lost it since
+        var next = new FakePeer("127.0.97.11", capable: true, delayMs: 0);
+        view.Set(changed.Address, LabCapabilities, DateTimeOffset.UtcNow);
+        view.Set(next.Address, LabCapabilities, DateTimeOffset.UtcNow);
+
+        var result = await PlacementWith([changed, next], view).FindNodeAsync(Needs, CancellationToken.None);
+
+        Assert.Equal(next.Address, result.Node!.Address);
+        Assert.Null(view.Find(changed.Address));
+        Assert.NotNull(view.Find(next.Address));
+    }
+
+    [Fact]
+    public async Task A_view_candidate_that_does_not_answer_is_skipped_and_the_next_one_is_chosen_without_waiting_for_its_timeout()
+    {
+        var view = new CapabilityView();
+        var dead = new FakePeer("127.0.97.10", capable: true, delayMs: Timeout.Infinite, failAfter: TimeSpan.FromSeconds(30));
+        var next = new FakePeer("127.0.97.11", capable: true, delayMs: 0);
+        view.Set(dead.Address, LabCapabilities, DateTimeOffset.UtcNow);
+        view.Set(next.Address, LabCapabilities, DateTimeOffset.UtcNow);
+        var placement = PlacementWith([dead, next], view, TimeSpan.FromSeconds(30));
+
+        // Its request runs 30 s: a placement that waited for it would miss these deadlines.
+        for (var round = 0; round < 5; round++)
+        {
+            var result = await placement.FindNodeAsync(Needs, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20));
+            Assert.Equal(next.Address, result.Node!.Address);
+        }
+        Assert.Equal(0, dead.Failures);
+        Assert.Equal(1, dead.Asked);  // silent: one request out at a time
+    }
+
+    [Fact]
+    public async Task A_peer_without_a_view_entry_is_asked_the_v1_way_and_chosen_by_its_place_in_the_order()
+    {
+        var view = new CapabilityView();
+        var original = new FakePeer("127.0.97.10", capable: true, delayMs: 5);  // an original node: it publishes nothing
+        var published = new FakePeer("127.0.97.11", capable: true, delayMs: 0);
+        var lacking = new FakePeer("127.0.97.12", capable: false, delayMs: 0);
+        view.Set(published.Address, LabCapabilities, DateTimeOffset.UtcNow);
+        view.Set(lacking.Address, EngineOnly, DateTimeOffset.UtcNow);
+
+        var result = await PlacementWith([original, published, lacking], view).FindNodeAsync(Needs, CancellationToken.None);
+
+        Assert.Equal(original.Address, result.Node!.Address);
+        Assert.Equal(1, original.Asked);
+        Assert.Equal(0, lacking.Asked);
+    }
+
+    [Fact]
+    public async Task No_more_than_the_bound_of_requests_is_out_at_once_however_many_peers_must_be_asked()
+    {
+        var inFlight = new InFlight();
+        var peers = Enumerable.Range(0, 300).Select(i => new FakePeer(Address(i), capable: i == 299, delayMs: 2, inFlight: inFlight)).ToList();
+
+        var result = await PlacementWith(peers).FindNodeAsync(Needs, CancellationToken.None);
+
+        Assert.Equal(peers[^1].Address, result.Node!.Address);
+        Assert.InRange(inFlight.Most, 1, Placer.MaxRequestsInFlight);
+        Assert.All(peers, p => Assert.Equal(1, p.Asked));
+    }
+
+    /// <summary>The i-th of up to 1,000 peer addresses, in directory (ordinal) order.</summary>
+    private static string Address(int i) => $"127.0.{90 + i / 100}.{100 + i % 100}";
+
+    [Fact]
+    public async Task Many_dead_peers_make_no_placement_wait_for_their_request_timeout()
+    {
+        // 60 of 200 peers dead (their requests fail after 30 s), spread through the order; the capable peers change.
+        var peers = Enumerable.Range(0, 200).Select(i => i % 10 is 1 or 4 or 7
+                ? new FakePeer(Address(i), capable: true, delayMs: Timeout.Infinite, failAfter: TimeSpan.FromSeconds(30))
+                : new FakePeer(Address(i), capable: i % 10 == 9, delayMs: 1))
+            .ToList();
+        var dead = peers.Where((_, i) => i % 10 is 1 or 4 or 7).ToList();
+        var capable = peers.Where((_, i) => i % 10 == 9).ToList();
+        var placement = PlacementWith(peers, requestTimeout: TimeSpan.FromSeconds(30));
+
+        // 40 placements, each to a later capable peer (the earlier ones excluded, as after failed deploys): every one
+        // passes dead peers not met before. Waiting for a dead peer's request, one would take 30 s; all forty together
+        // must end well before that.
+        var all = Task.Run(async () =>
+        {
+            for (var round = 0; round < 40; round++)
+            {
+                var target = round % capable.Count;
+                var result = await placement.FindNodeAsync(Needs, capable.Take(target).Select(p => p.Address).ToHashSet(), CancellationToken.None);
+                Assert.True(result.Node is not null, $"round {round}: {result.Problem}");
+                Assert.Equal(capable[target].Address, result.Node.Address);
+            }
+        });
+        await all.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.All(dead, p => Assert.InRange(p.Asked, 0, 1));  // silent: one request out at a time, however many placements
+    }
+
+    [Fact]
+    public async Task A_peer_this_node_could_not_ask_is_reported_as_this_nodes_failure_not_as_unable()
+    {
+        var unasked = new FakePeer("127.0.97.10", capable: true, delayMs: 0)
+        {
+            FailWith = new LocalRequestException("node 127.0.97.10 was not asked: this node holds its limit of 2 peer connections"),
+        };
+        var lacking = new FakePeer("127.0.97.11", capable: false, delayMs: 0);
+        var placement = PlacementWith([unasked, lacking]);
+
+        var result = await placement.FindNodeAsync(Needs, CancellationToken.None);
+
+        Assert.Null(result.Node);
+        Assert.Contains("none of the 1 other known nodes asked has all of them, and this node could not ask the other 1", result.Problem);
+        Assert.Contains("holds its limit of 2 peer connections", result.Problem);
+        Assert.DoesNotContain("could not be asked", result.Problem);  // not silent: the peer is asked again next time
+        unasked.FailWith = null;
+        Assert.Equal(unasked.Address, (await placement.FindNodeAsync(Needs, CancellationToken.None)).Node!.Address);
+    }
+
     /// <summary>Answers its capabilities from a thread-pool thread after <c>delayMs</c>; with an infinite delay it fails after <c>failAfter</c>, as a request timeout does.</summary>
-    private sealed class FakePeer(string address, bool capable, int delayMs, TimeSpan? failAfter = null) : INodeClient
+    /// <remarks><paramref name="inFlight"/>, when given, counts this peer's requests still out, with the most ever out at once.</remarks>
+    private sealed class FakePeer(string address, bool capable, int delayMs, TimeSpan? failAfter = null, InFlight? inFlight = null) : INodeClient
     {
         private int _asked;
         private int _failures;
@@ -85,18 +222,30 @@ public sealed class PlacerTests
         /// <summary>How many of the next requests fail at once.</summary>
         public int FailNext;
 
+        /// <summary>When set, every request fails at once with it (as the requester's own failures do).</summary>
+        public Exception? FailWith;
+
         public async Task<IReadOnlyList<Capability>> GetCapabilitiesAsync(CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _asked);
+            if (FailWith is { } failure) throw failure;
             if (Interlocked.Decrement(ref FailNext) >= 0) throw new TimeoutException($"node {address} did not answer");
-            if (delayMs == Timeout.Infinite)
+            inFlight?.Enter();
+            try
             {
-                await Task.Delay(failAfter!.Value, cancellationToken);
-                Interlocked.Increment(ref _failures);
-                throw new TimeoutException($"node {address} did not answer");
+                if (delayMs == Timeout.Infinite)
+                {
+                    await Task.Delay(failAfter!.Value, cancellationToken);
+                    Interlocked.Increment(ref _failures);
+                    throw new TimeoutException($"node {address} did not answer");
+                }
+                await Task.Delay(delayMs, cancellationToken).ConfigureAwait(false);
+                return capable ? LabCapabilities : EngineOnly;
             }
-            await Task.Delay(delayMs, cancellationToken).ConfigureAwait(false);
-            return capable ? [new Capability("lab", "hardware"), new Capability("simulated", Capability.PluginType)] : [new Capability("simulated", Capability.PluginType)];
+            finally
+            {
+                inFlight?.Leave();
+            }
         }
 
         public Task<string> DeployImageAsync(Image image, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken) => throw new NotSupportedException();
@@ -104,5 +253,23 @@ public sealed class PlacerTests
         public Task<int?> GetExitCodeAsync(Image image, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task RemoveLeftoversAsync(Image image, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task TerminateImageAsync(Image image, CancellationToken cancellationToken) => throw new NotSupportedException();
+    }
+
+    /// <summary>Requests out at once across peers, and the most there ever were.</summary>
+    private sealed class InFlight
+    {
+        private int _now;
+        private int _most;
+
+        public int Most => Volatile.Read(ref _most);
+
+        public void Enter()
+        {
+            var now = Interlocked.Increment(ref _now);
+            int most;
+            while (now > (most = Volatile.Read(ref _most)) && Interlocked.CompareExchange(ref _most, now, most) != most) { }
+        }
+
+        public void Leave() => Interlocked.Decrement(ref _now);
     }
 }

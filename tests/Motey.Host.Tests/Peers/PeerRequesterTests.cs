@@ -209,6 +209,68 @@ public sealed class PeerRequesterTests : IDisposable
     }
 
     [Fact]
+    public async Task A_connection_to_a_dead_node_retired_while_later_requests_still_wait_on_it_is_closed_when_the_last_one_times_out()
+    {
+        var dead = PeerSockets.Tcp(Loopback.NewAddress(), 5091);
+
+        // The second request goes out on the same connection before the first times out and retires it.
+        var first = AskAsync(dead, "first", TimeSpan.FromMilliseconds(300));
+        var second = AskAsync(dead, "second", TimeSpan.FromMilliseconds(600));
+        await Assert.ThrowsAsync<TimeoutException>(() => first);
+        await Assert.ThrowsAsync<TimeoutException>(() => second);
+
+        // Before, the retired connection stayed open for good: one leaked socket per dead node and request timeout.
+        await Wait.UntilAsync(async () => await _requester.CountConnectionsAsync() == 0, "the retired connection is closed");
+    }
+
+    [Fact]
+    public async Task At_the_connection_cap_a_request_waits_for_a_slot_and_goes_out_once_one_is_free()
+    {
+        using var requester = new PeerRequester(PeerRequester.DefaultIdleTimeout, maxIdleConnections: 1, maxConnections: 1);
+        await using var a = new ScriptedPeer();
+        await using var b = new ScriptedPeer();
+        var toA = requester.RequestAsync(a.Endpoint, "to a", Patient, CancellationToken.None);
+        var heldA = await a.NextAsync();
+
+        var toB = requester.RequestAsync(b.Endpoint, "to b", Patient, CancellationToken.None);
+        await Task.Delay(100);
+        Assert.Equal(0, b.Accepted);  // no slot while the request to A waits on the only connection
+        a.Answer(heldA, "from a");
+        Assert.Equal("from a", await toA);
+
+        var heldB = await b.NextAsync();  // A's connection, idle now, made room
+        b.Answer(heldB, "from b");
+        Assert.Equal("from b", await toB);
+        Assert.Equal(1, await requester.CountConnectionsAsync());
+    }
+
+    [Fact]
+    public async Task A_request_that_finds_no_slot_within_its_timeout_fails_as_this_nodes_limit_not_as_the_peers_silence()
+    {
+        using var requester = new PeerRequester(PeerRequester.DefaultIdleTimeout, maxIdleConnections: 1, maxConnections: 1);
+        await using var a = new ScriptedPeer();
+        await using var b = new ScriptedPeer();
+        var toA = requester.RequestAsync(a.Endpoint, "held", Patient, CancellationToken.None);
+        await a.NextAsync();
+
+        var error = await Assert.ThrowsAsync<Motey.Host.Core.Nodes.LocalRequestException>(
+            () => requester.RequestAsync(b.Endpoint, "no slot", Short, CancellationToken.None));
+        Assert.Equal($"this node could not send its request to {b.Endpoint} within 0.3 s: it holds its limit of 1 peer connections, each waiting for an answer", error.Message);
+        Assert.Equal(0, b.Accepted);
+    }
+
+    [Fact]
+    public async Task The_idle_cap_follows_the_cluster_size()
+    {
+        var size = 10;
+        using var requester = new PeerRequester(clusterSize: () => size);
+        Assert.Equal(PeerRequester.DefaultMaxIdleConnections, requester.MaxIdleConnections);
+        size = 1000;
+        Assert.Equal(4 * 1000 + 64, requester.MaxIdleConnections);
+        await Task.CompletedTask;
+    }
+
+    [Fact]
     public async Task Dispose_fails_the_requests_still_waiting()
     {
         using var requester = new PeerRequester();

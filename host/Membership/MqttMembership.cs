@@ -21,11 +21,12 @@ namespace Motey.Host.Membership;
 /// After every (re)connect the node publishes its <see cref="Presence"/> (retained, with its capabilities), announces
 /// itself on <c>register</c> and asks on <c>nodes_request</c>; a peer is confirmed by its <c>register</c> or its presence
 /// (the retained presences of every Motey.NET member arrive on subscribing: a join costs one delivery per member, and
-/// a node answers <c>nodes_request</c> only for requesters without a presence, the original nodes). From the loss of a broker until they announce themselves again, the peers are
-/// unconfirmed, kept, and checked directly over ZeroMQ (<see cref="DirectPeerChecks"/>), which drops the dead ones: a
-/// broker that dies with its node never freezes membership. A clean stop clears the presence and says <c>remove</c>; a
-/// node that dies is removed through its last will (the broker sends <c>remove</c> for it when its connection drops or its
-/// keepalive runs out), and its presence, which no will can clear, is cleared by the peer with the lowest address.
+/// a node answers <c>nodes_request</c> only for requesters without a presence, the original nodes). From the loss of a
+/// broker until they announce themselves again, the peers are unconfirmed, kept, and checked directly over ZeroMQ
+/// (<see cref="DirectPeerChecks"/>), which drops the dead ones: a broker that dies with its node never freezes membership.
+/// A clean stop clears the presence and says <c>remove</c>; a node that dies is removed through its last will (the broker
+/// sends <c>remove</c> for it when its connection drops or its keepalive runs out), and its presence, which no will can
+/// clear, is cleared by the peer with the lowest address.
 /// </summary>
 internal sealed class MqttMembership(
     MoteySettings settings,

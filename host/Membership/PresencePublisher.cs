@@ -41,7 +41,18 @@ internal sealed class PresencePublisher(NodeIdentity identity, ICapabilityStore 
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            var list = await capabilities.AllAsync(cancellationToken);
+            IReadOnlyList<Motey.Host.Core.Model.Capability> list;
+            try
+            {
+                list = await capabilities.AllAsync(cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // No presence is no reason to stay out of the cluster: without one this node answers every nodes_request.
+                log.LogError(e, "Could not read this node's capabilities for its presence on {Broker}: {Error}", connection.Broker, e.Message);
+                if (connection != _on) _out = false;
+                return;
+            }
             var payload = Presence.Write(identity.Address, list);
             if (!again && connection == _on && _last is { } last && last.AsSpan().SequenceEqual(payload)) return;
             var fits = payload.Length <= Presence.MaxPayloadBytes;

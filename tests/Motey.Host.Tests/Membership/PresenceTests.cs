@@ -144,6 +144,24 @@ public sealed class PresenceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_live_node_whose_presence_was_cleared_after_a_late_will_publishes_it_again_and_its_peers_take_it_back()
+    {
+        var a = await StartAsync();
+        var b = await StartAsync(a);
+        await WaitForMembersAsync(a, a.Address, b.Address);
+        var late = await ProbeAsync(a);
+
+        // What the broker sends when the keepalive of an earlier connection of B runs out after B has reconnected.
+        await late.PublishAsync(MqttMembership.Remove, b.Address);
+
+        await Wait.UntilAsync(() => Log(a).Contains($"Node {b.Address} left"), "A takes the late will for B's death");
+        await Wait.UntilAsync(() => Log(b).Contains("Another node cleared this node's presence"), "B sees its presence cleared and publishes it again");
+        await WaitForMembersAsync(a, a.Address, b.Address);
+        await Wait.UntilAsync(() => View(a).Find(b.Address) is not null, "A has B's capabilities again");
+        Assert.Contains(b.Address, (await MqttProbe.RetainedPresencesAsync(a.Address, 1883)).Keys);
+    }
+
+    [Fact]
     public async Task A_joiner_learns_the_members_from_their_presences_and_only_requesters_without_one_are_answered_on_nodes_request()
     {
         var a = await StartAsync();

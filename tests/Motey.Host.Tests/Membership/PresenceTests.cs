@@ -194,6 +194,30 @@ public sealed class PresenceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_node_whose_presence_would_be_too_large_clears_it_and_answers_every_nodes_request()
+    {
+        var a = await StartAsync();
+        var b = await StartAsync(a);
+        await Wait.UntilAsync(() => View(a).Find(b.Address) is not null, "A has B's presence");
+        var registers = await ProbeAsync(a, topics: MqttMembership.Register);
+
+        // 300 capabilities of 250 characters: some 90 KB of presence.
+        var many = string.Join(", ", Enumerable.Range(0, 300).Select(i => $$"""{"capability": "{{i:D3}}{{new string('c', 247)}}", "capability_type": "hardware"}"""));
+        Assert.Equal(System.Net.HttpStatusCode.Created, (await b.SendAsync(HttpMethod.Put, "/v1/capabilities", $"[{many}]", "application/json")).StatusCode);
+
+        await Wait.UntilAsync(() => View(a).Find(b.Address) is null, "A forgets B's capabilities: B cleared its presence");
+        Assert.Contains("more than peers read", Log(b));
+        Assert.DoesNotContain(b.Address, (await MqttProbe.RetainedPresencesAsync(a.Address, 1883)).Keys);
+        Assert.Equal(new[] { a.Address, b.Address }.Order(StringComparer.Ordinal), await MembersAsync(a));
+
+        // A requester with a presence: B, which has none out, answers it, as an original node would.
+        var joiner = await ProbeAsync(a);
+        await joiner.PublishPresenceAsync();
+        await joiner.PublishAsync(MqttMembership.NodesRequest, joiner.Address);
+        await Wait.UntilAsync(() => registers.Count(MqttMembership.Register, b.Address) == 1, "B answers the requester's nodes_request");
+    }
+
+    [Fact]
     public async Task Bad_presence_payloads_are_dropped_with_a_warning_and_change_nothing()
     {
         var a = await StartAsync();

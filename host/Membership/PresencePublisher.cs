@@ -1,6 +1,7 @@
 using Motey.Host.Core.Capabilities;
 using Motey.Host.Core.Events;
 using Motey.Host.Core.Membership;
+using Motey.Host.Core.Model;
 
 namespace Motey.Host.Membership;
 
@@ -41,7 +42,7 @@ internal sealed class PresencePublisher(NodeIdentity identity, ICapabilityStore 
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            IReadOnlyList<Motey.Host.Core.Model.Capability> list;
+            IReadOnlyList<Capability> list;
             try
             {
                 list = await capabilities.AllAsync(cancellationToken);

@@ -102,6 +102,7 @@ internal static class MoteyApp
         services.AddSingleton<ClusterNodes>();
         services.AddSingleton<IPeerDirectory>(sp => sp.GetRequiredService<ClusterNodes>());
         services.AddSingleton<MembershipStatus>();
+        services.AddSingleton<PresencePublisher>();
         services.AddSingleton<DirectPeerChecks>();
         services.AddSingleton(PlacementSettings.For(settings.ZeroMq.RequestTimeout));
         services.AddSingleton(sp => new Placer(sp.GetRequiredService<LocalNode>(), sp.GetRequiredService<IPeerDirectory>(),

@@ -89,6 +89,15 @@ internal sealed class BrokerConnection : IDisposable
             .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtMostOnce)
             .Build(), cancellationToken);
 
+    /// <summary>Publishes a retained message (QoS 0): the broker keeps it for every later subscriber; an empty payload deletes it.</summary>
+    public Task PublishRetainedAsync(string topic, byte[] payload, CancellationToken cancellationToken) =>
+        _client.PublishAsync(new MqttApplicationMessageBuilder()
+            .WithTopic(topic)
+            .WithPayload(payload)
+            .WithRetainFlag(true)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtMostOnce)
+            .Build(), cancellationToken);
+
     /// <summary>Disconnects cleanly: the broker sends no last will, and <see cref="Lost"/> never completes.</summary>
     public Task LeaveAsync(CancellationToken cancellationToken)
     {

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Authentication;
@@ -7,6 +8,7 @@ using MQTTnet.Adapter;
 using MQTTnet.Exceptions;
 using Motey.Host.Configuration;
 using Motey.Host.Core.Membership;
+using Motey.Host.Core.Placement;
 
 namespace Motey.Host.Membership;
 
@@ -16,11 +18,15 @@ namespace Motey.Host.Membership;
 /// goes on with the next one (then the rest of the list, round), and while it uses a later broker it looks for an
 /// earlier one every <see cref="PreferredBrokerRetry"/> and moves back to it: every node lists the same brokers in the
 /// same order, so they all meet on the first one alive. When none answers it retries with exponential backoff.
-/// After every (re)connect the node announces itself on <c>register</c> and asks on <c>nodes_request</c>; a peer is
-/// confirmed by its <c>register</c>. From the loss of a broker until they announce themselves again, the peers are
-/// unconfirmed, kept, and checked directly over ZeroMQ (<see cref="DirectPeerChecks"/>), which drops the dead ones: a
-/// broker that dies with its node never freezes membership. A clean stop says <c>remove</c>; a node that dies is
-/// removed through its last will (the broker sends <c>remove</c> for it when its connection drops or its keepalive runs out).
+/// After every (re)connect the node publishes its <see cref="Presence"/> (retained, with its capabilities), announces
+/// itself on <c>register</c> and asks on <c>nodes_request</c>; a peer is confirmed by its <c>register</c> or its presence
+/// (the retained presences of every Motey.NET member arrive on subscribing: a join costs one delivery per member, and
+/// a node answers <c>nodes_request</c> only for requesters without a presence, the original nodes). From the loss of a
+/// broker until they announce themselves again, the peers are unconfirmed, kept, and checked directly over ZeroMQ
+/// (<see cref="DirectPeerChecks"/>), which drops the dead ones: a broker that dies with its node never freezes membership.
+/// A clean stop clears the presence and says <c>remove</c>; a node that dies is removed through its last will (the broker
+/// sends <c>remove</c> for it when its connection drops or its keepalive runs out), and its presence, which no will can
+/// clear, is cleared by the peer with the lowest address.
 /// </summary>
 internal sealed class MqttMembership(
     MoteySettings settings,
@@ -28,6 +34,9 @@ internal sealed class MqttMembership(
     ClusterNodes nodes,
     MembershipStatus status,
     DirectPeerChecks checks,
+    CapabilityView view,
+    PresencePublisher presence,
+    TimeProvider time,
     ILogger<MqttMembership> log) : BackgroundService
 {
     public const string NodesRequest = "motey/v1/nodes_request";
@@ -54,6 +63,9 @@ internal sealed class MqttMembership(
     /// <summary>TLS to the brokers; null when [MQTT] tls is false.</summary>
     private BrokerTls? _tls;
 
+    /// <summary>The peers whose presence is out (the last message on their presence topic was one): the retained messages a dead peer leaves behind.</summary>
+    private readonly ConcurrentDictionary<string, byte> _present = new(StringComparer.Ordinal);
+
     /// <summary>
     /// The nodes of the last run are forgotten before the first connect: they announce themselves again. A ca_file that
     /// holds no certificate stops the start.
@@ -68,19 +80,28 @@ internal sealed class MqttMembership(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var retry = FirstRetry;
-        var first = 0;
-        while (!stoppingToken.IsCancellationRequested)
+        // Follows the capabilities from before the first connect publishes them: no change falls in between.
+        var following = presence.FollowChangesAsync(() => _current, stoppingToken);
+        try
         {
-            if (await ConnectToFirstAnsweringAsync(first, stoppingToken) is { } connection)
+            var retry = FirstRetry;
+            var first = 0;
+            while (!stoppingToken.IsCancellationRequested)
             {
-                retry = FirstRetry;
-                first = await StayConnectedAsync(connection, stoppingToken);
-                continue;
+                if (await ConnectToFirstAnsweringAsync(first, stoppingToken) is { } connection)
+                {
+                    retry = FirstRetry;
+                    first = await StayConnectedAsync(connection, stoppingToken);
+                    continue;
+                }
+                await Task.Delay(retry, stoppingToken);
+                retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, settings.Mqtt.ReconnectMax.Ticks));
+                first = 0;
             }
-            await Task.Delay(retry, stoppingToken);
-            retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, settings.Mqtt.ReconnectMax.Ticks));
-            first = 0;
+        }
+        finally
+        {
+            await following;
         }
     }
 
@@ -142,7 +163,9 @@ internal sealed class MqttMembership(
             }
             // Every peer must announce itself on this broker; until then the direct checks vouch for it.
             nodes.BeginResync();
-            await connection.SubscribeAsync([NodesRequest, Register, Remove], stoppingToken);
+            await connection.SubscribeAsync([NodesRequest, Register, Remove, Presence.Subscription], stoppingToken);
+            // The presence first: a peer that hears the register or the request knows this node has one.
+            await presence.PublishAsync(connection, stoppingToken, again: true);
             await connection.PublishAsync(Register, identity.Address, stoppingToken);
             await connection.PublishAsync(NodesRequest, identity.Address, stoppingToken);
             return (connection, null, Failure.Unreachable);
@@ -199,6 +222,8 @@ internal sealed class MqttMembership(
                 _current = null;
                 try
                 {
+                    // The presence left behind would outlive this node there: the peers that come to that broker later would take it for a member.
+                    await presence.ClearAsync(connection, stoppingToken);
                     await connection.LeaveAsync(stoppingToken);  // cleanly: no last will, the peers there keep this node
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
@@ -231,6 +256,11 @@ internal sealed class MqttMembership(
     private async Task OnMessageAsync(BrokerConnection connection, MqttApplicationMessage message, CancellationToken stoppingToken)
     {
         var topic = message.Topic;
+        if (topic.StartsWith(Presence.TopicPrefix, StringComparison.Ordinal))
+        {
+            await OnPresenceAsync(connection, message, stoppingToken);
+            return;
+        }
         var address = ReadAddress(message);
         if (address is null)
         {
@@ -241,14 +271,18 @@ internal sealed class MqttMembership(
         {
             switch (topic)
             {
-                case NodesRequest when address != identity.Address:
+                // A requester with a presence learns this node from this node's presence; one without (an original node)
+                // must hear the register. Without a presence out, this node answers everyone, as an original does.
+                case NodesRequest when address != identity.Address && (!_present.ContainsKey(address) || !presence.IsOut):
                     await connection.PublishAsync(Register, identity.Address, stoppingToken);
                     break;
                 case Register when await nodes.AddAsync(address, stoppingToken):
                     log.LogInformation("Node {Address} joined", address);
                     break;
-                case Remove when await nodes.RemoveAsync(address, stoppingToken):
-                    log.LogInformation("Node {Address} left", address);
+                case Remove when address != identity.Address:
+                    var present = _present.TryRemove(address, out _);
+                    if (await nodes.RemoveAsync(address, stoppingToken)) log.LogInformation("Node {Address} left", address);
+                    if (present && IsLowestWithout(address)) await ClearPresenceOfAsync(connection, address, stoppingToken);
                     break;
             }
         }
@@ -256,6 +290,76 @@ internal sealed class MqttMembership(
         {
             log.LogError(ex, "Handling {Topic} from {Address} failed", topic, address);
         }
+    }
+
+    /// <summary>
+    /// A message on a presence topic. Another node's presence confirms it as a member and puts its capabilities in the
+    /// <see cref="CapabilityView"/>; an empty one (a clean stop, or a dead node's cleared) takes them out, and membership
+    /// stays with <c>remove</c>. A message that is no presence of the node its topic names changes nothing.
+    /// </summary>
+    private async Task OnPresenceAsync(BrokerConnection connection, MqttApplicationMessage message, CancellationToken stoppingToken)
+    {
+        var topic = message.Topic;
+        if (Presence.AddressOf(topic) is not { } address)
+        {
+            log.LogWarning("Dropped the message on {Topic}: the topic does not end in a node address written canonically", Printable(topic));
+            return;
+        }
+        try
+        {
+            if (address == identity.Address)
+            {
+                await OnOwnPresenceAsync(connection, message, stoppingToken);
+                return;
+            }
+            if (message.Payload.IsEmpty)
+            {
+                _present.TryRemove(address, out _);
+                if (view.Forget(address)) log.LogDebug("Node {Address} cleared its presence", address);
+                return;
+            }
+            var reading = Presence.Read(address, message.Payload);
+            if (reading.Problem is { } problem)
+            {
+                log.LogWarning("Dropped the presence on {Topic}: {Problem}", topic, problem);
+                return;
+            }
+            view.Set(address, reading.Capabilities!, time.GetUtcNow());
+            _present[address] = 0;
+            if (await nodes.AddAsync(address, stoppingToken)) log.LogInformation("Node {Address} joined", address);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+        {
+            log.LogError(ex, "Handling the presence of {Address} failed", address);
+        }
+    }
+
+    /// <summary>
+    /// This node's own presence comes back to it (MQTT 3.1.1 sends a subscriber its own messages too). Cleared by another
+    /// node while this one is connected and has not left (the late will of an earlier connection made the lowest peer
+    /// clear it), it is published again: the peers that removed this node for that will take it back from it.
+    /// </summary>
+    private async Task OnOwnPresenceAsync(BrokerConnection connection, MqttApplicationMessage message, CancellationToken stoppingToken)
+    {
+        if (!message.Payload.IsEmpty || stoppingToken.IsCancellationRequested || connection != _current || !presence.IsOutOn(connection)) return;
+        log.LogInformation("Another node cleared this node's presence on {Broker} (after a last will of an earlier connection of this node?); publishing it again",
+            connection.Broker);
+        await presence.PublishAsync(connection, stoppingToken, again: true);
+    }
+
+    /// <summary>Whether this node has the lowest address (ordinal, the order nodes are listed in) of the nodes it knows, <paramref name="gone"/> excepted.</summary>
+    private bool IsLowestWithout(string gone) =>
+        nodes.PeerAddresses.All(peer => peer == gone || string.CompareOrdinal(identity.Address, peer) < 0);
+
+    /// <summary>
+    /// Clears the presence a node left behind when it went without clearing it (killed: its last will says <c>remove</c>,
+    /// but a will cannot clear a retained message). One node does it, the one with the lowest address; two that disagree
+    /// on who that is both clear it, which is harmless.
+    /// </summary>
+    private async Task ClearPresenceOfAsync(BrokerConnection connection, string address, CancellationToken stoppingToken)
+    {
+        await connection.PublishRetainedAsync(Presence.Topic(address), [], stoppingToken);
+        log.LogInformation("Cleared the presence node {Address} left behind (this node has the lowest address of those it knows)", address);
     }
 
     /// <summary>
@@ -274,6 +378,15 @@ internal sealed class MqttMembership(
         {
             return null;
         }
+        return CanonicalAddress(text);
+    }
+
+    /// <summary>
+    /// <paramref name="text"/> as a node address in canonical form, or null: an IPv4 address must be written canonically
+    /// already (no "127.1", octal or hex), an IPv6 address may be spelled any way; either must be a unicast address.
+    /// </summary>
+    public static string? CanonicalAddress(string text)
+    {
         if (!IPAddress.TryParse(text, out var ip)) return null;
         var v4 = ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork;
         // IPv6 has several honest spellings of one address (listed in canonical form); IPv4 has one.
@@ -284,8 +397,8 @@ internal sealed class MqttMembership(
     }
 
     /// <summary>
-    /// Ends the loop first (no reconnect or move while saying goodbye), then says goodbye on <c>remove</c> and
-    /// disconnects cleanly (so the broker does not send the last will too).
+    /// Ends the loop first (no reconnect or move while saying goodbye), then clears the presence, says goodbye on
+    /// <c>remove</c> and disconnects cleanly (so the broker does not send the last will too).
     /// </summary>
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -294,6 +407,8 @@ internal sealed class MqttMembership(
         {
             try
             {
+                // Nothing of this node is left on the broker: its presence first, so peers never see it without its remove.
+                await presence.ClearAsync(connection, cancellationToken);
                 await connection.PublishAsync(Remove, identity.Address, cancellationToken);
                 await connection.LeaveAsync(cancellationToken);
                 log.LogInformation("Left the cluster");
@@ -319,6 +434,13 @@ internal sealed class MqttMembership(
         if (_tls is null && Find<MqttConnectingFailedException>(e) is not null)
             return " (it closed the connection before answering the login: if it serves TLS, set [MQTT] tls = true and ca_file)";
         return "";
+    }
+
+    /// <summary>A peer's own text bounded and on one line, so it cannot forge log lines.</summary>
+    private static string Printable(string text)
+    {
+        var clean = new string(text.Take(120).Select(c => char.IsControl(c) ? '?' : c).ToArray());
+        return text.Length > 120 ? clean + "..." : clean;
     }
 
     private static T? Find<T>(Exception? e) where T : Exception => e switch

@@ -10,10 +10,12 @@ namespace Motey.Host.Core.Membership;
 /// for GET /v1/nodes, whose table it owns. Membership (MQTT) adds and removes peers, and the direct checks (ZeroMQ)
 /// drop the peers that were not heard on the current broker connection and stop answering; the orchestrator reaches
 /// them through clients. Changes to a peer are serialised, so the directory and the table never disagree about it.
+/// A peer that leaves, however it is found gone, leaves the <see cref="CapabilityView"/> too: placement never judges a
+/// node that is no member from what it once published.
 /// </summary>
 public sealed class ClusterNodes(
     NodeIdentity identity, INodeStore repository, LocalNode local, IRemoteNodeFactory remotes, ClusterChanges? changes = null,
-    EventHub? events = null)
+    EventHub? events = null, CapabilityView? view = null)
     : IPeerDirectory, IDisposable
 {
     private readonly ConcurrentDictionary<string, INodeClient> _peers = new(StringComparer.Ordinal);
@@ -98,6 +100,7 @@ public sealed class ClusterNodes(
     {
         _unconfirmed.TryRemove(address, out _);
         var removed = _peers.TryRemove(address, out _);
+        view?.Forget(address);
         await repository.RemoveAsync(address, cancellationToken);
         if (removed) events?.NodeChanged(address, joined: false);
         return removed;

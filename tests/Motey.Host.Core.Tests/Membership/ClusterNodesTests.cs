@@ -1,5 +1,7 @@
 using Motey.Host.Core.Membership;
+using Motey.Host.Core.Model;
 using Motey.Host.Core.Nodes;
+using Motey.Host.Core.Placement;
 using Motey.Host.Core.Tests.Fakes;
 
 namespace Motey.Host.Core.Tests.Membership;
@@ -14,12 +16,13 @@ public sealed class ClusterNodesTests
     private readonly RemoteNodes _remotes = new();
     private readonly LocalNode _local;
     private readonly ClusterNodes _nodes;
+    private readonly CapabilityView _view = new();
 
     public ClusterNodesTests()
     {
         _store = new InMemoryNodeStore(_clock);
         _local = new LocalNode(new NodeIdentity(Self), new InMemoryCapabilityStore(), new FakeEngines(), new LocalNodeSettings(TimeSpan.FromSeconds(1)));
-        _nodes = new ClusterNodes(new NodeIdentity(Self), _store, _local, _remotes);
+        _nodes = new ClusterNodes(new NodeIdentity(Self), _store, _local, _remotes, view: _view);
     }
 
     private async Task<IEnumerable<string>> PeersAsync() => (await _nodes.PeersAsync(CancellationToken.None)).Select(p => p.Address);
@@ -178,5 +181,20 @@ public sealed class ClusterNodesTests
         public Dictionary<string, INodeClient> Made { get; } = new(StringComparer.Ordinal);
 
         public INodeClient For(string address) => Made[address] = new FakeNode(address);
+    }
+
+    [Fact]
+    public async Task A_peer_that_leaves_leaves_the_capability_view_too_however_it_was_found_gone()
+    {
+        await _nodes.ResetAsync(CancellationToken.None);
+        await AddAsync("10.0.0.2", "10.0.0.3");
+        _view.Set("10.0.0.2", [new Capability("lab", "hardware")], DateTimeOffset.UnixEpoch);
+        _view.Set("10.0.0.3", [new Capability("lab", "hardware")], DateTimeOffset.UnixEpoch);
+
+        await _nodes.RemoveAsync("10.0.0.2", CancellationToken.None);
+        _nodes.BeginResync();
+        await _nodes.RemoveUnconfirmedAsync("10.0.0.3", CancellationToken.None);
+
+        Assert.Empty(_view.Addresses);
     }
 }

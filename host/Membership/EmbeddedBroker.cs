@@ -33,7 +33,6 @@ internal sealed class EmbeddedBroker(MoteySettings settings, ILogger<EmbeddedBro
         var ip = IPAddress.Parse(mqtt.Ip);
         var v6 = ip.AddressFamily == AddressFamily.InterNetworkV6;
         var builder = factory.CreateServerOptionsBuilder();
-        builder = builder.WithMaxPendingMessagesPerClient(100_000);  // MQTTnet's 250 drops a joiner's retained presences at N = 1,000 (interim: D3 makes it configurable)
         if (mqtt.TlsCertificate is not null)
         {
             // TLS alone: no plain endpoint beside it, on this port or another.

@@ -36,6 +36,7 @@ internal sealed class MqttMembership(
     DirectPeerChecks checks,
     CapabilityView view,
     PresencePublisher presence,
+    ClusterChanges changes,
     TimeProvider time,
     ILogger<MqttMembership> log) : BackgroundService
 {
@@ -324,7 +325,10 @@ internal sealed class MqttMembership(
                 log.LogWarning("Dropped the presence on {Topic}: {Problem}", topic, problem);
                 return;
             }
+            var before = view.Find(address)?.Capabilities;
             view.Set(address, reading.Capabilities!, time.GetUtcNow());
+            // A peer that gained a capability may be what a waiting image needs: it is tried now, not at the next wait_retry.
+            if (before is null || !before.SequenceEqual(reading.Capabilities!)) changes.Notify();
             _present[address] = 0;
             if (await nodes.AddAsync(address, stoppingToken)) log.LogInformation("Node {Address} joined", address);
         }

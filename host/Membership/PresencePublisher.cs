@@ -98,7 +98,7 @@ internal sealed class PresencePublisher(NodeIdentity identity, ICapabilityStore 
     /// </summary>
     public async Task FollowChangesAsync(Func<BrokerConnection?> current, CancellationToken stoppingToken)
     {
-        var subscription = events.Subscribe(null, IsCapabilityChange);
+        var subscription = events.Subscribe(null, IsCapabilityChange, internalUse: true);
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -107,7 +107,7 @@ internal sealed class PresencePublisher(NodeIdentity identity, ICapabilityStore 
                 {
                     // Fell a whole event buffer behind (it cannot while it publishes; but a lost change would stay lost).
                     subscription.Dispose();
-                    subscription = events.Subscribe(null, IsCapabilityChange);
+                    subscription = events.Subscribe(null, IsCapabilityChange, internalUse: true);
                 }
                 await Task.Delay(Coalescing, stoppingToken);
                 while (subscription.Events.TryRead(out _)) { }

@@ -27,10 +27,10 @@ public sealed class EventHub
         get { lock (_gate) return _lastId; }
     }
 
-    /// <summary>Open subscriptions.</summary>
+    /// <summary>Open subscriptions of clients (the event stream's readers); the agent's own followers are not counted.</summary>
     public int SubscriberCount
     {
-        get { lock (_gate) return _subscribers.Count; }
+        get { lock (_gate) return _subscribers.Count(s => !s.Internal); }
     }
 
     /// <summary>Numbers the event, keeps it, and hands it to every subscriber that wants it; never blocks, never throws.</summary>
@@ -56,7 +56,8 @@ public sealed class EventHub
     /// (none when null), preceded by a reset when some of them are no longer kept, or when the id is one this run never
     /// gave (the agent restarted). From the moment this returns the subscriber misses nothing.
     /// </summary>
-    public EventSubscription Subscribe(long? after, Func<MoteyEvent, bool> filter)
+    /// <param name="internalUse">True for a part of the agent that follows events (not counted in <see cref="SubscriberCount"/>).</param>
+    public EventSubscription Subscribe(long? after, Func<MoteyEvent, bool> filter, bool internalUse = false)
     {
         lock (_gate)
         {
@@ -74,7 +75,7 @@ public sealed class EventHub
             var replay = new List<MoteyEvent>();
             for (var id = from; id <= _lastId; id++)
                 if (_ring[id % BufferSize] is { } kept && filter(kept)) replay.Add(kept);
-            var subscription = new EventSubscription(this, filter, reset, replay);
+            var subscription = new EventSubscription(this, filter, reset, replay) { Internal = internalUse };
             _subscribers.Add(subscription);
             return subscription;
         }
@@ -97,6 +98,9 @@ public sealed class EventSubscription : IDisposable
     private readonly Channel<MoteyEvent> _queue = Channel.CreateBounded<MoteyEvent>(
         new BoundedChannelOptions(EventHub.BufferSize) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
     private readonly CancellationTokenSource _dropped = new();
+
+    /// <summary>A part of the agent, not a client of the event stream.</summary>
+    internal bool Internal { get; init; }
 
     internal EventSubscription(EventHub hub, Func<MoteyEvent, bool> filter, string? reset, IReadOnlyList<MoteyEvent> replay)
     {

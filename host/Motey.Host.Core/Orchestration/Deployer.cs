@@ -61,7 +61,7 @@ public sealed class Deployer(
         while (true)
         {
             var image = service.Images[index];
-            var target = failures.Count < OrchestratorSettings.MaxDeployAttempts ? await placer.FindNodeAsync(image, failed, cancellationToken) : null;
+            var target = failures.Count < OrchestratorSettings.MaxDeployAttempts ? await placer.FindNodeAsync(image, failed, cancellationToken, confirmLacking: failures.Count > 0) : null;
             if (target is { Node: null } && (failures.Count == 0 || target.NotAsked > 0))
             {
                 // Nothing failed: no node can run it yet. It waits, and is placed when a node gains what it needs or joins.

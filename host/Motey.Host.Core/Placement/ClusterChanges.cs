@@ -1,9 +1,9 @@
 namespace Motey.Host.Core.Placement;
 
 /// <summary>
-/// Tells the orchestrator that an image waiting for a node may now find one: this node's capabilities grew, or a
-/// node joined the cluster. Peers' own capability changes are not announced; waiting images are also tried again
-/// every <c>[ORCHESTRATOR] wait_retry</c>.
+/// Tells the orchestrator that an image waiting for a node may now find one: this node's capabilities grew, a node
+/// joined the cluster, or a Motey.NET peer published other capabilities (its presence). An original peer's capability
+/// changes are not announced; waiting images are also tried again every <c>[ORCHESTRATOR] wait_retry</c>.
 /// </summary>
 public sealed class ClusterChanges : IDisposable
 {

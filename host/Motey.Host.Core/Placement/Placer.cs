@@ -41,8 +41,9 @@ public sealed record PlacementSettings(TimeSpan PreferenceWait)
 /// its place in the order again). Once a peer answered that it can run the image, earlier peers that have not answered
 /// get at most four times as long as it took (at least <see cref="MinPreferenceWait"/>, at most
 /// <see cref="PreferenceWait"/>), then they are silent too. So the order decides between live peers, and a dead peer
-/// costs the placements of its first second a short wait at most, never a request timeout. Only when no live peer can
-/// run the image does the placement wait for every answer (a peer back from the dead may be the one).
+/// costs the placements of its first second a short wait at most, never a request timeout — also when no live peer
+/// can run the image: "nobody" is said once every live peer answered, naming the silent ones (a silent peer that answers
+/// again is found by the next placement; an image left waiting is tried again when the cluster changes).
 /// </para>
 /// <para>
 /// A request this node could not send (its own connection or socket limit, <see cref="LocalRequestException"/>) says
@@ -93,7 +94,12 @@ public sealed class Placer(INodeClient local, IPeerDirectory peers, CapabilityVi
         FindNodeAsync(image, Nobody, cancellationToken);
 
     /// <summary>As <see cref="FindNodeAsync(Image, CancellationToken)"/>, never choosing a node in <paramref name="excluded"/> (nodes where a deploy of this image just failed).</summary>
-    public async Task<PlacementResult> FindNodeAsync(Image image, IReadOnlySet<string> excluded, CancellationToken cancellationToken)
+    /// <param name="confirmLacking">
+    /// True when "nobody" would be final (the image ends in ERROR): peers whose published capabilities lack something are
+    /// asked too, since what they published may be older than a change on its way (a capability added a moment ago).
+    /// </param>
+    public async Task<PlacementResult> FindNodeAsync(Image image, IReadOnlySet<string> excluded, CancellationToken cancellationToken,
+        bool confirmLacking = false)
     {
         IReadOnlyList<string>? localMissing = null;
         if (!excluded.Contains(local.Address))
@@ -106,7 +112,7 @@ public sealed class Placer(INodeClient local, IPeerDirectory peers, CapabilityVi
         var addresses = known.Select(p => p.Address).ToHashSet(StringComparer.Ordinal);
         foreach (var gone in _silent.Keys.Where(a => !addresses.Contains(a))) _silent.TryRemove(gone, out _);
         var candidates = known.Where(p => !excluded.Contains(p.Address)).ToList();
-        var search = await new Search(this, image, candidates, cancellationToken).RunAsync();
+        var search = await new Search(this, image, candidates, confirmLacking, cancellationToken).RunAsync();
         if (search.Node is not null) return new PlacementResult(search.Node, null);
 
         var problem = localMissing is null
@@ -224,7 +230,7 @@ public sealed class Placer(INodeClient local, IPeerDirectory peers, CapabilityVi
     /// <summary>One placement's walk through the candidates, in order.</summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification =
         "Never disposed on purpose: requests that outlive the placement still release its semaphore, whose wait handle is never made.")]
-    private sealed class Search(Placer placer, Image image, List<INodeClient> candidates, CancellationToken cancellationToken)
+    private sealed class Search(Placer placer, Image image, List<INodeClient> candidates, bool confirmLacking, CancellationToken cancellationToken)
     {
         private enum State { Unasked, FromView, Asking, Capable, Lacking, Silent, Local }
 
@@ -242,7 +248,8 @@ public sealed class Placer(INodeClient local, IPeerDirectory peers, CapabilityVi
             {
                 var address = candidates[i].Address;
                 var entry = placer.View.Find(address);
-                if (entry is not null && Missing(image, entry.Capabilities).Count > 0)
+                var lacking = entry is not null && Missing(image, entry.Capabilities).Count > 0;
+                if (lacking && !confirmLacking)
                 {
                     _state[i] = State.Lacking;  // what it published says so: no request
                 }
@@ -252,7 +259,7 @@ public sealed class Placer(INodeClient local, IPeerDirectory peers, CapabilityVi
                     _probes[i] = placer.Join(candidates[i]).Done;
                     _ = _probes[i]!.ContinueWith(_ => _changed.Release(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 }
-                else if (entry is not null)
+                else if (entry is not null && !lacking)
                 {
                     _state[i] = State.FromView;
                     _fromView[i] = true;
@@ -322,13 +329,12 @@ public sealed class Placer(INodeClient local, IPeerDirectory peers, CapabilityVi
                         blocked |= waitForEarlier;
                         break;
                     case State.Asking:
+                        if (_asks[i]!.Silenced.Task.IsCompleted) break;  // silent meanwhile: not waited for, not even to say "nobody"
                         open = true;
-                        if (_asks[i]!.Silenced.Task.IsCompleted) break;  // silent meanwhile: not waited for
                         blocked |= waitForEarlier;
                         break;
-                    case State.Silent:
-                        if (_probes[i] is { IsCompleted: false }) open = true;  // a peer back from the dead may be the one
-                        break;
+                    // State.Silent: not waited for either. A peer back from the dead answers its shared request (or announces
+                    // itself again): the next placement, and the images waiting for a node, find it then.
                 }
             }
             return (null, blocked, open);

@@ -91,6 +91,24 @@ public sealed class PlacerTests
     }
 
     [Fact]
+    public async Task A_peer_whose_published_capabilities_lack_it_is_asked_only_when_nobody_would_be_final()
+    {
+        var view = new CapabilityView();
+        var gained = new FakePeer("127.0.97.10", capable: true, delayMs: 0);  // published before it gained lab
+        view.Set(gained.Address, EngineOnly, DateTimeOffset.UtcNow);
+        var placement = PlacementWith([gained], view);
+
+        var waiting = await placement.FindNodeAsync(Needs, new HashSet<string>(), CancellationToken.None);
+        Assert.Null(waiting.Node);
+        Assert.Equal(0, gained.Asked);
+
+        // After a failed deploy, "nobody" ends the image in ERROR: what the peer published is checked against its answer.
+        var final = await placement.FindNodeAsync(Needs, new HashSet<string>(), CancellationToken.None, confirmLacking: true);
+        Assert.Equal(gained.Address, final.Node!.Address);
+        Assert.Equal(1, gained.Asked);
+    }
+
+    [Fact]
     public async Task A_view_candidate_that_turns_out_lacking_is_forgotten_and_the_next_one_is_chosen()
     {
         var view = new CapabilityView();

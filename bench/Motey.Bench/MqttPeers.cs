@@ -108,6 +108,7 @@ internal sealed class MqttPeers(PeerSettings settings, PeerCapabilities capabili
     private const int Batch = 100;
 
     private readonly IMqttClient?[] _clients = new IMqttClient?[settings.Addresses.Count];
+    private long _reconnected;
     private readonly ConcurrentDictionary<string, byte> _presences = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private IMqttClient? _observer;
@@ -195,21 +196,58 @@ internal sealed class MqttPeers(PeerSettings settings, PeerCapabilities capabili
         client.ApplicationMessageReceivedAsync += e => OnMessageAsync(client, address, e.ApplicationMessage);
         client.DisconnectedAsync += e =>
         {
-            if (e.ClientWasConnected && !_stop.IsCancellationRequested) Interlocked.Increment(ref _disconnected);
+            if (e.ClientWasConnected && !_stop.IsCancellationRequested)
+            {
+                // As a node does: join again, announce again, subscribe again (it would also ask nodes_request; simulated
+                // members do not, see above). In the first before-run 2,000 peers that could not keep up with 4 M
+                // deliveries lost their connections (keepalive) and, not coming back, spoiled the later runs.
+                Interlocked.Increment(ref _disconnected);
+                _ = RejoinAsync(client, k, options);
+            }
             return Task.CompletedTask;
         };
         try
         {
-            var result = await client.ConnectAsync(options, _stop.Token);
-            if (result.ResultCode != MqttClientConnectResultCode.Success) throw new InvalidOperationException($"the broker at {host}:{port} refused it: {result.ResultCode}");
-            if (!settings.Legacy) await PublishPresenceAsync(client, k);
-            await client.PublishAsync(Message(Register, address), _stop.Token);
+            await AnnounceAsync(client, k, options);
             return client;
         }
         catch
         {
             client.Dispose();
             throw;
+        }
+    }
+
+    private async Task AnnounceAsync(IMqttClient client, int k, MqttClientOptions options)
+    {
+        var result = await client.ConnectAsync(options, _stop.Token);
+        if (result.ResultCode != MqttClientConnectResultCode.Success)
+            throw new InvalidOperationException($"the broker at {BrokerOf(k).Host}:{BrokerOf(k).Port} refused it: {result.ResultCode}");
+        if (!settings.Legacy) await PublishPresenceAsync(client, k);
+        await client.PublishAsync(Message(Register, settings.Addresses[k]), _stop.Token);
+    }
+
+    /// <summary>Until connected again (every 1 s), then announced and subscribed as at the start.</summary>
+    private async Task RejoinAsync(IMqttClient client, int k, MqttClientOptions options)
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(1000, _stop.Token);
+                await AnnounceAsync(client, k, options);
+                await SubscribeAsync(client);
+                Interlocked.Increment(ref _reconnected);
+                return;
+            }
+            catch (Exception) when (!_stop.IsCancellationRequested)
+            {
+                // the broker is still busy or gone: try again
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
         }
     }
 
@@ -305,7 +343,7 @@ internal sealed class MqttPeers(PeerSettings settings, PeerCapabilities capabili
     public PeerStats Stats() => new(
         _clients.Count(c => c is { IsConnected: true }), Interlocked.Read(ref _received), Interlocked.Read(ref _receivedRegister),
         Interlocked.Read(ref _receivedRequest), Interlocked.Read(ref _receivedRemove), Interlocked.Read(ref _receivedPresence),
-        Interlocked.Read(ref _answered), Interlocked.Read(ref _churned), Interlocked.Read(ref _disconnected), _presences.Count);
+        Interlocked.Read(ref _answered), Interlocked.Read(ref _churned), Interlocked.Read(ref _disconnected), _presences.Count, Interlocked.Read(ref _reconnected));
 
     /// <summary>While the churn file exists: peer after peer changes its capabilities (and republishes its presence, unless legacy).</summary>
     private async Task ChurnAsync(CancellationToken stop)
@@ -358,4 +396,4 @@ internal sealed class MqttPeers(PeerSettings settings, PeerCapabilities capabili
 
 /// <summary>What a fake-peer process has seen and done (the --stats file).</summary>
 internal sealed record PeerStats(int Connected, long Received, long ReceivedRegister, long ReceivedRequest, long ReceivedRemove,
-    long ReceivedPresence, long Answered, long Churned, long Disconnected, int Presences);
+    long ReceivedPresence, long Answered, long Churned, long Disconnected, int Presences, long Reconnected = 0);

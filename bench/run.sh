@@ -7,7 +7,11 @@
 #   bench/run.sh                         the default set (all but the security variants), 5 runs each
 #   bench/run.sh --runs 3 --only rest,events
 #   bench/run.sh --runs 3 --only rest,rest-secured,fanout,fanout-curve   what security costs (about 6 minutes)
-#   options: --runs N  --only rest,footprint,deploy,fanout,events (the default set), rest-secured, fanout-curve
+#   bench/run.sh --runs 3 --only scale,join,footprint-scale --wait-quiet 10 [--legacy]   issue 16's thousand nodes
+#   options: --runs N  --only rest,footprint,deploy,fanout,events (the default set), rest-secured, fanout-curve,
+#            scale, join, footprint-scale (with --legacy: the simulated peers behave as the original protocol of main;
+#            --placements 20 --scale-sizes 300,1000,2000 --join-sizes 300,1000,2000
+#            --join-brokers embedded,mosquitto,bridged --join-timeout 90 --footprint-peers 1000)
 #            --wrk-seconds S  --peer-timeout S
 #            --events N  --requests N  --wait-quiet S (default 60: wait up to S s for a load average below 1.5)
 #            --agent-log-level LEVEL (default: the agent's own, Information)  --keep

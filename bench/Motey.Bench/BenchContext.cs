@@ -22,6 +22,16 @@ internal sealed class BenchContext
     public int FootprintRequests { get; init; } = 100_000;
     public string DockerUrl { get; init; } = "unix:///var/run/docker.sock";
 
+    /// <summary>The scale sections' fake peers behave as today's main (no presence, every nodes_request answered): the "before".</summary>
+    public bool LegacyPeers { get; init; }
+    /// <summary>Timed placements per target (last capable, random capable) per agent in the scale sections.</summary>
+    public int Placements { get; init; } = 20;
+    public int[] ScaleSizes { get; init; } = [300, 1000, 2000];
+    public int[] JoinSizes { get; init; } = [300, 1000, 2000];
+    public string[] JoinBrokers { get; init; } = ["embedded", "mosquitto", "bridged"];
+    public int JoinTimeoutSeconds { get; init; } = 90;
+    public int FootprintPeers { get; init; } = 1000;
+
     /// <summary>[LOGGER] level for every agent; null keeps the agent's default (Information), as users run it.</summary>
     public string? AgentLogLevel { get; init; }
 

@@ -6,13 +6,18 @@ using NetMQ.Sockets;
 namespace Motey.Bench;
 
 /// <summary>
-/// <c>motey-bench fake-peers --prefix 127.78.1 --first 100 --count 100</c>: many lightweight peers in one process.
-/// Peer k (address prefix.(first+k)) binds ROUTER sockets on ports 5091–5094 and answers like a node: capabilities
+/// <c>motey-bench fake-peers --prefix 127.78.1 --first 100 --count 100</c> (or <c>--plan live --count N</c>, the
+/// addresses of <see cref="PeerPlan"/>): many lightweight peers in one process.
+/// Peer k (address prefix.(first+k)) answers on ports 5091–5094 like a node: capabilities
 /// <c>[{"capability": "fanout-(k+1)", ...}, {"capability": "simulated", "capability_type": "plugin"}]</c>, deploy an
 /// instance id, status "2" (RUNNING), terminate "" (done). So an image needing <c>fanout-N</c> can run only on the
 /// N-th peer: the last of the first N. Prints "ready" once every socket is bound; stops on SIGTERM or SIGINT.
 /// With <c>--cluster-key PATH</c> (a file made by <c>motey keys generate</c>) every socket is a CURVE server of that key
 /// pair, as a node's repliers are with [ZEROMQ] cluster_key.
+/// With <c>--mqtt HOST:PORT[,HOST:PORT]</c> every peer is also an MQTT member (see <see cref="MqttPeers"/>; peer k on the
+/// (k mod count)-th broker), with <c>--legacy</c> as today's main behaves; <c>--subscribe all|requests</c>,
+/// <c>--stats FILE</c>, <c>--churn-file FILE --churn-rate R</c>; <c>--no-zeromq</c>: members only, no repliers (the join
+/// benchmark: 2,000 peers bind 8,000 listening sockets otherwise, against a descriptor limit of 20,000 here).
 /// </summary>
 internal static class FakePeers
 {
@@ -23,27 +28,58 @@ internal static class FakePeers
 
     public static string Capability(int n) => $"fanout-{n}";
 
-    public static int Run(string prefix, int first, int count, string? clusterKeyFile = null)
+    public static int Run(string prefix, int first, int count, string? clusterKeyFile = null) =>
+        Run(new PeerSettings(Enumerable.Range(0, count).Select(k => $"{prefix}.{first + k}").ToList(), clusterKeyFile));
+
+    /// <summary>
+    /// Peer k of <see cref="PeerSettings.Addresses"/> answers capabilities from a ROUTER socket of its own (its answer is
+    /// its own list); deploy, status and terminate are answered by one ROUTER socket each, bound on every peer's address
+    /// (their answers do not depend on the peer: instance ids are unique in the process), so 2,000 peers need 2,003
+    /// sockets, not 8,000. With <see cref="PeerSettings.Mqtt"/> every peer is also a member on the broker(s), see <see cref="MqttPeers"/>.
+    /// </summary>
+    public static int Run(PeerSettings settings)
     {
-        var curve = clusterKeyFile is null ? null : ReadClusterKey(clusterKeyFile);
+        // NetMQ refuses to make more than MaxSockets sockets (default 1,024); it must be raised before the first one.
+        NetMQConfig.MaxSockets = 65_536;
+        var curve = settings.ClusterKeyFile is null ? null : ReadClusterKey(settings.ClusterKeyFile);
         using var poller = new NetMQPoller();
         var sockets = new List<RouterSocket>();
         var deployed = 0;
-        for (var k = 0; k < count; k++)
+        var addresses = settings.Addresses;
+        var capabilities = new PeerCapabilities(addresses.Count);
+        if (settings.ZeroMq)
         {
-            var address = $"{prefix}.{first + k}";
-            var capabilities = $"[{{\"capability\":\"{Capability(k + 1)}\",\"capability_type\":\"hardware\"}},{{\"capability\":\"simulated\",\"capability_type\":\"plugin\"}}]";
-            Bind(poller, sockets, curve, address, CapabilitiesPort, _ => capabilities);
-            Bind(poller, sockets, curve, address, DeployPort, _ => $"fake-{address}-{Interlocked.Increment(ref deployed)}");
-            Bind(poller, sockets, curve, address, StatusPort, _ => "2");
-            Bind(poller, sockets, curve, address, TerminatePort, _ => "");
+            for (var k = 0; k < addresses.Count; k++)
+            {
+                var peer = k;
+                Bind(poller, sockets, curve, [addresses[k]], CapabilitiesPort, _ => capabilities.Json(peer));
+            }
+            Bind(poller, sockets, curve, addresses, DeployPort, _ => $"fake-{Interlocked.Increment(ref deployed)}");
+            Bind(poller, sockets, curve, addresses, StatusPort, _ => "2");
+            Bind(poller, sockets, curve, addresses, TerminatePort, _ => "");
         }
         using var stop = new ManualResetEventSlim();
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Set(); });
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Set(); });
         poller.RunAsync("fake-peers", isBackgroundThread: true);
-        Console.WriteLine($"ready: {count} peers, {sockets.Count} sockets, {(curve is null ? "plain ZeroMQ" : "CURVE")}");
+        MqttPeers? mqtt = null;
+        if (settings.Mqtt.Count > 0)
+        {
+            mqtt = new MqttPeers(settings, capabilities);
+            var (connected, problems) = mqtt.StartAsync().GetAwaiter().GetResult();
+            if (problems.Count > 0)
+            {
+                Console.WriteLine($"failed: {problems.Count} of {addresses.Count} peers could not join the broker; first: {problems[0]}");
+                mqtt.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                poller.Stop();
+                foreach (var socket in sockets) socket.Dispose();
+                return 1;
+            }
+            Console.WriteLine($"joined: {connected} peers on {string.Join(", ", settings.Mqtt)} ({(settings.Legacy ? "legacy: no presence, every nodes_request answered" : "presence on motey/v2/nodes/<address>")}, subscribed to {(settings.SubscribeAll ? "every membership topic" : "nodes_request only")})");
+        }
+        Console.WriteLine($"ready: {addresses.Count} peers, {sockets.Count} sockets, {(curve is null ? "plain ZeroMQ" : "CURVE")}");
         stop.Wait();
+        mqtt?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         poller.Stop();
         foreach (var socket in sockets) socket.Dispose();
         Console.WriteLine($"stopped after {deployed} deploys");
@@ -69,7 +105,7 @@ internal static class FakePeers
         return pair;
     }
 
-    private static void Bind(NetMQPoller poller, List<RouterSocket> sockets, NetMQCertificate? curve, string address, int port, Func<string, string> answer)
+    private static void Bind(NetMQPoller poller, List<RouterSocket> sockets, NetMQCertificate? curve, IEnumerable<string> addresses, int port, Func<string, string> answer)
     {
         var socket = new RouterSocket();
         socket.Options.Linger = TimeSpan.Zero;
@@ -78,7 +114,7 @@ internal static class FakePeers
             socket.Options.CurveServer = true;
             socket.Options.CurveCertificate = curve;
         }
-        socket.Bind($"tcp://{address}:{port}");
+        foreach (var address in addresses) socket.Bind($"tcp://{address}:{port}");
         socket.ReceiveReady += (_, e) =>
         {
             NetMQMessage? message = null;

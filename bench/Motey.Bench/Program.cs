@@ -1,17 +1,20 @@
 using Motey.Bench;
 
 // motey-bench run --repo PATH --out DIR [--runs 5] [--only rest,footprint,deploy,fanout,events] [--wrk-seconds 3]
-//                 (also rest-secured, fanout-curve: only when named in --only)
+//                 (also rest-secured, fanout-curve, scale, join, footprint-scale: only when named in --only)
+//                 [--legacy] (the scale sections' peers behave as today's main)  [--placements 20]
+//                 [--scale-sizes 300,1000,2000] [--join-sizes 300,1000,2000] [--join-brokers embedded,mosquitto,bridged]
+//                 [--join-timeout 90] [--footprint-peers 1000]
 //                 [--peer-timeout 2] [--events 10000] [--requests 100000] [--wait-quiet 60]
 //                 [--agent-log-level Warning] [--keep]
 // motey-bench fake-peers --prefix 127.78.1 --first 100 --count 100 [--cluster-key PATH]
+// motey-bench fake-peers --plan live --count 2000 --mqtt HOST:PORT[,HOST:PORT] [--legacy] [--subscribe all|requests]
+//                        [--stats FILE] [--churn-file FILE --churn-rate R]   (see FakePeers, MqttPeers, PeerPlan)
 // bench/run.sh builds everything and runs the first form; docs/benchmarks.md explains the figures.
 
 if (args.Length > 0 && args[0] == "fake-peers")
 {
-    var peerOptions = Options.Parse(args[1..]);
-    return FakePeers.Run(peerOptions.Get("prefix", "127.78.1"), peerOptions.GetInt("first", 100), peerOptions.GetInt("count", 100),
-        peerOptions.Has("cluster-key") ? peerOptions.Get("cluster-key", "") : null);
+    return FakePeers.Run(PeerSettings.From(Options.Parse(args[1..])));
 }
 if (args.Length == 0 || args[0] != "run")
 {
@@ -35,6 +38,13 @@ var context = new BenchContext
     Events = options.GetInt("events", 10_000),
     FootprintRequests = options.GetInt("requests", 100_000),
     AgentLogLevel = options.Has("agent-log-level") ? options.Get("agent-log-level", "Information") : null,
+    LegacyPeers = options.Has("legacy"),
+    Placements = options.GetInt("placements", 20),
+    ScaleSizes = Sizes(options.Get("scale-sizes", "300,1000,2000")),
+    JoinSizes = Sizes(options.Get("join-sizes", "300,1000,2000")),
+    JoinBrokers = options.Get("join-brokers", "embedded,mosquitto,bridged").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+    JoinTimeoutSeconds = options.GetInt("join-timeout", 90),
+    FootprintPeers = options.GetInt("footprint-peers", 1000),
 };
 // The security variants are not in the default set: they double the REST and fan-out time and compare within themselves.
 var only = options.Get("only", "rest,footprint,deploy,fanout,events").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -47,6 +57,9 @@ var benchmarks = new Dictionary<string, Func<BenchContext, Report, Task>>
     ["events"] = EventsBench.RunAsync,
     ["rest-secured"] = RestSecuredBench.RunAsync,
     ["fanout-curve"] = FanoutBench.RunCurveAsync,
+    ["scale"] = ScaleBench.RunAsync,
+    ["join"] = JoinBench.RunAsync,
+    ["footprint-scale"] = FootprintScaleBench.RunAsync,
 };
 if (only.FirstOrDefault(name => !benchmarks.ContainsKey(name)) is { } unknown)
 {
@@ -93,3 +106,6 @@ report.Save(context.ResultsFolder);
 if (!options.Has("keep")) Directory.Delete(work, recursive: true);
 context.Log($"results: {Path.Combine(context.ResultsFolder, "results.md")}");
 return failed == 0 ? 0 : 1;
+
+static int[] Sizes(string text) =>
+    text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(n => int.Parse(n, System.Globalization.CultureInfo.InvariantCulture)).ToArray();

@@ -42,8 +42,10 @@ public sealed record PlacementSettings(TimeSpan PreferenceWait)
 /// get at most four times as long as it took (at least <see cref="MinPreferenceWait"/>, at most
 /// <see cref="PreferenceWait"/>), then they are silent too. So the order decides between live peers, and a dead peer
 /// costs the placements of its first second a short wait at most, never a request timeout — also when no live peer
-/// can run the image: "nobody" is said once every live peer answered, naming the silent ones (a silent peer that answers
-/// again is found by the next placement; an image left waiting is tried again when the cluster changes).
+/// can run the image and the image only waits: "nobody" is said once every live peer answered, naming the silent ones
+/// (an image left waiting is tried again when the cluster changes, and every wait_retry). Only a "nobody" that would be
+/// final (<c>confirmLacking</c>: after a failed deploy, the image ends in ERROR) waits for every request still out: a
+/// slow peer, or one this node could not ask yet, is not taken for one that cannot.
 /// </para>
 /// <para>
 /// A request this node could not send (its own connection or socket limit, <see cref="LocalRequestException"/>) says
@@ -179,6 +181,8 @@ public sealed class Placer(INodeClient local, IPeerDirectory peers, CapabilityVi
         }
         catch (LocalRequestException e)
         {
+            // Not the peer's doing: the silence it was marked with while this node waited for a slot is taken back.
+            _silent.TryRemove(new KeyValuePair<string, string>(peer.Address, NoAnswerInTime));
             log.LogWarning("Node {Node} was not asked for its capabilities: {Error}", peer.Address, e.Message);
             return new Outcome(null, e.Message, LocalFailure: true);
         }
@@ -284,7 +288,8 @@ public sealed class Placer(INodeClient local, IPeerDirectory peers, CapabilityVi
                     if (capable is null && !open)
                     {
                         // Every candidate settled, none capable: each slot was read once, after its request ended.
-                        var silent = Enumerable.Range(0, candidates.Count).Where(i => _state[i] == State.Silent).Select(i => candidates[i].Address).ToList();
+                        var silent = Enumerable.Range(0, candidates.Count).Where(i => _state[i] == State.Silent
+                            || (_state[i] == State.Asking && _asks[i]!.Silenced.Task.IsCompleted)).Select(i => candidates[i].Address).ToList();
                         var local = Enumerable.Range(0, candidates.Count).Where(i => _state[i] == State.Local)
                             .Select(i => _asks[i]?.Done.Result.Failure ?? _probes[i]?.Result.Failure ?? "").ToList();
                         return (null, silent, local);
@@ -329,12 +334,21 @@ public sealed class Placer(INodeClient local, IPeerDirectory peers, CapabilityVi
                         blocked |= waitForEarlier;
                         break;
                     case State.Asking:
-                        if (_asks[i]!.Silenced.Task.IsCompleted) break;  // silent meanwhile: not waited for, not even to say "nobody"
+                        if (_asks[i]!.Silenced.Task.IsCompleted)
+                        {
+                            // Silent meanwhile: not waited for by the choice. A "nobody" that would be final waits for its
+                            // answer (slow is not unable); one that only leaves the image waiting does not.
+                            if (confirmLacking) open = true;
+                            break;
+                        }
                         open = true;
                         blocked |= waitForEarlier;
                         break;
-                    // State.Silent: not waited for either. A peer back from the dead answers its shared request (or announces
-                    // itself again): the next placement, and the images waiting for a node, find it then.
+                    case State.Silent:
+                        // A silent peer's shared request still out: a final "nobody" waits for it too; a peer back from the
+                        // dead answers it. Otherwise the next placement, and the images waiting for a node, find it then.
+                        if (confirmLacking && _probes[i] is { IsCompleted: false }) open = true;
+                        break;
                 }
             }
             return (null, blocked, open);

@@ -109,6 +109,22 @@ public sealed class PlacerTests
     }
 
     [Fact]
+    public async Task A_slow_capable_peer_is_not_taken_for_one_that_cannot_when_nobody_would_be_final()
+    {
+        var slow = new FakePeer("127.0.97.10", capable: true, delayMs: 1500);  // past the 1 s preference wait, within the timeout
+        var placement = PlacementWith([slow], requestTimeout: TimeSpan.FromSeconds(5));
+
+        // Only waiting would follow: the placement does not wait it out, and says who did not answer.
+        var waiting = await placement.FindNodeAsync(Needs, new HashSet<string>(), CancellationToken.None);
+        Assert.Null(waiting.Node);
+        Assert.Contains("1 could not be asked", waiting.Problem);
+
+        // ERROR would follow: the answer is waited for.
+        var final = await placement.FindNodeAsync(Needs, new HashSet<string>(), CancellationToken.None, confirmLacking: true);
+        Assert.Equal(slow.Address, final.Node!.Address);
+    }
+
+    [Fact]
     public async Task A_view_candidate_that_turns_out_lacking_is_forgotten_and_the_next_one_is_chosen()
     {
         var view = new CapabilityView();

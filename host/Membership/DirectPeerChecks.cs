@@ -26,7 +26,14 @@ internal sealed class DirectPeerChecks(ClusterNodes nodes, MoteySettings setting
     /// <summary>Failed checks in a row that drop a peer: one lost or late answer (a pause, a busy node) never drops a live one.</summary>
     public const int MissesToDrop = 3;
 
+    /// <summary>Checks out at once: a node that joins a large cluster checks every member it learned from retained presences, once.</summary>
+    public const int MaxChecksAtOnce = 64;
+
     private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly SemaphoreSlim _slots = new(MaxChecksAtOnce, MaxChecksAtOnce);
+
+    /// <summary>A peer these checks dropped (membership clears the presence it may have left on the broker).</summary>
+    public event Action<string>? Dropped;
     private readonly ConcurrentDictionary<string, byte> _watched = new(StringComparer.Ordinal);
 
     /// <summary>
@@ -76,9 +83,22 @@ internal sealed class DirectPeerChecks(ClusterNodes nodes, MoteySettings setting
                 var started = Stopwatch.GetTimestamp();
                 try
                 {
-                    await peer.GetCapabilitiesAsync(stoppingToken);
+                    await _slots.WaitAsync(stoppingToken);
+                    try
+                    {
+                        await peer.GetCapabilitiesAsync(stoppingToken);
+                    }
+                    finally
+                    {
+                        _slots.Release();
+                    }
                     if (misses > 0) log.LogInformation("Node {Address} answers direct checks again", address);
                     misses = 0;
+                    if (nodes.ConfirmAnswered(address))
+                    {
+                        log.LogDebug("Node {Address} answered its direct check: confirmed", address);
+                        return;
+                    }
                 }
                 catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
@@ -88,6 +108,7 @@ internal sealed class DirectPeerChecks(ClusterNodes nodes, MoteySettings setting
                         {
                             log.LogWarning("Node {Address} left: not heard on the broker, and {Misses} direct checks in a row failed (the last: {Error})",
                                 address, misses, e.Message);
+                            Dropped?.Invoke(address);
                         }
                         return;
                     }
@@ -113,6 +134,7 @@ internal sealed class DirectPeerChecks(ClusterNodes nodes, MoteySettings setting
     public override void Dispose()
     {
         _wake.Dispose();
+        _slots.Dispose();
         base.Dispose();
     }
 }

@@ -74,6 +74,7 @@ internal sealed class MqttMembership(
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         _tls = BrokerTls.From(settings.Mqtt);
+        checks.Dropped += OnDropped;
         await nodes.ResetAsync(cancellationToken);
         log.LogInformation("Node {Address} starting; the nodes of the last run are forgotten until they announce themselves", identity.Address);
         await base.StartAsync(cancellationToken);
@@ -317,12 +318,21 @@ internal sealed class MqttMembership(
             {
                 _present.TryRemove(address, out _);
                 if (view.Forget(address)) log.LogDebug("Node {Address} cleared its presence", address);
+                // Cleared without a remove heard here (a remove that went out before this node subscribed, a move to
+                // another broker, a clear that crossed a bridge): whether it lives is asked directly.
+                if (nodes.IsKnown(address) && !nodes.IsUnconfirmed(address))
+                {
+                    nodes.Suspect(address);
+                    checks.Wake();
+                }
                 return;
             }
             var reading = Presence.Read(address, message.Payload);
             if (reading.Problem is { } problem)
             {
                 log.LogWarning("Dropped the presence on {Topic}: {Problem}", topic, problem);
+                // What it published before is no longer known to be true: it is asked the v1 way until it publishes again.
+                view.Forget(address);
                 return;
             }
             var before = view.Find(address)?.Capabilities;
@@ -330,7 +340,21 @@ internal sealed class MqttMembership(
             // A peer that gained a capability may be what a waiting image needs: it is tried now, not at the next wait_retry.
             if (before is null || !before.SequenceEqual(reading.Capabilities!)) changes.Notify();
             _present[address] = 0;
-            if (await nodes.AddAsync(address, stoppingToken)) log.LogInformation("Node {Address} joined", address);
+            if (!message.Retain)
+            {
+                if (await nodes.AddAsync(address, stoppingToken)) log.LogInformation("Node {Address} joined", address);
+            }
+            else if (await nodes.AddUnconfirmedAsync(address, stoppingToken))
+            {
+                // Old news, kept by the broker: it may be the presence of a node that died and that nobody cleared. Listed
+                // at once, confirmed by its first answer to a direct check, dropped (and its presence cleared) if it never answers.
+                log.LogInformation("Node {Address} joined (from its retained presence; checked directly once)", address);
+                checks.Wake();
+            }
+            else if (nodes.IsUnconfirmed(address))
+            {
+                checks.Wake();
+            }
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
         {
@@ -352,8 +376,30 @@ internal sealed class MqttMembership(
     }
 
     /// <summary>Whether this node has the lowest address (ordinal, the order nodes are listed in) of the nodes it knows, <paramref name="gone"/> excepted.</summary>
+    /// <summary>
+    /// A peer the direct checks found dead: the presence it may have left on the broker is cleared, so no joiner lists it
+    /// again. Whoever drops it clears it (idempotent); a live node whose presence is cleared publishes it again.
+    /// </summary>
+    private void OnDropped(string address)
+    {
+        if (!_present.TryRemove(address, out _) || _current is not { IsConnected: true } connection) return;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await connection.PublishRetainedAsync(Presence.Topic(address), [], CancellationToken.None);
+                log.LogInformation("Cleared the presence node {Address} left behind (it did not answer direct checks)", address);
+            }
+            catch (Exception e)
+            {
+                log.LogDebug("Could not clear the presence of node {Address}: {Error}", address, e.Message);
+            }
+        });
+    }
+
+    /// <summary>Lowest among the nodes with a presence (original nodes never clear one, so they do not count) and this one.</summary>
     private bool IsLowestWithout(string gone) =>
-        nodes.PeerAddresses.All(peer => peer == gone || string.CompareOrdinal(identity.Address, peer) < 0);
+        _present.Keys.All(peer => peer == gone || string.CompareOrdinal(identity.Address, peer) < 0);
 
     /// <summary>
     /// Clears the presence a node left behind when it went without clearing it (killed: its last will says <c>remove</c>,

@@ -19,6 +19,7 @@ public sealed class ClusterNodes(
     : IPeerDirectory, IDisposable
 {
     private readonly ConcurrentDictionary<string, INodeClient> _peers = new(StringComparer.Ordinal);
+    /// <summary>Unconfirmed peers; the value says whether one direct answer confirms it (a node known only from old news, a retained presence).</summary>
     private readonly ConcurrentDictionary<string, bool> _unconfirmed = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _gate = new(1, 1);
 
@@ -43,6 +44,9 @@ public sealed class ClusterNodes(
 
     /// <summary>Known peers not heard on the current broker connection (every peer while no broker answers): membership cannot vouch for them.</summary>
     public IReadOnlyCollection<string> UnconfirmedAddresses => _unconfirmed.Keys.ToList();
+
+    /// <summary>Whether <paramref name="address"/> is a known peer.</summary>
+    public bool IsKnown(string address) => _peers.ContainsKey(address);
 
     /// <summary>Whether <paramref name="address"/> is a peer not heard on the current broker connection.</summary>
     public bool IsUnconfirmed(string address) => _unconfirmed.ContainsKey(address);
@@ -70,6 +74,45 @@ public sealed class ClusterNodes(
             return added;
         }, cancellationToken);
 
+    /// <summary>
+    /// Adds a peer known only from old news (a presence the broker retained, which may be a dead node's that nobody
+    /// cleared): it is listed, but unconfirmed until it answers a direct check (<see cref="ConfirmAnswered"/>). A peer
+    /// already confirmed stays confirmed. False when it is this node or already known.
+    /// </summary>
+    public Task<bool> AddUnconfirmedAsync(string address, CancellationToken cancellationToken) =>
+        address == identity.Address ? Task.FromResult(false) : UnderGateAsync(async () =>
+        {
+            var added = _peers.TryAdd(address, remotes.For(address));
+            if (added)
+            {
+                _unconfirmed[address] = true;
+                await repository.UpsertAsync(address, isSelf: false, cancellationToken);
+                changes?.Notify();
+                events?.NodeChanged(address, joined: true);
+            }
+            else if (_unconfirmed.ContainsKey(address))
+            {
+                _unconfirmed[address] = true;  // resynchronising: old news of it counts as much as an answer would
+            }
+            return added;
+        }, cancellationToken);
+
+    /// <summary>
+    /// A known peer whose presence was cleared while this node did not hear it leave: unconfirmed until it answers a
+    /// direct check (a live one answers at once; a dead one is dropped by the checks).
+    /// </summary>
+    public void Suspect(string address)
+    {
+        if (_peers.ContainsKey(address)) _unconfirmed[address] = true;
+    }
+
+    /// <summary>
+    /// A direct check of <paramref name="address"/> was answered: an unconfirmed peer known from old news or suspected
+    /// is confirmed (true); one unconfirmed because the broker was lost stays so until it announces itself on the broker.
+    /// </summary>
+    public bool ConfirmAnswered(string address) =>
+        _unconfirmed.TryGetValue(address, out var byAnswer) && byAnswer && ((ICollection<KeyValuePair<string, bool>>)_unconfirmed).Remove(new(address, true));
+
     public Task<bool> RemoveAsync(string address, CancellationToken cancellationToken) =>
         address == identity.Address ? Task.FromResult(false) : UnderGateAsync(() => RemoveKnownAsync(address, cancellationToken), cancellationToken);
 
@@ -93,7 +136,7 @@ public sealed class ClusterNodes(
     /// </summary>
     public void BeginResync()
     {
-        foreach (var address in _peers.Keys) _unconfirmed[address] = true;
+        foreach (var address in _peers.Keys) _unconfirmed[address] = false;
     }
 
     private async Task<bool> RemoveKnownAsync(string address, CancellationToken cancellationToken)

@@ -144,6 +144,41 @@ public sealed class PresenceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_retained_presence_of_a_dead_node_nobody_cleared_is_checked_directly_dropped_and_cleared_and_a_live_ones_confirmed()
+    {
+        // request_timeout 1 s: a peer that never answers is dropped within 2 x 2 s + 1 s of being checked.
+        var fast = new Dictionary<string, string> { ["ZEROMQ:request_timeout"] = "1" };
+        var folderA = new TestFolder();
+        _folders.Add(folderA);
+        var a = await TestNode.StartAsync(folderA, [TestNode.Simulated], fast);
+        _running.Add(a);
+        var c = await StartAsync(a);  // alive: its presence is on the broker when B joins
+        // What a node that died with nobody left to clear its presence leaves on the broker: a retained presence, no will.
+        var ghost = await ProbeAsync(a);
+        await ghost.PublishPresenceAsync(new Capability("lab", "hardware"));
+        await ghost.DisposeAsync();
+        var watch = await ProbeAsync(a, topics: Presence.Subscription);
+
+        var folderB = new TestFolder();
+        _folders.Add(folderB);
+        var b = await TestNode.StartAsync(folderB, [TestNode.Simulated],
+            new Dictionary<string, string>(fast) { ["MQTT:broker"] = "external", ["MQTT:ip"] = a.Address });
+        _running.Add(b);
+        var nodesB = b.Services.GetRequiredService<Motey.Host.Core.Membership.ClusterNodes>();
+
+        // B lists both at once (old news, unconfirmed), then asks each directly: C answers and is confirmed; the ghost
+        // never does, is dropped, and its presence is cleared, so A (which took it as it was published) checks it too.
+        await Wait.UntilAsync(async () => (await MembersAsync(b)).Contains(ghost.Address), "B lists the ghost from its retained presence");
+        await WaitForMembersAsync(b, a.Address, b.Address, c.Address);
+        await Wait.UntilAsync(() => !nodesB.IsUnconfirmed(c.Address), "B confirms C by its answer to a direct check");
+        Assert.Contains($"Node {ghost.Address} left: not heard on the broker, and 3 direct checks in a row failed", Log(b));
+        await Wait.UntilAsync(() => watch.Deliveries.Any(d => d.Topic == Presence.Topic(ghost.Address) && d.Payload.Length == 0), "the ghost's presence is cleared");
+        Assert.DoesNotContain(ghost.Address, (await MqttProbe.RetainedPresencesAsync(a.Address, 1883)).Keys);
+        await WaitForMembersAsync(a, a.Address, b.Address, c.Address);
+        Assert.Null(View(b).Find(ghost.Address));
+    }
+
+    [Fact]
     public async Task A_live_node_whose_presence_was_cleared_after_a_late_will_publishes_it_again_and_its_peers_take_it_back()
     {
         var a = await StartAsync();

@@ -94,7 +94,7 @@ internal sealed class DirectPeerChecks(ClusterNodes nodes, MoteySettings setting
                     }
                     if (misses > 0) log.LogInformation("Node {Address} answers direct checks again", address);
                     misses = 0;
-                    if (nodes.ConfirmAnswered(address))
+                    if (await nodes.ConfirmAnsweredAsync(address, stoppingToken))
                     {
                         log.LogDebug("Node {Address} answered its direct check: confirmed", address);
                         return;

@@ -108,10 +108,16 @@ public sealed class ClusterNodes(
 
     /// <summary>
     /// A direct check of <paramref name="address"/> was answered: an unconfirmed peer known from old news or suspected
-    /// is confirmed (true); one unconfirmed because the broker was lost stays so until it announces itself on the broker.
+    /// is confirmed, and heard from now (true); one unconfirmed because the broker was lost stays so until it announces
+    /// itself on the broker.
     /// </summary>
-    public bool ConfirmAnswered(string address) =>
-        _unconfirmed.TryGetValue(address, out var byAnswer) && byAnswer && ((ICollection<KeyValuePair<string, bool>>)_unconfirmed).Remove(new(address, true));
+    public Task<bool> ConfirmAnsweredAsync(string address, CancellationToken cancellationToken) =>
+        UnderGateAsync(async () =>
+        {
+            if (!_peers.ContainsKey(address) || !((ICollection<KeyValuePair<string, bool>>)_unconfirmed).Remove(new(address, true))) return false;
+            await repository.UpsertAsync(address, isSelf: false, cancellationToken);
+            return true;
+        }, cancellationToken);
 
     public Task<bool> RemoveAsync(string address, CancellationToken cancellationToken) =>
         address == identity.Address ? Task.FromResult(false) : UnderGateAsync(() => RemoveKnownAsync(address, cancellationToken), cancellationToken);

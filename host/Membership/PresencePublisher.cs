@@ -25,6 +25,7 @@ internal sealed class PresencePublisher(NodeIdentity identity, ICapabilityStore 
     private volatile BrokerConnection? _on;
     private volatile byte[]? _last;
     private volatile bool _out;
+    private volatile BrokerConnection? _left;
 
     /// <summary>
     /// False while this node has no presence out on its broker (before the first publish, or when its presence was too
@@ -42,6 +43,7 @@ internal sealed class PresencePublisher(NodeIdentity identity, ICapabilityStore 
         await _gate.WaitAsync(cancellationToken);
         try
         {
+            if (connection == _left) return;  // cleared there on leaving: the next connection publishes the list
             IReadOnlyList<Capability> list;
             try
             {
@@ -81,6 +83,7 @@ internal sealed class PresencePublisher(NodeIdentity identity, ICapabilityStore 
         {
             await connection.PublishRetainedAsync(Presence.Topic(identity.Address), [], cancellationToken);
             (_on, _last, _out) = (null, null, false);
+            _left = connection;  // a change published meanwhile must not put the presence back on the broker being left
         }
         finally
         {

@@ -61,41 +61,37 @@ public sealed class ClusterNodes(
 
     /// <summary>Adds a peer that announced itself (it is confirmed); false when it is this node or already known (its last-seen time is refreshed).</summary>
     public Task<bool> AddAsync(string address, CancellationToken cancellationToken) =>
-        address == identity.Address ? Task.FromResult(false) : UnderGateAsync(async () =>
+        address == identity.Address ? Task.FromResult(false) : UnderGateAsync(() =>
         {
             _unconfirmed.TryRemove(address, out _);
-            var added = _peers.TryAdd(address, remotes.For(address));
-            await repository.UpsertAsync(address, isSelf: false, cancellationToken);
-            if (added)
-            {
-                changes?.Notify();
-                events?.NodeChanged(address, joined: true);
-            }
-            return added;
+            return PutAsync(address, refresh: true, cancellationToken);
         }, cancellationToken);
 
     /// <summary>
     /// Adds a peer known only from old news (a presence the broker retained, which may be a dead node's that nobody
-    /// cleared): it is listed, but unconfirmed until it answers a direct check (<see cref="ConfirmAnswered"/>). A peer
-    /// already confirmed stays confirmed. False when it is this node or already known.
+    /// cleared): it is listed, but unconfirmed until it answers a direct check (<see cref="ConfirmAnsweredAsync"/>). A
+    /// peer already confirmed stays confirmed; one unconfirmed since the broker was lost is now confirmed by an answer
+    /// too (old news of it counts as much as an announcement would). False when it is this node or already known.
     /// </summary>
     public Task<bool> AddUnconfirmedAsync(string address, CancellationToken cancellationToken) =>
-        address == identity.Address ? Task.FromResult(false) : UnderGateAsync(async () =>
+        address == identity.Address ? Task.FromResult(false) : UnderGateAsync(() =>
         {
-            var added = _peers.TryAdd(address, remotes.For(address));
-            if (added)
-            {
-                _unconfirmed[address] = true;
-                await repository.UpsertAsync(address, isSelf: false, cancellationToken);
-                changes?.Notify();
-                events?.NodeChanged(address, joined: true);
-            }
-            else if (_unconfirmed.ContainsKey(address))
-            {
-                _unconfirmed[address] = true;  // resynchronising: old news of it counts as much as an answer would
-            }
-            return added;
+            if (!_peers.ContainsKey(address) || _unconfirmed.ContainsKey(address)) _unconfirmed[address] = true;
+            return PutAsync(address, refresh: false, cancellationToken);
         }, cancellationToken);
+
+    /// <summary>Under the gate: adds the peer's client when it is new (told as a join); writes its last-seen time when new or <paramref name="refresh"/>.</summary>
+    private async Task<bool> PutAsync(string address, bool refresh, CancellationToken cancellationToken)
+    {
+        var added = _peers.TryAdd(address, remotes.For(address));
+        if (added || refresh) await repository.UpsertAsync(address, isSelf: false, cancellationToken);
+        if (added)
+        {
+            changes?.Notify();
+            events?.NodeChanged(address, joined: true);
+        }
+        return added;
+    }
 
     /// <summary>
     /// A known peer whose presence was cleared while this node did not hear it leave: unconfirmed until it answers a

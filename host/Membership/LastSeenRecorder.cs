@@ -5,11 +5,16 @@ namespace Motey.Host.Membership;
 
 /// <summary>
 /// Makes a peer's ZeroMQ answers its last-seen time in the nodes table (an MQTT register already is): the answers come
-/// from <see cref="PeerAnswers"/>, which passes on one per node every few seconds at most.
+/// from <see cref="PeerAnswers"/>, which passes on one per node every few seconds at most. A peer that let a request
+/// time out is suspected: the direct checks ask it, keep it when it answers and drop it when it does not (its leave
+/// may never have reached this node: a broker or bridge outage, a presence nobody cleared).
 /// </summary>
-internal sealed class LastSeenRecorder(PeerAnswers answers, ClusterNodes nodes, ILogger<LastSeenRecorder> log) : BackgroundService
+internal sealed class LastSeenRecorder(PeerAnswers answers, ClusterNodes nodes, DirectPeerChecks checks, ILogger<LastSeenRecorder> log) : BackgroundService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(RecordAnswersAsync(stoppingToken), SuspectSilentAsync(stoppingToken));
+
+    private async Task RecordAnswersAsync(CancellationToken stoppingToken)
     {
         await foreach (var address in answers.Reader.ReadAllAsync(stoppingToken))
         {
@@ -21,6 +26,16 @@ internal sealed class LastSeenRecorder(PeerAnswers answers, ClusterNodes nodes, 
             {
                 log.LogWarning(e, "Could not record that node {Address} answered", address);
             }
+        }
+    }
+
+    private async Task SuspectSilentAsync(CancellationToken stoppingToken)
+    {
+        await foreach (var (address, problem) in answers.Unanswered.ReadAllAsync(stoppingToken))
+        {
+            if (!nodes.Suspect(address)) continue;  // not listed, or already being checked
+            log.LogInformation("Checking node {Address} directly: {Problem}", address, problem);
+            checks.Wake();
         }
     }
 }

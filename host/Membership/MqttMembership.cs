@@ -60,6 +60,9 @@ internal sealed class MqttMembership(
 
     /// <summary>The connection in use; null while none.</summary>
     private volatile BrokerConnection? _current;
+    // The connection being joined, from its subscription until it becomes _current: a clear of this node's own presence
+    // that arrives in between is answered too (it would otherwise leave this live node without a presence).
+    private volatile BrokerConnection? _joining;
 
     /// <summary>TLS to the brokers; null when [MQTT] tls is false.</summary>
     private BrokerTls? _tls;
@@ -118,6 +121,7 @@ internal sealed class MqttMembership(
             if (connection is not null)
             {
                 _current = connection;
+                _joining = null;
                 status.Set(MembershipState.Connected, null);
                 log.LogInformation("Joined the cluster through the MQTT broker at {Broker} as {Address}{Tls}", connection.Broker, identity.Address,
                     _tls is null ? "" : " over TLS");
@@ -165,6 +169,7 @@ internal sealed class MqttMembership(
             }
             // Every peer must announce itself on this broker; until then the direct checks vouch for it.
             nodes.BeginResync();
+            _joining = connection;
             await connection.SubscribeAsync([NodesRequest, Register, Remove, Presence.Subscription], stoppingToken);
             // The presence first: a peer that hears the register or the request knows this node has one.
             await presence.PublishAsync(connection, stoppingToken, again: true);
@@ -174,6 +179,7 @@ internal sealed class MqttMembership(
         }
         catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
         {
+            _joining = null;
             connection.Dispose();
             // A certificate refused here, or a handshake the broker broke off with an alert: not a broker out of reach.
             if (connection.TlsRejection is not null || Find<AuthenticationException>(e) is not null)
@@ -369,7 +375,8 @@ internal sealed class MqttMembership(
     /// </summary>
     private async Task OnOwnPresenceAsync(BrokerConnection connection, MqttApplicationMessage message, CancellationToken stoppingToken)
     {
-        if (!message.Payload.IsEmpty || stoppingToken.IsCancellationRequested || connection != _current || !presence.IsOutOn(connection)) return;
+        if (!message.Payload.IsEmpty || stoppingToken.IsCancellationRequested || (connection != _current && connection != _joining)
+            || !presence.IsOutOn(connection)) return;
         log.LogInformation("Another node cleared this node's presence on {Broker} (after a last will of an earlier connection of this node?); publishing it again",
             connection.Broker);
         await presence.PublishAsync(connection, stoppingToken, again: true);

@@ -6,7 +6,8 @@ namespace Motey.Host.Peers;
 /// <summary>
 /// Which peers answered a ZeroMQ request, for their last-seen time: every answer is told here, and at most one per
 /// node per <see cref="Interval"/> is passed on (placement alone may ask every peer several times a second; the
-/// nodes table need not be written that often). The reader is membership's last-seen recorder.
+/// nodes table need not be written that often). Which peers did not answer one within its timeout, so membership
+/// checks them directly (<see cref="Unanswered"/>). The reader is membership's last-seen recorder.
 /// </summary>
 internal sealed class PeerAnswers(TimeProvider clock)
 {
@@ -21,8 +22,25 @@ internal sealed class PeerAnswers(TimeProvider clock)
         SingleReader = true,
     });
 
+    // Bounded like the answers; a peer already being checked is skipped by the reader, so a full channel loses nothing that matters.
+    private readonly Channel<(string Address, string Problem)> _unanswered = Channel.CreateBounded<(string, string)>(new BoundedChannelOptions(4096)
+    {
+        FullMode = BoundedChannelFullMode.DropWrite,
+        SingleReader = true,
+    });
+
     /// <summary>The addresses to record as seen now.</summary>
     public ChannelReader<string> Reader => _answered.Reader;
+
+    /// <summary>The peers that let a request time out, with the request's problem: membership suspects them (checks them directly).</summary>
+    public ChannelReader<(string Address, string Problem)> Unanswered => _unanswered.Reader;
+
+    /// <summary>
+    /// The node at <paramref name="address"/> did not answer a request within its timeout; cheap, never blocks. A node
+    /// that died while its leave went unheard (a broker or bridge outage, a retained presence nobody cleared) is found
+    /// so by whoever asks it next: its instances are placed again instead of being followed on a node that is gone.
+    /// </summary>
+    public void NotAnswered(string address, string problem) => _unanswered.Writer.TryWrite((address, problem));
 
     /// <summary>The node at <paramref name="address"/> answered a request; cheap, never blocks.</summary>
     public void Answered(string address)

@@ -269,8 +269,10 @@ internal sealed class ZeroMqNodeClient(
         catch (TimeoutException)
         {
             _metrics.PeerRequest(kind, PeerOutcome.Timeout);
-            throw new PeerTimeoutException($"node {address} did not answer on {endpoint} within {timeout.TotalSeconds:0.###} s"
-                + (requester.Secured ? " (a node without this cluster's key, or with another one, does not answer either)" : ""));
+            var problem = $"node {address} did not answer on {endpoint} within {timeout.TotalSeconds:0.###} s"
+                + (requester.Secured ? " (a node without this cluster's key, or with another one, does not answer either)" : "");
+            answers?.NotAnswered(address, problem);
+            throw new PeerTimeoutException(problem);
         }
         catch (PeerException e)
         {

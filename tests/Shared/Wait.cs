@@ -46,5 +46,21 @@ internal static class Wait
         return last;
     }
 
+    /// <summary>
+    /// Looks with <paramref name="broken"/> every <paramref name="poll"/> (200 ms unless named) for
+    /// <paramref name="period"/>: fails the test with what it returned as soon as that is not null (what a state that
+    /// must stay the same moved to).
+    /// </summary>
+    public static async Task HoldsAsync(Func<Task<string?>> broken, TimeSpan period, TimeSpan? poll = null)
+    {
+        var clock = Stopwatch.StartNew();
+        do
+        {
+            if (await broken() is { } problem) Assert.Fail($"after {clock.Elapsed.TotalSeconds:0.#} s of {period.TotalSeconds:0.#} s: {problem}");
+            await Task.Delay(poll ?? TimeSpan.FromMilliseconds(200));
+        }
+        while (clock.Elapsed < period);
+    }
+
     private static string Detail(Func<string>? detail) => detail is null ? "" : "\n" + detail();
 }

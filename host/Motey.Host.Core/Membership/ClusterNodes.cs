@@ -94,12 +94,18 @@ public sealed class ClusterNodes(
     }
 
     /// <summary>
-    /// A known peer whose presence was cleared while this node did not hear it leave: unconfirmed until it answers a
-    /// direct check (a live one answers at once; a dead one is dropped by the checks).
+    /// A known peer whose presence was cleared while this node did not hear it leave, or that let a request time out:
+    /// unconfirmed until it answers a direct check (a live one answers at once; a dead one is dropped by the checks).
+    /// True when it was confirmed until now; one already unconfirmed stays as it was (one unconfirmed since the broker
+    /// was lost still has to announce itself).
     /// </summary>
-    public void Suspect(string address)
+    public bool Suspect(string address)
     {
-        if (_peers.ContainsKey(address)) _unconfirmed[address] = true;
+        if (!_peers.ContainsKey(address) || !_unconfirmed.TryAdd(address, true)) return false;
+        // Removed meanwhile (outside the gate): no check for a node that is not listed.
+        if (_peers.ContainsKey(address)) return true;
+        _unconfirmed.TryRemove(new KeyValuePair<string, bool>(address, true));
+        return false;
     }
 
     /// <summary>

@@ -26,7 +26,12 @@ internal sealed class OriginalNode : IAsyncDisposable
         CapabilitiesAnswer = capabilitiesAnswer;
         Reply(5091, _ => CapabilitiesAnswer);
         Reply(5092, request => { Deploys.Enqueue(request); return InstanceId; });
-        Reply(5093, _ => "2");
+        Reply(5093, _ =>
+        {
+            // A stall blocks the node's one poller thread: every replier of it is silent meanwhile, as a paused process.
+            if (Interlocked.Exchange(ref _stallNextStatus, 0) is var ms and > 0) Thread.Sleep(ms);
+            return "2";
+        });
         Reply(5094, _ => "");
         _poller.RunAsync("original-node", isBackgroundThread: true);
     }
@@ -35,6 +40,11 @@ internal sealed class OriginalNode : IAsyncDisposable
 
     /// <summary>What the capabilities replier answers, as the original's repository would send it.</summary>
     public string CapabilitiesAnswer { get; set; }
+
+    private int _stallNextStatus;
+
+    /// <summary>The next status request is answered only after <paramref name="stall"/>, and nothing else is answered meanwhile.</summary>
+    public void StallNextStatus(TimeSpan stall) => Interlocked.Exchange(ref _stallNextStatus, (int)stall.TotalMilliseconds);
 
     /// <summary>The deploy requests it got, as sent.</summary>
     public ConcurrentQueue<string> Deploys { get; } = new();

@@ -3,6 +3,7 @@ using Motey.Abstractions;
 using Motey.Host.Configuration;
 using Motey.Host.Core.Fencing;
 using Motey.Host.Core.Membership;
+using Motey.Host.Core.Model;
 using Motey.Host.Core.Nodes;
 using Motey.Host.Core.Orchestration;
 using Motey.Host.Health;
@@ -106,17 +107,35 @@ internal sealed class PeerRepliers : IHostedService, IDisposable
         _repliers.Add(replier);
     }
 
-    /// <summary>Any request: the original sends an empty string, and nothing in it matters; but a fence, logs or node status request of our nodes.</summary>
+    /// <summary>Any request: the original sends an empty string, and nothing in it matters; but a fence, logs, node status or exit code request of our nodes.</summary>
     private async Task<string> AnswerCapabilitiesAsync(PeerRequest request, CancellationToken cancellationToken)
     {
         if (request.Text is { } status && status.StartsWith(NodeStatusMessage.Prefix, StringComparison.Ordinal))
             return AnswerNodeStatus();
         if (request.Text is { } logs && logs.StartsWith(LogsMessage.Prefix, StringComparison.Ordinal))
             return await _logs.AnswerAsync(logs, cancellationToken);
+        if (request.Text is { } exit && exit.StartsWith(ExitCodeMessage.Prefix, StringComparison.Ordinal))
+            return await AnswerExitCodeAsync(exit, cancellationToken);
         if (_ownership is not null && request.Text is { } text && text.StartsWith(FenceMessage.Prefix, StringComparison.Ordinal))
             return await AnswerFenceAsync(_ownership, text, cancellationToken);
         if (request.Problem is not null) _log.LogDebug("Capabilities request with {Problem}; answering anyway", request.Problem);
         return CapabilityReply.Write(await _local.GetCapabilitiesAsync(cancellationToken));
+    }
+
+    /// <summary>The exit code of an ended instance of this node, as its engine reports it (null when it does not know).</summary>
+    private async Task<string> AnswerExitCodeAsync(string text, CancellationToken cancellationToken)
+    {
+        if (ExitCodeMessage.ReadRequest(text, out var problem) is not { } request) return ExitCodeMessage.WriteError(problem!);
+        try
+        {
+            var image = new Image { Id = request.InstanceId, Name = "", Engine = request.Engine };
+            return ExitCodeMessage.WriteReply(await _local.GetExitCodeAsync(image, cancellationToken));
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            _log.LogWarning("Could not tell a peer the exit code of instance {InstanceId} ({Engine}): {Error}", request.InstanceId, request.Engine, e.Message);
+            return ExitCodeMessage.WriteError($"could not read the exit code of instance {request.InstanceId}: {e.Message}");
+        }
     }
 
     private string AnswerNodeStatus()

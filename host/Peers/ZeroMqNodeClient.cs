@@ -50,7 +50,25 @@ internal sealed class ZeroMqNodeClient(
     }
 
     /// <summary>The protocol carries no exit codes.</summary>
-    public Task<int?> GetExitCodeAsync(Image image, CancellationToken cancellationToken) => Task.FromResult<int?>(null);
+    /// <summary>
+    /// Asked over the capabilities replier (<see cref="ExitCodeMessage"/>): null when the node's engine does not know it,
+    /// or when the node answers like an original node (its capability list), which cannot tell.
+    /// </summary>
+    public async Task<int?> GetExitCodeAsync(Image image, CancellationToken cancellationToken)
+    {
+        var text = await RequestAsync(settings.CapabilitiesReplier, ExitCodeMessage.WriteRequest(image.Engine, image.Id), settings.RequestTimeout,
+            cancellationToken, countAnswer: false);
+        try
+        {
+            var reply = ReadOwnReply(text, "exitcode", "exit code", "could not tell the exit code", ExitCodeMessage.ReadReply,
+                r => r.Error is null, message => new NotSupportedException(message));
+            return reply.Error is null ? reply.ExitCode : throw new PeerException($"node {address}: {reply.Error}");
+        }
+        catch (NotSupportedException)
+        {
+            return null;  // an original node: unknown, as the v1 status answer leaves it
+        }
+    }
 
     /// <summary>The protocol has no removal by labels: the remote node's own adoption by labels is what guards against duplicates.</summary>
     public Task RemoveLeftoversAsync(Image image, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken) => Task.CompletedTask;
@@ -295,6 +313,7 @@ internal sealed class ZeroMqNodeClient(
         : request.StartsWith(FenceMessage.Prefix, StringComparison.Ordinal) ? "fence"
         : request.StartsWith(LogsMessage.Prefix, StringComparison.Ordinal) ? "logs"
         : request.StartsWith(NodeStatusMessage.Prefix, StringComparison.Ordinal) ? "nodestatus"
+        : request.StartsWith(ExitCodeMessage.Prefix, StringComparison.Ordinal) ? "exitcode"
         : "capabilities";
 
     private static string? ErrorReason(string reply) =>

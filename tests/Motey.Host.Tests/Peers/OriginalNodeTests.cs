@@ -68,6 +68,17 @@ public sealed class OriginalNodeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_original_node_cannot_tell_an_exit_code_so_it_stays_unknown()
+    {
+        await using var original = new OriginalNode("""[{"capability": "x", "type": "hardware"}]""");
+
+        var image = new Image { Id = OriginalNode.InstanceId, Name = "busybox", Engine = "docker" };
+        var exitCode = await _asker.Peers.For(original.Address).GetExitCodeAsync(image, CancellationToken.None);
+
+        Assert.Null(exitCode);
+    }
+
+    [Fact]
     public async Task An_image_only_an_original_node_can_run_is_placed_on_it_by_a_node_that_lacks_what_it_needs()
     {
         using var folder = new TestFolder();

@@ -49,23 +49,6 @@ internal static class ExitCodeMessage
     public static string WriteError(string error) => Prefix + JsonSerializer.Serialize(new Reply { Error = error });
 
     /// <summary>The answer in <paramref name="text"/>; null with what is wrong when it is not an exit code answer.</summary>
-    public static Reply? ReadReply(string text, out string? problem)
-    {
-        problem = null;
-        if (!text.StartsWith(Prefix, StringComparison.Ordinal))
-        {
-            problem = "the answer is not an exit code answer";
-            return null;
-        }
-        try
-        {
-            if (JsonSerializer.Deserialize<Reply>(text.AsSpan(Prefix.Length)) is { } reply) return reply;
-            problem = "the answer is null";
-        }
-        catch (JsonException e)
-        {
-            problem = $"the answer is not valid JSON: {e.Message}";
-        }
-        return null;
-    }
+    public static Reply? ReadReply(string text, out string? problem) =>
+        PrefixedAnswer.Read<Reply>(text, Prefix, "an exit code", _ => null, out problem);
 }

@@ -106,24 +106,7 @@ internal static class LogsMessage
     }
 
     /// <summary>The answer in <paramref name="text"/>; null with what is wrong when it is not a logs answer.</summary>
-    public static Reply? ReadReply(string text, out string? problem)
-    {
-        problem = null;
-        if (!text.StartsWith(Prefix, StringComparison.Ordinal))
-        {
-            problem = "the answer is not a logs answer";
-            return null;
-        }
-        try
-        {
-            var reply = JsonSerializer.Deserialize<Reply>(text.AsSpan(Prefix.Length));
-            if (reply is not null && (reply.Error is not null || reply.Session is not null)) return reply with { Lines = reply.Lines ?? [] };
-            problem = "the answer has neither a session nor an error";
-        }
-        catch (JsonException e)
-        {
-            problem = $"the answer is not valid JSON: {e.Message}";
-        }
-        return null;
-    }
+    public static Reply? ReadReply(string text, out string? problem) =>
+        PrefixedAnswer.Read<Reply>(text, Prefix, "a logs", reply => reply.Error is not null || reply.Session is not null
+            ? null : "the answer has neither a session nor an error", out problem) is { } reply ? reply with { Lines = reply.Lines ?? [] } : null;
 }

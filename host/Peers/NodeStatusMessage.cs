@@ -28,24 +28,7 @@ internal static class NodeStatusMessage
     public static string WriteError(string error) => Prefix + JsonSerializer.Serialize(new Reply { Error = error });
 
     /// <summary>The answer in <paramref name="text"/>; null with what is wrong when it is not a node status answer.</summary>
-    public static Reply? ReadReply(string text, out string? problem)
-    {
-        problem = null;
-        if (!text.StartsWith(Prefix, StringComparison.Ordinal))
-        {
-            problem = "the answer is not a node status answer";
-            return null;
-        }
-        try
-        {
-            var reply = JsonSerializer.Deserialize<Reply>(text.AsSpan(Prefix.Length));
-            if (reply is { Error: not null } or { Status: { Memory: not null, Disk: not null } }) return reply;
-            problem = "the answer has neither a complete status (cpu, memory, disk) nor an error";
-        }
-        catch (JsonException e)
-        {
-            problem = $"the answer is not valid JSON: {e.Message}";
-        }
-        return null;
-    }
+    public static Reply? ReadReply(string text, out string? problem) =>
+        PrefixedAnswer.Read<Reply>(text, Prefix, "a node status", reply => reply is { Error: not null } or { Status: { Memory: not null, Disk: not null } }
+            ? null : "the answer has neither a complete status (cpu, memory, disk) nor an error", out problem);
 }

@@ -128,6 +128,7 @@ internal static class MoteyApp
         services.AddHostedService<LastSeenRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<NodeStatusSampler>());
         services.AddHostedService<EngineMonitor>();
+        services.AddHostedService<PluginWatcher>();
         services.AddHostedService<InstanceFence>();
         services.AddHostedService<OrchestrationWorker>();
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));

@@ -59,6 +59,7 @@ internal static class ConfigLoader
             ["PLUGINS"] = new Dictionary<string, string>
             {
                 ["path"] = "", ["sections"] = "", ["activation_timeout"] = "10", ["call_timeout"] = "300", ["health_interval"] = "5",
+                ["watch"] = "true", ["watch_debounce"] = "2",
             },
             ["ORCHESTRATOR"] = new Dictionary<string, string>
             {
@@ -174,7 +175,8 @@ internal static class ConfigLoader
             Security = new SecuritySettings(r.Choice("SECURITY", "mode", "secure", "open") == "open" ? SecurityMode.Open : SecurityMode.Secure),
             Plugins = new PluginSettings(
                 PluginsFolder(r),
-                r.Seconds("PLUGINS", "activation_timeout"), r.Seconds("PLUGINS", "call_timeout"), r.Seconds("PLUGINS", "health_interval")),
+                r.Seconds("PLUGINS", "activation_timeout"), r.Seconds("PLUGINS", "call_timeout"), r.Seconds("PLUGINS", "health_interval"),
+                r.Bool("PLUGINS", "watch"), r.Seconds("PLUGINS", "watch_debounce")),
             Orchestrator = new OrchestratorSettings(
                 r.Seconds("ORCHESTRATOR", "reconcile_interval"), r.Seconds("ORCHESTRATOR", "restart_backoff"), r.Seconds("ORCHESTRATOR", "restart_backoff_max"))
             {

@@ -115,4 +115,8 @@ internal enum SecurityMode
 /// <summary>[SECURITY] mode: open mixes with nodes of the original Motey, which speak plain MQTT and ZeroMQ.</summary>
 internal sealed record SecuritySettings(SecurityMode Mode);
 
-internal sealed record PluginSettings(string Path, TimeSpan ActivationTimeout, TimeSpan CallTimeout, TimeSpan HealthInterval);
+/// <param name="Watch">Whether changes to the plugins folder are picked up while the node runs ([PLUGINS] watch); a rescan
+/// (POST /v1/plugins/rescan, <c>motey plugins rescan</c>) works either way.</param>
+/// <param name="WatchDebounce">How long the folder must stay quiet after a change before it is scanned ([PLUGINS] watch_debounce).</param>
+internal sealed record PluginSettings(
+    string Path, TimeSpan ActivationTimeout, TimeSpan CallTimeout, TimeSpan HealthInterval, bool Watch, TimeSpan WatchDebounce);

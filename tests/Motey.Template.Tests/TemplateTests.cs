@@ -92,6 +92,40 @@ public sealed class TemplateTests : IDisposable
 
     [Fact]
     [Trait(Categories.Name, Categories.EndToEnd)]
+    public async Task A_generated_plugin_published_into_a_running_agents_plugins_folder_runs_a_blueprint_without_a_restart()
+    {
+        var feed = Path.Combine(_root, "feed");
+        await new Dotnet(home: null).RunAsync(_root, Slow,
+            "pack", AbstractionsProject, "-c", Build.Configuration, "--no-build", "-o", feed);
+        WriteOfflineNuGetConfig(feed);
+        var author = new Dotnet(home: Path.Combine(_root, "home"), packagesFolder: Path.Combine(_root, "packages"));
+        await author.RunAsync(_root, Quick, "new", "install", TemplateFolder);
+        var plugin = Path.Combine(_root, PluginName);
+        await author.RunAsync(_root, Quick, "new", "motey-val", "--engine", _engine, "-o", plugin);
+
+        // The agent runs first, with no plugin for the engine: a blueprint for it waits.
+        var agentFolder = Directory.CreateDirectory(Path.Combine(_root, "agent")).FullName;
+        var plugins = Directory.CreateDirectory(Path.Combine(agentFolder, "plugins")).FullName;
+        await using var agent = Agent.Start(agentFolder, plugins, new Dictionary<string, string>());
+        await agent.WaitHealthyAsync(TimeSpan.FromSeconds(60));
+        var created = await agent.Client.PostAsync("/v1/service", YamlBody.Of(Blueprint("{command: [serve]}")));
+        var body = await created.Content.ReadAsStringAsync();
+        Assert.True(created.StatusCode == HttpStatusCode.Created, $"POST /v1/service: {(int)created.StatusCode} {body}\n{agent.Output}");
+        var id = JsonSerializer.Deserialize<Service>(body)!.Id;
+
+        // Published straight into the running agent's plugins folder: the folder watcher loads it once the files are in.
+        await author.RunAsync(plugin, Slow, "publish", Path.Combine("src", PluginName), "-c", "Release", "-o", Path.Combine(plugins, PluginName));
+
+        await WaitForStateAsync(agent, id, ServiceState.Running);
+        var listed = await agent.Client.GetStringAsync("/v1/plugins");
+        using var document = JsonDocument.Parse(listed);
+        var loaded = document.RootElement.EnumerateArray().Single(p => p.GetProperty("name").GetString() == PluginName);
+        Assert.True(loaded.GetProperty("state").GetString() == "Active" && loaded.GetProperty("last_reload").GetProperty("outcome").GetString() == "added",
+            $"GET /v1/plugins: {listed}\n{agent.Output}");
+    }
+
+    [Fact]
+    [Trait(Categories.Name, Categories.EndToEnd)]
     public async Task Generated_inside_the_repository_a_plugin_builds_against_the_abstractions_project_without_warnings()
     {
         // Under this repository's Directory.Build.props and Directory.Packages.props (central versions, warnings as

@@ -7,7 +7,7 @@ using Motey.Host.Core.Model;
 
 namespace Motey.Host.CommandLine.Client;
 
-/// <summary>`motey nodes`, `motey capabilities ls|add|rm` and `motey plugins`: what a node knows and offers, over REST.</summary>
+/// <summary>`motey nodes`, `motey capabilities ls|add|rm` and `motey plugins [rescan]`: what a node knows and offers, over REST.</summary>
 internal static class ClusterCommands
 {
     public static Command Nodes(ClientOptions options, CliConsole console)
@@ -36,27 +36,46 @@ internal static class ClusterCommands
 
     public static Command Plugins(ClientOptions options, CliConsole console)
     {
-        var command = options.With(new Command("plugins", "the node's VAL plugins: engine type, state, version, whether the engine answers, problems"));
-        options.SetAction(command, console, async (_, api, ct) =>
+        var command = options.With(new Command("plugins",
+            "the node's VAL plugins: engine type, state, version, since when it is loaded, the last reload, problems"));
+        options.SetAction(command, console, async (_, api, ct) => WritePlugins(api, await api.GetStringAsync("/v1/plugins", ct)));
+        var rescan = new Command("rescan",
+            "scan the node's plugins folder now (POST /v1/plugins/rescan): plugins added, updated and removed to match it; then the list");
+        options.SetAction(rescan, console, async (_, api, ct) =>
         {
-            var body = await api.GetStringAsync("/v1/plugins", ct);
-            if (api.Json)
-            {
-                api.WriteJson(body);
-                return 0;
-            }
-            var table = new TableWriter("NAME", "TYPE", "STATE", "VERSION", "ENGINE", "PROBLEM");
-            foreach (var plugin in Elements(body))
-            {
-                var available = plugin.TryGetProperty("engine_available", out var a) && a.ValueKind == JsonValueKind.True;
-                table.Add(Text(plugin, "name"), Text(plugin, "type") ?? "-", Text(plugin, "state"), Text(plugin, "version") ?? "-",
-                    available ? "available" : "unavailable", Text(plugin, "error") ?? Text(plugin, "engine_problem"));
-            }
-            table.Write(api.Console.Out);
-            return 0;
+            using var response = await api.SendAsync(HttpMethod.Post, "/v1/plugins/rescan", null, ct);
+            return WritePlugins(api, await api.ReadAsync(response, ct));
         });
+        command.Subcommands.Add(rescan);
         return command;
     }
+
+    /// <summary>The plugin list as a table (or the node's JSON with --json); a failed last reload is the problem shown.</summary>
+    private static int WritePlugins(NodeApi api, string body)
+    {
+        if (api.Json)
+        {
+            api.WriteJson(body);
+            return 0;
+        }
+        var table = new TableWriter("NAME", "TYPE", "STATE", "VERSION", "LOADED", "ENGINE", "LAST RELOAD", "PROBLEM");
+        foreach (var plugin in Elements(body))
+        {
+            var available = plugin.TryGetProperty("engine_available", out var a) && a.ValueKind == JsonValueKind.True;
+            var reload = plugin.TryGetProperty("last_reload", out var r) && r.ValueKind == JsonValueKind.Object ? r : (JsonElement?)null;
+            var lastReload = reload is { } last ? $"{Text(last, "outcome")} {Time(last, "at")}" : "-";
+            var problem = Text(plugin, "error") ?? (reload is { } failed && Text(failed, "outcome") == "failed" ? Text(failed, "error") : null)
+                ?? Text(plugin, "engine_problem");
+            table.Add(Text(plugin, "name"), Text(plugin, "type") ?? "-", Text(plugin, "state"), Text(plugin, "version") ?? "-",
+                Time(plugin, "loaded_at") ?? "-", available ? "available" : "unavailable", lastReload, problem);
+        }
+        table.Write(api.Console.Out);
+        return 0;
+    }
+
+    private static string? Time(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String && v.TryGetDateTimeOffset(out var at)
+            ? at.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture) : null;
 
     public static Command Capabilities(ClientOptions options, CliConsole console)
     {

@@ -32,7 +32,10 @@ public static class EventTypes
     public static void CapabilityChanged(this EventHub hub, Capability capability, bool added) =>
         hub.Publish(Capability, null, Json(new CapabilityData(capability.Name, capability.Type, added ? "added" : "removed")));
 
-    /// <summary><paramref name="change"/>: activated, failed, engine_available or engine_unavailable.</summary>
+    /// <summary>
+    /// <paramref name="change"/>: activated, failed, engine_available or engine_unavailable; while the node runs also added,
+    /// updated, update_failed (the version before serves on) and removed.
+    /// </summary>
     public static void PluginChanged(this EventHub hub, string plugin, string? engine, string change, string? message) =>
         hub.Publish(Plugin, null, Json(new PluginData(plugin, engine, change, message)));
 

@@ -14,6 +14,15 @@ public interface IEngines
 
     /// <summary>Every active VAL.</summary>
     IReadOnlyList<IValPlugin> Active => [];
+
+    /// <summary>
+    /// Marks a call into <paramref name="val"/> as running until the result is disposed, so that a VAL being replaced
+    /// while the node runs is deactivated only once the calls already made on it are done; null when nothing counts them.
+    /// </summary>
+    IDisposable? BeginCall(IValPlugin val) => null;
+
+    /// <summary>Why <paramref name="engine"/> has no active VAL, when the engines know more than that (a plugin folder removed); else null.</summary>
+    string? Missing(string engine) => null;
 }
 
 /// <summary>What the VALs run now, and the engines that could not tell (engine → why).</summary>
@@ -162,12 +171,15 @@ public sealed class LocalNode(
     }
 
     private IValPlugin Val(string engine) =>
-        plugins.Find(engine) ?? throw new ValException($"engine '{engine}' has no active plugin on node {Address}");
+        plugins.Find(engine) ?? throw new ValException(plugins.Missing(engine) is { } why
+            ? $"engine '{engine}' is not loaded on node {Address}: {why}"
+            : $"engine '{engine}' has no active plugin on node {Address}");
 
     /// <summary>Every VAL call is bounded: a plugin that hangs costs one timeout, never the orchestrator.</summary>
     private async Task<T> Call<T>(IValPlugin val, string what, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
     {
         var timeout = settings.CallTimeout;
+        using var running = plugins.BeginCall(val);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(timeout);
         try

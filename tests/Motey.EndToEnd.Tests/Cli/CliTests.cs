@@ -203,9 +203,14 @@ public sealed class CliTests(CliAgent node) : IClassFixture<CliAgent>
 
         var plugins = await node.MoteyAsync("plugins");
         Assert.True(plugins.Code == 0, plugins.ToString());
-        Assert.Matches(@"^NAME +TYPE +STATE +VERSION +ENGINE +PROBLEM\n", plugins.Out);
-        Assert.Matches(@"(?m)^Motey\.Val\.Simulated +simulated +Active +\S+ +available$", plugins.Out);
+        Assert.Matches(@"^NAME +TYPE +STATE +VERSION +LOADED +ENGINE +LAST RELOAD +PROBLEM\n", plugins.Out);
+        Assert.Matches(@"(?m)^Motey\.Val\.Simulated +simulated +Active +\S+ +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ +available +-$", plugins.Out);
         Assert.Matches(@"(?m)^Motey\.Val\.Process +process +Active ", plugins.Out);
+
+        // Nothing changed in the folder: the rescan reloads nothing and prints the same table.
+        var rescan = await node.MoteyAsync("plugins", "rescan");
+        Assert.True(rescan.Code == 0, rescan.ToString());
+        Assert.Matches(@"(?m)^Motey\.Val\.Simulated +simulated +Active +\S+ +\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ +available +-$", rescan.Out);
     }
 
     [Fact]

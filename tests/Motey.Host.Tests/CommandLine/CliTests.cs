@@ -102,6 +102,7 @@ public sealed class CliTests : IDisposable
     [Theory]
     [InlineData("nodes")]
     [InlineData("plugins")]
+    [InlineData("plugins", "rescan")]
     [InlineData("capabilities", "ls")]
     [InlineData("service", "ls")]
     [InlineData("service", "show", "web")]

@@ -24,6 +24,21 @@ public sealed class PlacerTests
         new FakePeer("127.0.97.250", capable: false, delayMs: 0), new FakeDirectory(peers), view ?? new CapabilityView(),
         PlacementSettings.For(requestTimeout ?? TimeSpan.FromSeconds(5)), NullLogger<Placer>.Instance);
 
+    /// <summary>Placement judges every member from the view with <see cref="Placer.Offers"/> and names what is missing with <see cref="Placer.Missing"/>: the two never disagree.</summary>
+    [Theory]
+    [InlineData("lab:hardware,simulated:plugin", true)]
+    [InlineData("simulated:plugin", false)]
+    [InlineData("lab:hardware", false)]
+    [InlineData("lab:hardware,simulated:hardware", false)]
+    [InlineData("lab:plugin,simulated:plugin", true)]
+    [InlineData("", false)]
+    public void Offers_agrees_with_what_Missing_names(string offered, bool runs)
+    {
+        var list = offered.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(c => c.Split(':')).Select(c => new Capability(c[0], c[1])).ToList();
+        Assert.Equal(runs, Placer.Offers(Needs, list));
+        Assert.Equal(runs, Placer.Missing(Needs, list).Count == 0);
+    }
+
     /// <summary>An answer that arrived while the placement looked at the others was once taken for "nobody can": ERROR.</summary>
     [Fact]
     public async Task The_only_capable_peer_is_found_however_the_answers_interleave()

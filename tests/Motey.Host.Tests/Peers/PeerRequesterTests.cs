@@ -168,6 +168,32 @@ public sealed class PeerRequesterTests : IDisposable
         Assert.Equal("two", await second);
     }
 
+    /// <summary>A joiner checks each member it learned from a retained presence once: those connections must not stay open idle.</summary>
+    [Fact]
+    public async Task A_one_off_request_closes_the_connection_it_opened_once_answered_but_never_one_in_use()
+    {
+        await using var checkedOnly = new ScriptedPeer();
+        await using var used = new ScriptedPeer();
+
+        var check = _requester.RequestAsync(checkedOnly.Endpoint, "", Patient, CancellationToken.None, keep: false);
+        checkedOnly.Answer(await checkedOnly.NextAsync(), "alive");
+        Assert.Equal("alive", await check);
+        await Wait.UntilAsync(async () => await _requester.CountConnectionsAsync() == 0, "the one-off request's connection is closed");
+
+        var placement = AskAsync(used.Endpoint, "capabilities");
+        used.Answer(await used.NextAsync(), "list");
+        await placement;
+        var usedCheck = _requester.RequestAsync(used.Endpoint, "", Patient, CancellationToken.None, keep: false);
+        used.Answer(await used.NextAsync(), "alive");
+        await usedCheck;
+        // The kept connection carried the check and stays: asking again does not connect again.
+        var again = AskAsync(used.Endpoint, "capabilities");
+        used.Answer(await used.NextAsync(), "list");
+        await again;
+        Assert.Equal(1, await _requester.CountConnectionsAsync());
+        Assert.Equal(1, used.Accepted);
+    }
+
     [Fact]
     public async Task Beyond_the_cap_the_least_recently_used_idle_connection_is_closed()
     {

@@ -168,6 +168,27 @@ public sealed class PeerRequesterTests : IDisposable
         Assert.Equal("two", await second);
     }
 
+    /// <summary>
+    /// Connections that cannot connect back off (so a dead node does not cost ten refused connects a second), yet a
+    /// node that starts listening while a request waits for it still gets that request within the request's timeout.
+    /// </summary>
+    [Fact]
+    public async Task A_node_that_starts_listening_after_the_request_was_sent_still_gets_it_in_time()
+    {
+        var address = Loopback.NewAddress();
+        var endpoint = PeerSockets.Tcp(address, 5091);
+        var asked = _requester.RequestAsync(endpoint, "early", Patient, CancellationToken.None);
+        // Refused for three seconds: the connection's tries are by then 2 s apart, the longest wait between two.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.False(asked.IsCompleted);
+
+        await using var late = new ScriptedPeer(address);
+        var held = await late.NextAsync();
+        late.Answer(held, "late but there");
+        Assert.Equal("early", held.Text);
+        Assert.Equal("late but there", await asked);
+    }
+
     /// <summary>A joiner checks each member it learned from a retained presence once: those connections must not stay open idle.</summary>
     [Fact]
     public async Task A_one_off_request_closes_the_connection_it_opened_once_answered_but_never_one_in_use()

@@ -175,6 +175,21 @@ public sealed class PlacerTests
         Assert.Equal(1, dead.Asked);  // silent: one request out at a time
     }
 
+    /// <summary>A dead node refuses at once: without a pause every placement asked it again (a new connection each time).</summary>
+    [Fact]
+    public async Task A_silent_peer_whose_request_failed_is_not_asked_again_by_the_placements_of_the_next_seconds()
+    {
+        var refusing = new FakePeer("127.0.97.10", capable: true, delayMs: 0) { FailNext = int.MaxValue };
+        var capable = new FakePeer("127.0.97.11", capable: true, delayMs: 0);
+        var placement = PlacementWith([refusing, capable]);
+
+        for (var round = 0; round < 20; round++)
+            Assert.Equal(capable.Address, (await placement.FindNodeAsync(Needs, CancellationToken.None)).Node!.Address);
+
+        // Twenty placements well within Placer.SilentRetry (5 s): one request, the first placement's.
+        Assert.Equal(1, refusing.Asked);
+    }
+
     [Fact]
     public async Task A_peer_without_a_view_entry_is_asked_the_v1_way_and_chosen_by_its_place_in_the_order()
     {

@@ -10,7 +10,7 @@
 #   bench/run.sh --runs 3 --only scale,join,footprint-scale --wait-quiet 10 [--legacy]   issue 16's thousand nodes
 #   options: --runs N  --only rest,footprint,deploy,fanout,events (the default set), rest-secured, fanout-curve,
 #            scale, join, footprint-scale (with --legacy: the simulated peers behave as the original protocol of main;
-#            --placements 20 --scale-sizes 300,1000,2000 --join-sizes 300,1000,2000
+#            --placements 20 --warm-up 1 (untimed placements per scale agent first) --scale-sizes 300,1000,2000 --join-sizes 300,1000,2000
 #            --join-brokers embedded,mosquitto,bridged --join-timeout 90 --footprint-peers 1000)
 #            --wrk-seconds S  --peer-timeout S
 #            --events N  --requests N  --wait-quiet S (default 60: wait up to S s for a load average below 1.5)

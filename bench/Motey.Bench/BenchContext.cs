@@ -26,6 +26,13 @@ internal sealed class BenchContext
     public bool LegacyPeers { get; init; }
     /// <summary>Timed placements per target (last capable, random capable) per agent in the scale sections.</summary>
     public int Placements { get; init; } = 20;
+
+    /// <summary>
+    /// Untimed placements on each scale agent before its measured ones (<c>--warm-up</c>, default 1), to random capable
+    /// peers: the remote path is rejitted to tier 1 during a fresh agent's first ~100 placements, which the measured
+    /// series otherwise pays (half the agent's CPU in the first series at N = 1,000).
+    /// </summary>
+    public int WarmUp { get; init; } = 1;
     public int[] ScaleSizes { get; init; } = [300, 1000, 2000];
     public int[] JoinSizes { get; init; } = [300, 1000, 2000];
     public string[] JoinBrokers { get; init; } = ["embedded", "mosquitto", "bridged"];

@@ -2,7 +2,7 @@ using Motey.Bench;
 
 // motey-bench run --repo PATH --out DIR [--runs 5] [--only rest,footprint,deploy,fanout,events] [--wrk-seconds 3]
 //                 (also rest-secured, fanout-curve, scale, join, footprint-scale: only when named in --only)
-//                 [--legacy] (the scale sections' peers behave as today's main)  [--placements 20]
+//                 [--legacy] (the scale sections' peers behave as today's main)  [--placements 20] [--warm-up 1]
 //                 [--scale-sizes 300,1000,2000] [--join-sizes 300,1000,2000] [--join-brokers embedded,mosquitto,bridged]
 //                 [--join-timeout 90] [--footprint-peers 1000]
 //                 [--peer-timeout 2] [--events 10000] [--requests 100000] [--wait-quiet 60]
@@ -40,6 +40,7 @@ var context = new BenchContext
     AgentLogLevel = options.Has("agent-log-level") ? options.Get("agent-log-level", "Information") : null,
     LegacyPeers = options.Has("legacy"),
     Placements = options.GetInt("placements", 20),
+    WarmUp = options.GetInt("warm-up", 1),
     ScaleSizes = Sizes(options.Get("scale-sizes", "300,1000,2000")),
     JoinSizes = Sizes(options.Get("join-sizes", "300,1000,2000")),
     JoinBrokers = options.Get("join-brokers", "embedded,mosquitto,bridged").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),

@@ -23,7 +23,7 @@ internal static class ScaleBench
             + $"one MQTTnet client per peer on the agent's broker ({(context.LegacyPeers ? "`--legacy`: register only, every nodes_request answered, as today's main" : "retained presence on motey/v2/nodes/<address>, then register")}; "
             + "subscribed to nodes_request only, so setting up N peers costs O(N) deliveries), one ROUTER socket per peer for capabilities, one each for deploy/status/terminate bound on every peer's address. "
             + "Live peer k is 127.78.(10 + k/155).(100 + k%155) and offers `fanout-(k+1)`; dead peers are 127.76.x.y (registered with v1 register by the driver, nothing listens) and sort before every live one. "
-            + $"One untimed warm-up placement to the last capable peer, then {context.Placements} to the last capable peer and {context.Placements} to a random capable one (seeded per run). "
+            + $"{(context.WarmUp > 1 ? $"{context.WarmUp} untimed warm-up placements (the first to the last capable peer, the rest to random ones)" : "One untimed warm-up placement to the last capable peer")}, then {context.Placements} to the last capable peer and {context.Placements} to a random capable one (seeded per run). "
             + $"Time: POST until GET /v1/service/{{id}} (polled every {PollMs} ms) says RUNNING on the expected node; a placement that ends in ERROR, elsewhere, or after 60 s is a failure. "
             + "p50/p95/p99 by nearest rank over one run's successful placements (with 20 samples p99 is the slowest); each cell is then the median (min–max) over the runs. "
             + "Agent CPU per placement: the agent's utime+stime over the loop ÷ placements (includes its answers to the polling, as the baseline does). "
@@ -39,7 +39,7 @@ internal static class ScaleBench
             await agent.WaitPluginsActiveAsync();
             var capability = FakePeers.Capability(0);
             await agent.PutCapabilitiesAsync([capability], "hardware");
-            await Placements.PlaceAsync(agent, capability, agent.Address, "warm-up");
+            for (var i = 0; i < context.WarmUp; i++) await Placements.PlaceAsync(agent, capability, agent.Address, "warm-up");
             var last = await Placements.SeriesAsync(context, agent, _ => (capability, agent.Address), "local");
             baseline.Add(last);
         }
@@ -97,6 +97,12 @@ internal static class ScaleBench
         var lastCapability = FakePeers.Capability(live);
         var lastNode = PeerPlan.Live(live - 1);
         await Placements.PlaceAsync(agent, lastCapability, lastNode, "warm-up");
+        var warm = new Random(run * 104729 + n);
+        for (var i = 1; i < context.WarmUp; i++)
+        {
+            var k = warm.Next(live);
+            await Placements.PlaceAsync(agent, FakePeers.Capability(k + 1), PeerPlan.Live(k), "warm-up");
+        }
         var lastRun = await Placements.SeriesAsync(context, agent, _ => (lastCapability, lastNode), "last");
         var random = new Random(run * 7919 + n);
         var randomRun = await Placements.SeriesAsync(context, agent, _ =>

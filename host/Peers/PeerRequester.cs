@@ -14,7 +14,8 @@ namespace Motey.Host.Peers;
 /// own answer, and an answer that comes after its request gave up matches nothing and is dropped. A timeout retires
 /// the connection: later requests get a fresh one, and the old one is closed once nothing waits on it. A peer that
 /// restarts is reached again by the socket's own reconnect. Connections unused for <see cref="IdleTimeout"/> are
-/// closed, and at most <see cref="MaxIdleConnections"/> unused ones are kept: with the cluster's size given, four per
+/// closed (a connection opened for a one-off request, <c>keep: false</c>, as soon as it is answered when nothing else
+/// used it meanwhile), and at most <see cref="MaxIdleConnections"/> unused ones are kept: with the cluster's size given, four per
 /// known peer (one per endpoint) and a margin, so a deploy, status or terminate never closes the capability
 /// connections placement keeps using. At most <see cref="MaxConnections"/> are open at once (NetMQ's socket limit less
 /// what the rest of the agent uses, <see cref="NetMqLimits"/>): a request that needs a connection beyond it, or one NetMQ
@@ -29,7 +30,13 @@ namespace Motey.Host.Peers;
 /// </summary>
 internal sealed class PeerRequester : IDisposable
 {
-    public static readonly TimeSpan DefaultIdleTimeout = TimeSpan.FromSeconds(60);
+    /// <summary>
+    /// Longer than the fence interval (10 s) and far longer than the reconcile interval (1 s), so the connections to the
+    /// nodes that run this node's instances stay open; short enough that the connections of finished placements (up to
+    /// four per peer placed on, each with NetMQ's buffers and three descriptors) do not pile up: with 60 s, forty
+    /// placements among a thousand nodes held ~250 connections for a minute and more.
+    /// </summary>
+    public static readonly TimeSpan DefaultIdleTimeout = TimeSpan.FromSeconds(15);
     public const int DefaultMaxIdleConnections = 256;
 
     private readonly NetMQPoller _poller = new();
@@ -74,6 +81,18 @@ internal sealed class PeerRequester : IDisposable
         _poller.RunAsync("motey-peer-requests", isBackgroundThread: true);
     }
 
+    /// <summary>
+    /// How soon a connection that could not connect, or lost its peer, tries again; each failed try doubles the wait, up
+    /// to <see cref="ReconnectIntervalMax"/>. NetMQ's default (100 ms, no backoff) made every request to a dead node try
+    /// about ten connections a second until it timed out: with 200 dead nodes among 1,000, placements (which ask the
+    /// silent ones again, one request each at a time) cost the agent ~1,000 refused connects a second. A live node is
+    /// connected at once (the first try does not wait), and one that restarts is found again within the interval.
+    /// </summary>
+    public static readonly TimeSpan ReconnectInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>The longest wait between two tries to connect (see <see cref="ReconnectInterval"/>).</summary>
+    public static readonly TimeSpan ReconnectIntervalMax = TimeSpan.FromSeconds(2);
+
     /// <summary>How often requests waiting for a connection slot try again (besides whenever a connection closes).</summary>
     private static readonly TimeSpan SlotRetryInterval = TimeSpan.FromMilliseconds(20);
 
@@ -103,10 +122,15 @@ internal sealed class PeerRequester : IDisposable
     /// on cancellation, <see cref="PeerException"/> for a reply that is not one UTF-8 frame, and
     /// <see cref="LocalRequestException"/> when the request never left because no connection could be opened in time.
     /// </summary>
-    public async Task<string> RequestAsync(string endpoint, string request, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <param name="keep">
+    /// False for a one-off request (a direct check of a node this node may never ask again): a connection opened for it is
+    /// closed once it is answered, unless another request used it meanwhile. A joiner's check of a thousand members
+    /// otherwise left a thousand idle connections open for the idle timeout.
+    /// </param>
+    public async Task<string> RequestAsync(string endpoint, string request, TimeSpan timeout, CancellationToken cancellationToken, bool keep = true)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        var exchange = new Exchange(endpoint, request);
+        var exchange = new Exchange(endpoint, request, keep);
         var timedOut = false;
         _live[exchange] = 0;
         try
@@ -180,6 +204,7 @@ internal sealed class PeerRequester : IDisposable
                 return;
             }
             if (connection is null) return;  // the endpoint cannot be used at all: failed already
+            connection.OneOff = !exchange.Keep;
         }
         SendOn(connection, exchange);
     }
@@ -189,6 +214,7 @@ internal sealed class PeerRequester : IDisposable
         if (connection.TrySend(exchange))
         {
             exchange.Sent = true;
+            if (exchange.Keep) connection.OneOff = false;  // used for more than a one-off: kept like any other
             return;
         }
         exchange.Reply.TrySetException(new PeerException($"could not queue the request to {exchange.Endpoint}"));
@@ -258,6 +284,7 @@ internal sealed class PeerRequester : IDisposable
                     _waitingForSlot.Dequeue();
                     continue;
                 }
+                connection.OneOff = !next.Keep;
             }
             _waitingForSlot.Dequeue();
             SendOn(connection, next);
@@ -270,7 +297,7 @@ internal sealed class PeerRequester : IDisposable
     {
         if (exchange.Connection is not { } connection) return;  // never sent
         connection.Forget(exchange);
-        if (timedOut) Retire(connection);
+        if (timedOut || connection.OneOff) Retire(connection);
         else if (connection.Retired) CloseIfDone(connection);
     }
 
@@ -278,6 +305,7 @@ internal sealed class PeerRequester : IDisposable
     {
         connection.ReceiveAll();
         if (connection.Retired) CloseIfDone(connection);
+        else if (connection.OneOff && connection.Waiting == 0) Retire(connection);  // its one-off request is answered
     }
 
     private void Retire(Connection connection)
@@ -352,6 +380,8 @@ internal sealed class PeerRequester : IDisposable
             try
             {
                 Socket.Options.Linger = TimeSpan.Zero;
+                Socket.Options.ReconnectInterval = ReconnectInterval;
+                Socket.Options.ReconnectIntervalMax = ReconnectIntervalMax;
                 if (curve is not null)
                 {
                     Socket.Options.CurveServerKey = curve.ServerKey;
@@ -372,6 +402,9 @@ internal sealed class PeerRequester : IDisposable
         public string Endpoint { get; }
         public DealerSocket Socket { get; }
         public bool Retired { get; set; }
+
+        /// <summary>Opened for a one-off request and used by no other: closed once nothing waits on it.</summary>
+        public bool OneOff { get; set; }
         public long LastUsed { get; private set; }
         public int Waiting => _waiting.Count;
 
@@ -426,10 +459,11 @@ internal sealed class PeerRequester : IDisposable
     /// <summary>The server key every connection names and the client pair it shows.</summary>
     private sealed record Curve(byte[] ServerKey, NetMQCertificate Client);
 
-    private sealed class Exchange(string endpoint, string request)
+    private sealed class Exchange(string endpoint, string request, bool keep)
     {
         public string Endpoint { get; } = endpoint;
         public string Request { get; } = request;
+        public bool Keep { get; } = keep;
         public TaskCompletionSource<string> Reply { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public Connection? Connection { get; set; }
         public uint Id { get; set; }

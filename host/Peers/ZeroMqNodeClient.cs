@@ -24,9 +24,20 @@ internal sealed class ZeroMqNodeClient(
 
     public string Address => address;
 
-    public async Task<IReadOnlyList<Capability>> GetCapabilitiesAsync(CancellationToken cancellationToken)
+    public Task<IReadOnlyList<Capability>> GetCapabilitiesAsync(CancellationToken cancellationToken) =>
+        CapabilitiesAsync(keep: true, cancellationToken);
+
+    /// <summary>
+    /// The capabilities request as a direct check (is the node alive?): a connection opened for it is closed once the
+    /// node answers, unless placement or a deploy uses it meanwhile. A node that joins a large cluster checks every member
+    /// it learned from a retained presence once; kept, those connections held a thousand idle sockets.
+    /// </summary>
+    public Task<IReadOnlyList<Capability>> CheckAsync(CancellationToken cancellationToken) =>
+        CapabilitiesAsync(keep: false, cancellationToken);
+
+    private async Task<IReadOnlyList<Capability>> CapabilitiesAsync(bool keep, CancellationToken cancellationToken)
     {
-        var reply = await RequestAsync(settings.CapabilitiesReplier, "", settings.RequestTimeout, cancellationToken);
+        var reply = await RequestAsync(settings.CapabilitiesReplier, "", settings.RequestTimeout, cancellationToken, keep: keep);
         if (ErrorReason(reply) is { } reason) throw new PeerException($"node {address} could not list its capabilities: {reason}");
         return CapabilityReply.Read(reply, out var problem)
             ?? throw new PeerException($"node {address} gave an unreadable answer to the capabilities request ({problem}): '{Frames.Preview(reply)}'");
@@ -273,13 +284,14 @@ internal sealed class ZeroMqNodeClient(
     }
 
     /// <param name="countAnswer">false: the caller counts an answer in the metrics itself (it knows an error answer when it reads one).</param>
-    private async Task<string> RequestAsync(int port, string request, TimeSpan timeout, CancellationToken cancellationToken, bool countAnswer = true)
+    private async Task<string> RequestAsync(int port, string request, TimeSpan timeout, CancellationToken cancellationToken, bool countAnswer = true,
+        bool keep = true)
     {
         var endpoint = PeerSockets.Tcp(address, port);
         var kind = Kind(port, request);
         try
         {
-            var reply = await requester.RequestAsync(endpoint, request, timeout, cancellationToken);
+            var reply = await requester.RequestAsync(endpoint, request, timeout, cancellationToken, keep);
             answers?.Answered(address);
             if (countAnswer) _metrics.PeerRequest(kind, reply.StartsWith(PeerRepliers.ErrorPrefix, StringComparison.Ordinal) ? PeerOutcome.Error : PeerOutcome.Ok);
             return reply;

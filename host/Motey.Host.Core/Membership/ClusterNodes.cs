@@ -23,6 +23,18 @@ public sealed class ClusterNodes(
     private readonly ConcurrentDictionary<string, bool> _unconfirmed = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _gate = new(1, 1);
 
+    /// <summary>Bumped whenever a peer is added or removed: the ordered list below is good while it has not moved.</summary>
+    private long _version;
+
+    /// <summary>
+    /// The peers in address order as of <see cref="Snapshot.Version"/>. Placement reads the list once per image: sorting
+    /// a thousand members each time cost more than everything else a placement does here, and members change far less
+    /// often than images are placed.
+    /// </summary>
+    private volatile Snapshot? _ordered;
+
+    private sealed record Snapshot(long Version, Task<IReadOnlyList<INodeClient>> Peers);
+
     /// <summary>At start: the nodes of the last run are forgotten (they announce themselves again); this node is listed.</summary>
     public async Task ResetAsync(CancellationToken cancellationToken)
     {
@@ -30,6 +42,7 @@ public sealed class ClusterNodes(
         try
         {
             _peers.Clear();
+            Interlocked.Increment(ref _version);
             _unconfirmed.Clear();
             await repository.ClearAsync(cancellationToken);
             await repository.UpsertAsync(identity.Address, isSelf: true, cancellationToken);
@@ -51,10 +64,19 @@ public sealed class ClusterNodes(
     /// <summary>Whether <paramref name="address"/> is a peer not heard on the current broker connection.</summary>
     public bool IsUnconfirmed(string address) => _unconfirmed.ContainsKey(address);
 
-    public Task<IReadOnlyList<INodeClient>> PeersAsync(CancellationToken cancellationToken) =>
+    /// <summary>The known peers in address order: one shared list, made again only after a peer joined or left.</summary>
+    public Task<IReadOnlyList<INodeClient>> PeersAsync(CancellationToken cancellationToken)
+    {
+        var version = Interlocked.Read(ref _version);
+        if (_ordered is { } kept && kept.Version == version) return kept.Peers;
         // ToArray is the dictionary's own atomic snapshot. LINQ straight on the dictionary sizes its buffer by Count and
         // then copies: a peer leaving in between left a default entry, a null client, in the list (found by PeerFaultTests).
-        Task.FromResult<IReadOnlyList<INodeClient>>(_peers.ToArray().OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Value).ToList());
+        // A change during the copy bumps the version past the one kept with it: the next call sorts again.
+        var ordered = Task.FromResult<IReadOnlyList<INodeClient>>(
+            _peers.ToArray().OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Value).ToArray());
+        _ordered = new Snapshot(version, ordered);
+        return ordered;
+    }
 
     public INodeClient? Find(string address) =>
         address == identity.Address ? local : _peers.GetValueOrDefault(address);
@@ -84,6 +106,7 @@ public sealed class ClusterNodes(
     private async Task<bool> PutAsync(string address, bool refresh, CancellationToken cancellationToken)
     {
         var added = _peers.TryAdd(address, remotes.For(address));
+        if (added) Interlocked.Increment(ref _version);
         if (added || refresh) await repository.UpsertAsync(address, isSelf: false, cancellationToken);
         if (added)
         {
@@ -151,6 +174,7 @@ public sealed class ClusterNodes(
     {
         _unconfirmed.TryRemove(address, out _);
         var removed = _peers.TryRemove(address, out _);
+        if (removed) Interlocked.Increment(ref _version);
         view?.Forget(address);
         await repository.RemoveAsync(address, cancellationToken);
         if (removed) events?.NodeChanged(address, joined: false);

@@ -37,8 +37,9 @@ public sealed record PlacementSettings(TimeSpan PreferenceWait)
 /// <para>
 /// The choice does not wait for peers that cannot answer. A peer whose request failed, or went unanswered for
 /// <see cref="PreferenceWait"/>, is silent: placements do not wait for it and it takes no place in their bound, and
-/// it is asked by one request at a time, shared by every placement, until it answers again (then it is preferred by
-/// its place in the order again). Once a peer answered that it can run the image, earlier peers that have not answered
+/// it is asked by one request at a time, shared by every placement, and after a failed one not again for
+/// <see cref="SilentRetry"/>, until it answers again (then it is preferred by its place in the order again). Once a
+/// peer answered that it can run the image, earlier peers that have not answered
 /// get at most four times as long as it took (at least <see cref="MinPreferenceWait"/>, at most
 /// <see cref="PreferenceWait"/>), then they are silent too. So the order decides between live peers, and a dead peer
 /// costs the placements of its first second a short wait at most, never a request timeout — also when no live peer
@@ -79,12 +80,23 @@ public sealed class Placer(INodeClient local, IPeerDirectory peers, CapabilityVi
     /// </summary>
     public static readonly TimeSpan MinPreferenceWait = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// How long a silent peer whose request failed is not asked again by placements (a final "nobody" asks it anyway).
+    /// Without it every placement re-asked every dead peer whose last request had ended: with 200 dead nodes among
+    /// 1,000 and a 2 s request timeout, a hundred new requests (each a new connection, the last one retired by its
+    /// timeout) a second while placing. A peer that comes back is preferred again within this, plus its request.
+    /// </summary>
+    public static readonly TimeSpan SilentRetry = TimeSpan.FromSeconds(5);
+
     private static readonly IReadOnlySet<string> Nobody = new HashSet<string>();
 
     private const string NoAnswerInTime = "no answer within the preference wait";
 
     /// <summary>Peers whose last capability request failed or was too slow, with why; waited for by nobody.</summary>
     private readonly ConcurrentDictionary<string, string> _silent = new(StringComparer.Ordinal);
+
+    /// <summary>Silent peers whose request failed, with the <see cref="Stopwatch"/> time before which placements do not ask them again.</summary>
+    private readonly ConcurrentDictionary<string, long> _quietUntil = new(StringComparer.Ordinal);
 
     /// <summary>The one request out to each peer, shared by every placement that meets the peer meanwhile (under <see cref="_gate"/>).</summary>
     private readonly Dictionary<string, Ask> _out = new(StringComparer.Ordinal);
@@ -115,9 +127,11 @@ public sealed class Placer(INodeClient local, IPeerDirectory peers, CapabilityVi
         }
 
         var known = await peers.PeersAsync(cancellationToken);
-        var addresses = known.Select(p => p.Address).ToHashSet(StringComparer.Ordinal);
-        foreach (var gone in _silent.Keys.Where(a => !addresses.Contains(a))) _silent.TryRemove(gone, out _);
-        var candidates = known.Where(p => !excluded.Contains(p.Address)).ToList();
+        // Per placement, the work done for every member is a look-up or two, never a copy or an allocation: at a thousand
+        // members that work was most of what a placement cost this node.
+        foreach (var gone in _silent.Keys) if (peers.Find(gone) is null) _silent.TryRemove(gone, out _);
+        foreach (var gone in _quietUntil.Keys) if (peers.Find(gone) is null) _quietUntil.TryRemove(gone, out _);
+        var candidates = excluded.Count == 0 ? known : known.Where(p => !excluded.Contains(p.Address)).ToList();
         var search = await new Search(this, image, candidates, confirmLacking, cancellationToken).RunAsync();
         if (search.Node is not null) return new PlacementResult(search.Node, null);
 
@@ -176,6 +190,7 @@ public sealed class Placer(INodeClient local, IPeerDirectory peers, CapabilityVi
                 ask.Silenced.TrySetResult();
                 offered = await request;
             }
+            _quietUntil.TryRemove(peer.Address, out _);
             if (_silent.TryRemove(peer.Address, out var before))
             {
                 if (before == NoAnswerInTime) log.LogDebug("Node {Node} answered, late", peer.Address);
@@ -194,6 +209,7 @@ public sealed class Placer(INodeClient local, IPeerDirectory peers, CapabilityVi
         {
             var first = true;
             _silent.AddOrUpdate(peer.Address, e.Message, (_, before) => { first = before == NoAnswerInTime; return e.Message; });
+            _quietUntil[peer.Address] = Stopwatch.GetTimestamp() + (long)(SilentRetry.TotalSeconds * Stopwatch.Frequency);
             if (first)
                 log.LogWarning("Node {Node} did not tell its capabilities: {Error}; placements stop waiting for it until it answers", peer.Address, e.Message);
             else
@@ -225,6 +241,43 @@ public sealed class Placer(INodeClient local, IPeerDirectory peers, CapabilityVi
         }
     }
 
+    /// <summary>Whether a node with these capabilities can run the image (<see cref="Missing"/> is empty), without allocating.</summary>
+    public static bool Offers(Image image, IReadOnlyList<Capability> offered)
+    {
+        for (var i = 0; i < image.Capabilities.Count; i++)
+        {
+            if (!Lists(offered, image.Capabilities[i], type: null)) return false;
+        }
+        return Lists(offered, image.Engine, Capability.PluginType);
+    }
+
+    /// <summary>Whether <paramref name="offered"/> holds a capability named <paramref name="name"/> (of <paramref name="type"/> when given).</summary>
+    private static bool Lists(IReadOnlyList<Capability> offered, string name, string? type)
+    {
+        for (var i = 0; i < offered.Count; i++)
+        {
+            if (offered[i].Name == name && (type is null || offered[i].Type == type)) return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// A silent peer's request for this placement: the one out to it, none while it is quiet after a failed one (an
+    /// ended "still silent" outcome; <paramref name="now"/> asks it anyway), else a new one.
+    /// </summary>
+    private Task<Outcome> Probe(INodeClient peer, bool now)
+    {
+        if (!now && _quietUntil.TryGetValue(peer.Address, out var until) && Stopwatch.GetTimestamp() < until)
+        {
+            lock (_gate)
+            {
+                if (_out.TryGetValue(peer.Address, out var running)) return running.Done;
+            }
+            return Task.FromResult(new Outcome(null, _silent.GetValueOrDefault(peer.Address) ?? NoAnswerInTime));
+        }
+        return Join(peer).Done;
+    }
+
     /// <summary>What a node with these capabilities lacks for the image: listed capabilities by name, the engine as a plugin capability.</summary>
     public static IReadOnlyList<string> Missing(Image image, IReadOnlyCollection<Capability> offered)
     {
@@ -238,7 +291,7 @@ public sealed class Placer(INodeClient local, IPeerDirectory peers, CapabilityVi
     /// <summary>One placement's walk through the candidates, in order.</summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification =
         "Never disposed on purpose: requests that outlive the placement still release its semaphore, whose wait handle is never made.")]
-    private sealed class Search(Placer placer, Image image, List<INodeClient> candidates, bool confirmLacking, CancellationToken cancellationToken)
+    private sealed class Search(Placer placer, Image image, IReadOnlyList<INodeClient> candidates, bool confirmLacking, CancellationToken cancellationToken)
     {
         private enum State { Unasked, FromView, Asking, Capable, Lacking, Silent, Local }
 
@@ -256,7 +309,7 @@ public sealed class Placer(INodeClient local, IPeerDirectory peers, CapabilityVi
             {
                 var address = candidates[i].Address;
                 var entry = placer.View.Find(address);
-                var lacking = entry is not null && Missing(image, entry.Capabilities).Count > 0;
+                var lacking = entry is not null && !Offers(image, entry.Capabilities);
                 if (lacking && !confirmLacking)
                 {
                     _state[i] = State.Lacking;  // what it published says so: no request
@@ -264,7 +317,7 @@ public sealed class Placer(INodeClient local, IPeerDirectory peers, CapabilityVi
                 else if (placer._silent.ContainsKey(address))
                 {
                     _state[i] = State.Silent;
-                    _probes[i] = placer.Join(candidates[i]).Done;
+                    _probes[i] = placer.Probe(candidates[i], now: confirmLacking);
                     _ = _probes[i]!.ContinueWith(_ => _changed.Release(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 }
                 else if (entry is not null && !lacking)
@@ -380,7 +433,7 @@ public sealed class Placer(INodeClient local, IPeerDirectory peers, CapabilityVi
                 _probes[i] ??= done;
                 return;
             }
-            var capable = Missing(image, outcome.Offered).Count == 0;
+            var capable = Offers(image, outcome.Offered);
             if (!capable && _fromView[i])
             {
                 // It published that it can, and says now that it cannot: its own word now wins until it publishes again.

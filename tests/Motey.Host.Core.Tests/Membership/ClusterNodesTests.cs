@@ -48,6 +48,29 @@ public sealed class ClusterNodesTests
         Assert.Null(_nodes.Find("10.0.0.2"));
     }
 
+    /// <summary>Placement reads the list once per image: it is sorted again only when the members changed, not per placement.</summary>
+    [Fact]
+    public async Task The_ordered_peer_list_is_shared_until_a_peer_joins_or_leaves()
+    {
+        await _nodes.ResetAsync(CancellationToken.None);
+        await AddAsync("10.0.0.3", "10.0.0.2");
+
+        var first = await _nodes.PeersAsync(CancellationToken.None);
+        await _nodes.SeenAsync("10.0.0.2", CancellationToken.None);
+        await _nodes.AddAsync("10.0.0.3", CancellationToken.None);  // known already: no change
+        Assert.Same(first, await _nodes.PeersAsync(CancellationToken.None));
+
+        await AddAsync("10.0.0.4");
+        var joined = await _nodes.PeersAsync(CancellationToken.None);
+        Assert.NotSame(first, joined);
+        Assert.Equal(["10.0.0.2", "10.0.0.3", "10.0.0.4"], joined.Select(p => p.Address));
+
+        await _nodes.RemoveAsync("10.0.0.3", CancellationToken.None);
+        Assert.Equal(["10.0.0.2", "10.0.0.4"], await PeersAsync());
+        await _nodes.ResetAsync(CancellationToken.None);
+        Assert.Empty(await PeersAsync());
+    }
+
     [Fact]
     public async Task A_peer_that_joins_is_listed_reachable_and_placed_among_the_peers_by_address()
     {

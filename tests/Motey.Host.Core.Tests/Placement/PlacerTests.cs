@@ -24,6 +24,21 @@ public sealed class PlacerTests
         new FakePeer("127.0.97.250", capable: false, delayMs: 0), new FakeDirectory(peers), view ?? new CapabilityView(),
         PlacementSettings.For(requestTimeout ?? TimeSpan.FromSeconds(5)), NullLogger<Placer>.Instance);
 
+    /// <summary>Placement judges every member from the view with <see cref="Placer.Offers"/> and names what is missing with <see cref="Placer.Missing"/>: the two never disagree.</summary>
+    [Theory]
+    [InlineData("lab:hardware,simulated:plugin", true)]
+    [InlineData("simulated:plugin", false)]
+    [InlineData("lab:hardware", false)]
+    [InlineData("lab:hardware,simulated:hardware", false)]
+    [InlineData("lab:plugin,simulated:plugin", true)]
+    [InlineData("", false)]
+    public void Offers_agrees_with_what_Missing_names(string offered, bool runs)
+    {
+        var list = offered.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(c => c.Split(':')).Select(c => new Capability(c[0], c[1])).ToList();
+        Assert.Equal(runs, Placer.Offers(Needs, list));
+        Assert.Equal(runs, Placer.Missing(Needs, list).Count == 0);
+    }
+
     /// <summary>An answer that arrived while the placement looked at the others was once taken for "nobody can": ERROR.</summary>
     [Fact]
     public async Task The_only_capable_peer_is_found_however_the_answers_interleave()
@@ -158,6 +173,21 @@ public sealed class PlacerTests
         }
         Assert.Equal(0, dead.Failures);
         Assert.Equal(1, dead.Asked);  // silent: one request out at a time
+    }
+
+    /// <summary>A dead node refuses at once: without a pause every placement asked it again (a new connection each time).</summary>
+    [Fact]
+    public async Task A_silent_peer_whose_request_failed_is_not_asked_again_by_the_placements_of_the_next_seconds()
+    {
+        var refusing = new FakePeer("127.0.97.10", capable: true, delayMs: 0) { FailNext = int.MaxValue };
+        var capable = new FakePeer("127.0.97.11", capable: true, delayMs: 0);
+        var placement = PlacementWith([refusing, capable]);
+
+        for (var round = 0; round < 20; round++)
+            Assert.Equal(capable.Address, (await placement.FindNodeAsync(Needs, CancellationToken.None)).Node!.Address);
+
+        // Twenty placements well within Placer.SilentRetry (5 s): one request, the first placement's.
+        Assert.Equal(1, refusing.Asked);
     }
 
     [Fact]

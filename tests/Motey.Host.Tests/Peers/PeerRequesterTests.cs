@@ -168,6 +168,53 @@ public sealed class PeerRequesterTests : IDisposable
         Assert.Equal("two", await second);
     }
 
+    /// <summary>
+    /// Connections that cannot connect back off (so a dead node does not cost ten refused connects a second), yet a
+    /// node that starts listening while a request waits for it still gets that request within the request's timeout.
+    /// </summary>
+    [Fact]
+    public async Task A_node_that_starts_listening_after_the_request_was_sent_still_gets_it_in_time()
+    {
+        var address = Loopback.NewAddress();
+        var endpoint = PeerSockets.Tcp(address, 5091);
+        var asked = _requester.RequestAsync(endpoint, "early", Patient, CancellationToken.None);
+        // Refused for three seconds: the connection's tries are by then 2 s apart, the longest wait between two.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.False(asked.IsCompleted);
+
+        await using var late = new ScriptedPeer(address);
+        var held = await late.NextAsync();
+        late.Answer(held, "late but there");
+        Assert.Equal("early", held.Text);
+        Assert.Equal("late but there", await asked);
+    }
+
+    /// <summary>A joiner checks each member it learned from a retained presence once: those connections must not stay open idle.</summary>
+    [Fact]
+    public async Task A_one_off_request_closes_the_connection_it_opened_once_answered_but_never_one_in_use()
+    {
+        await using var checkedOnly = new ScriptedPeer();
+        await using var used = new ScriptedPeer();
+
+        var check = _requester.RequestAsync(checkedOnly.Endpoint, "", Patient, CancellationToken.None, keep: false);
+        checkedOnly.Answer(await checkedOnly.NextAsync(), "alive");
+        Assert.Equal("alive", await check);
+        await Wait.UntilAsync(async () => await _requester.CountConnectionsAsync() == 0, "the one-off request's connection is closed");
+
+        var placement = AskAsync(used.Endpoint, "capabilities");
+        used.Answer(await used.NextAsync(), "list");
+        await placement;
+        var usedCheck = _requester.RequestAsync(used.Endpoint, "", Patient, CancellationToken.None, keep: false);
+        used.Answer(await used.NextAsync(), "alive");
+        await usedCheck;
+        // The kept connection carried the check and stays: asking again does not connect again.
+        var again = AskAsync(used.Endpoint, "capabilities");
+        used.Answer(await used.NextAsync(), "list");
+        await again;
+        Assert.Equal(1, await _requester.CountConnectionsAsync());
+        Assert.Equal(1, used.Accepted);
+    }
+
     [Fact]
     public async Task Beyond_the_cap_the_least_recently_used_idle_connection_is_closed()
     {

@@ -148,7 +148,6 @@ internal static class MoteyApp
             .AddCheck<PluginsHealthCheck>("plugins")
             .AddCheck<MembershipStatus>("membership");
         services.AddProblemDetails();
-        MoteyOpenApi.Add(services);
 
         customize?.Invoke(builder);
 
@@ -175,7 +174,8 @@ internal static class MoteyApp
                 new ProducesResponseTypeMetadata(StatusCodes.Status503ServiceUnavailable, typeof(string), ["text/plain"]),
                 new OpenApiExample(StatusCodes.Status200OK, "\"Healthy\""),
                 new OpenApiExample(StatusCodes.Status503ServiceUnavailable, "\"Unhealthy\""));
-        app.MapOpenApi("/openapi/v1.json");
+        // Its generator is made when the document is first asked for, from the services above (customize's included).
+        OpenApiOnDemand.Map(app, services, "/openapi/v1.json");
         if (settings.WebServer.Dashboard) Dashboard.DashboardEndpoints.Map(app);
         return app;
     }

@@ -12,10 +12,6 @@ namespace Motey.Host.Metrics;
 /// </summary>
 internal sealed class RequestMetrics(MoteyPrometheus metrics)
 {
-    private const string Unmatched = "unmatched";
-
-    private readonly ConcurrentDictionary<Key, (Counter.Child Count, Histogram.Child Duration)> _series = new();
-
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
         var started = Stopwatch.GetTimestamp();
@@ -25,11 +21,11 @@ internal sealed class RequestMetrics(MoteyPrometheus metrics)
         }
         finally
         {
-            var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? Unmatched;
-            var key = new Key(Method(context.Request.Method), route, context.Response.StatusCode);
-            if (!_series.TryGetValue(key, out var series)) series = _series.GetOrAdd(key, Create);
-            series.Count.Inc();
-            series.Duration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? RequestKey.Unmatched;
+            var key = new RequestKey(Method(context.Request.Method), route, context.Response.StatusCode);
+            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            if (metrics.CreatedSeries is { } series) series.Requests.Observe(key, seconds);
+            else metrics.Observe(s => s.Requests.Observe(key, seconds));
         }
     }
 
@@ -38,13 +34,30 @@ internal sealed class RequestMetrics(MoteyPrometheus metrics)
         HttpMethods.IsGet(method) ? HttpMethods.Get : HttpMethods.IsPost(method) ? HttpMethods.Post : HttpMethods.IsPut(method) ? HttpMethods.Put
         : HttpMethods.IsDelete(method) ? HttpMethods.Delete : HttpMethods.IsHead(method) ? HttpMethods.Head
         : HttpMethods.IsOptions(method) ? HttpMethods.Options : HttpMethods.IsPatch(method) ? HttpMethods.Patch : "OTHER";
+}
 
-    private (Counter.Child, Histogram.Child) Create(Key key)
+/// <summary>What a request is counted by: its method, its route's pattern (or <see cref="Unmatched"/>) and its code.</summary>
+internal readonly record struct RequestKey(string Method, string Route, int Code)
+{
+    public const string Unmatched = "unmatched";
+}
+
+/// <summary>The request series of <see cref="MoteySeries"/>, each (method, route, code) looked up once.</summary>
+internal sealed class RequestSeries(Counter total, Histogram seconds)
+{
+    private readonly ConcurrentDictionary<RequestKey, (Counter.Child Count, Histogram.Child Duration)> _series = new();
+
+    public void Observe(RequestKey key, double elapsedSeconds)
     {
-        var code = key.Code.ToString(CultureInfo.InvariantCulture);
-        var route = ReferenceEquals(key.Route, Unmatched) ? Unmatched : "/" + key.Route.Trim('/');
-        return (metrics.RequestsTotal.WithLabels(key.Method, route, code), metrics.RequestSeconds.WithLabels(key.Method, route, code));
+        if (!_series.TryGetValue(key, out var series)) series = _series.GetOrAdd(key, Create);
+        series.Count.Inc();
+        series.Duration.Observe(elapsedSeconds);
     }
 
-    private readonly record struct Key(string Method, string Route, int Code);
+    private (Counter.Child, Histogram.Child) Create(RequestKey key)
+    {
+        var code = key.Code.ToString(CultureInfo.InvariantCulture);
+        var route = ReferenceEquals(key.Route, RequestKey.Unmatched) ? RequestKey.Unmatched : "/" + key.Route.Trim('/');
+        return (total.WithLabels(key.Method, route, code), seconds.WithLabels(key.Method, route, code));
+    }
 }

@@ -40,21 +40,6 @@ internal static class ContainerQueries
             return last.Value;
         }, cancellationToken);
 
-    /// <summary>This VAL's containers (label <c>motey.managed=true</c>) in one of the given engine states.</summary>
-    public static Task<IList<ContainerListResponse>> ListManagedAsync(
-        DockerEngine engine, IEnumerable<string> states, CancellationToken cancellationToken)
-    {
-        var filters = new Dictionary<string, IDictionary<string, bool>>
-        {
-            ["label"] = new Dictionary<string, bool> { [ManagedLabels.ManagedFilter] = true },
-            ["status"] = states.ToDictionary(state => state, _ => true),
-        };
-        return engine.CallAsync(
-            "listing containers",
-            (client, token) => client.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = filters }, token),
-            cancellationToken);
-    }
-
     /// <summary>Keeps the last sample. Called synchronously by the reader (<see cref="Progress{T}"/> would post it later).</summary>
     private sealed class LastReport : IProgress<ContainerStatsResponse>
     {

@@ -215,10 +215,10 @@ public sealed class DockerVal : IValPlugin
     /// <summary>Every container with <c>motey.managed=true</c> that is created, running, restarting or paused, with its labels.</summary>
     public async Task<IReadOnlyList<ValInstance>> GetRunningInstancesAsync(CancellationToken cancellationToken)
     {
-        var containers = await ContainerQueries.ListManagedAsync(Engine, ContainerStates.NotEnded, cancellationToken).ConfigureAwait(false);
+        var containers = await ManagedContainers.ListAsync(Engine, ContainerStates.NotEnded, cancellationToken).ConfigureAwait(false);
         return containers
             .Select(c => new ValInstance(
-                c.ID, ContainerStatus.ImageNameOf(c.Labels, c.Image),
+                c.Id, ContainerStatus.ImageNameOf(c.Labels, c.Image),
                 new Dictionary<string, string>(c.Labels ?? new Dictionary<string, string>(), StringComparer.Ordinal)))
             .ToList();
     }
@@ -239,7 +239,7 @@ public sealed class DockerVal : IValPlugin
     public async Task<SystemStatus> GetAllInstancesStatsAsync(CancellationToken cancellationToken)
     {
         var engine = Engine;
-        var running = await ContainerQueries.ListManagedAsync(engine, ["running"], cancellationToken).ConfigureAwait(false);
+        var running = await ManagedContainers.ListAsync(engine, ["running"], cancellationToken).ConfigureAwait(false);
         var usages = new List<ValInstanceStatus>();
         var gate = new Lock();
         await Parallel.ForEachAsync(
@@ -247,8 +247,8 @@ public sealed class DockerVal : IValPlugin
             new ParallelOptions { MaxDegreeOfParallelism = StatsParallelism, CancellationToken = cancellationToken },
             async (container, token) =>
             {
-                if (await ContainerQueries.SampleAsync(engine, container.ID, token).ConfigureAwait(false) is not { } sample) return;
-                var usage = ContainerStatus.WithUsage(new ValInstanceStatus { Name = container.ID, ImageName = container.Image }, sample);
+                if (await ContainerQueries.SampleAsync(engine, container.Id, token).ConfigureAwait(false) is not { } sample) return;
+                var usage = ContainerStatus.WithUsage(new ValInstanceStatus { Name = container.Id, ImageName = container.Image ?? "" }, sample);
                 lock (gate) usages.Add(usage);
             }).ConfigureAwait(false);
         return SystemStatus.Sum(usages);

@@ -96,12 +96,14 @@ internal static class ClusterCommands
             return 0;
         });
         command.Subcommands.Add(list);
-        command.Subcommands.Add(Change(options, console, "add", "add a capability (PUT /v1/capabilities)", HttpMethod.Put));
-        command.Subcommands.Add(Change(options, console, "rm", "remove a capability (DELETE /v1/capabilities)", HttpMethod.Delete));
+        command.Subcommands.Add(Change(options, console, "add", "add a capability (PUT /v1/capabilities)", "PUT"));
+        command.Subcommands.Add(Change(options, console, "rm", "remove a capability (DELETE /v1/capabilities)", "DELETE"));
         return command;
     }
 
-    private static Command Change(ClientOptions options, CliConsole console, string verb, string description, HttpMethod method)
+    /// <param name="method">The method's name: the <see cref="HttpMethod"/> is made when the command runs, so building the
+    /// command line (for <c>motey run</c> too) does not load System.Net.Http into the agent (1.1 MiB resident).</param>
+    private static Command Change(ClientOptions options, CliConsole console, string verb, string description, string method)
     {
         var name = new Argument<string>("NAME") { Description = "the capability" };
         var type = new Option<string>("--type") { Description = "its type", HelpName = "TYPE", DefaultValueFactory = _ => "hardware" };
@@ -111,7 +113,7 @@ internal static class ClusterCommands
             var capability = new Capability(result.GetValue(name)!, result.GetValue(type)!);
             if (NodeCapabilities.Refusal(capability) is { } refusal) throw new CliException(CliException.BadUsage, refusal);
             var json = JsonSerializer.Serialize(new[] { capability });
-            using var response = await api.SendAsync(method, "/v1/capabilities", new StringContent(json, Encoding.UTF8, "application/json"), ct);
+            using var response = await api.SendAsync(HttpMethod.Parse(method), "/v1/capabilities", new StringContent(json, Encoding.UTF8, "application/json"), ct);
             if (response.StatusCode != HttpStatusCode.NotModified) await api.ReadAsync(response, ct);
             if (api.Json) return 0;  // 201 and 304 have no body: the exit code says it
             var what = $"{capability.Name} ({capability.Type})";

@@ -111,6 +111,21 @@ public sealed class OpenApiDocumentTests : NodeTest
                 Assert.Contains(answer.StatusCode.ToString(CultureInfo.InvariantCulture), Operation(document, route.Path, route.Method).Responses!.Keys);
     }
 
+    [Fact]
+    public async Task The_document_s_generator_is_not_among_the_agent_s_services_and_answers_the_same_document_every_time()
+    {
+        // Made at the first ask from services of its own (an idle node does not load it): nothing of it is the agent's.
+        Assert.Null(Node.Services.GetKeyedService<Microsoft.AspNetCore.OpenApi.IOpenApiDocumentProvider>("v1"));
+        Assert.Null(Node.Services.GetService<Microsoft.AspNetCore.Mvc.ApiExplorer.IApiDescriptionGroupCollectionProvider>());
+
+        using var first = await Node.Client.GetAsync("/openapi/v1.json");
+        var second = await Node.Client.GetStringAsync("/openapi/v1.json");
+
+        Assert.Equal("application/json; charset=utf-8", first.Content.Headers.ContentType!.ToString());
+        Assert.Equal(await first.Content.ReadAsStringAsync(), second);
+        Assert.Contains("\"/v1/heartbeat\"", second);
+    }
+
     private const string ProblemJson = "application/problem+json";
 
     private sealed record Route(string Method, string Path, IReadOnlyList<IProducesResponseTypeMetadata> Answers, DescribedRequestBody? Body)

@@ -1,8 +1,11 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Motey.Host.Core.Model;
+using Motey.Host.Metrics;
 using Motey.Host.Tests.Infrastructure;
 using Motey.Host.Tests.Security;
+using Prometheus;
 
 namespace Motey.Host.Tests.Observe;
 
@@ -45,6 +48,40 @@ public sealed class MetricsApiTests : NodeTest
         var unmatched = await ScrapeAsync(Node.Client);
         Assert.Equal(2, unmatched.Value("motey_http_requests_total", ("route", "unmatched"), ("code", "404")));
         Assert.DoesNotContain(unmatched.Samples, s => s.Labels.Values.Any(v => v.Contains("no/such", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task What_happens_before_the_first_scrape_is_in_it_and_the_series_are_made_only_then()
+    {
+        await using var node = await TestNode.StartAsync();
+        var prometheus = node.Services.GetRequiredService<MoteyPrometheus>();
+        for (var i = 0; i < 3; i++) await node.Client.GetAsync("/v1/heartbeat");
+        Assert.Null(prometheus.CreatedSeries);
+
+        var metrics = await ScrapeAsync(node.Client);
+
+        Assert.NotNull(prometheus.CreatedSeries);
+        var heartbeat = new[] { ("method", "GET"), ("route", "/v1/heartbeat"), ("code", "204") };
+        Assert.Equal(3, metrics.Value("motey_http_requests_total", heartbeat));
+        Assert.Equal(3, metrics.Value("motey_http_request_duration_seconds_count", heartbeat));
+        Assert.Equal(0, metrics.Value("motey_placements_total", ("outcome", "local")));
+        Assert.Equal(1, metrics.Value("motey_cluster_nodes"));
+    }
+
+    [Fact]
+    public async Task More_observations_than_are_kept_make_the_series_without_a_scrape_and_none_is_lost()
+    {
+        var prometheus = new MoteyPrometheus();
+        for (var i = 0; i < MoteyPrometheus.MaxDeferred; i++) prometheus.CapabilityEvent("add", "applied");
+        Assert.Null(prometheus.CreatedSeries);
+
+        prometheus.CapabilityEvent("add", "applied");
+
+        Assert.NotNull(prometheus.CreatedSeries);
+        using var text = new MemoryStream();
+        await prometheus.Registry.CollectAndExportAsTextAsync(text);
+        var metrics = PrometheusText.Parse(System.Text.Encoding.UTF8.GetString(text.ToArray()));
+        Assert.Equal(MoteyPrometheus.MaxDeferred + 1, metrics.Value("motey_capability_events_total", ("command", "add"), ("outcome", "applied")));
     }
 
     [Fact]

@@ -33,8 +33,11 @@ internal sealed class DirectPeerChecks(ClusterNodes nodes, MoteySettings setting
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly SemaphoreSlim _slots = new(MaxChecksAtOnce, MaxChecksAtOnce);
 
-    /// <summary>A peer these checks dropped (membership clears the presence it may have left on the broker).</summary>
-    public event Action<string>? Dropped;
+    /// <summary>
+    /// A peer these checks dropped, and whether this node had heard it alive since it was listed (membership clears the
+    /// presence of one it never heard: a dead node's left on the broker).
+    /// </summary>
+    public event Action<string, bool>? Dropped;
     private readonly ConcurrentDictionary<string, byte> _watched = new(StringComparer.Ordinal);
 
     /// <summary>
@@ -106,11 +109,12 @@ internal sealed class DirectPeerChecks(ClusterNodes nodes, MoteySettings setting
                 {
                     if (++misses >= MissesToDrop)
                     {
+                        var heard = nodes.WasHeard(address);
                         if (await nodes.RemoveUnconfirmedAsync(address, stoppingToken))
                         {
                             log.LogWarning("Node {Address} left: not heard on the broker, and {Misses} direct checks in a row failed (the last: {Error})",
                                 address, misses, e.Message);
-                            Dropped?.Invoke(address);
+                            Dropped?.Invoke(address, heard);
                         }
                         return;
                     }

@@ -8,6 +8,7 @@ using MQTTnet.Adapter;
 using MQTTnet.Exceptions;
 using Motey.Host.Configuration;
 using Motey.Host.Core.Membership;
+using Motey.Host.Peers;
 using Motey.Host.Core.Placement;
 
 namespace Motey.Host.Membership;
@@ -37,6 +38,7 @@ internal sealed class MqttMembership(
     CapabilityView view,
     PresencePublisher presence,
     ClusterChanges changes,
+    PeerAnswers answers,
     TimeProvider time,
     ILogger<MqttMembership> log) : BackgroundService
 {
@@ -66,6 +68,9 @@ internal sealed class MqttMembership(
 
     /// <summary>TLS to the brokers; null when [MQTT] tls is false.</summary>
     private BrokerTls? _tls;
+
+    /// <summary>How recently another peer must have answered this node for it to clear a dropped peer's presence.</summary>
+    private static readonly TimeSpan PresenceClearWitness = TimeSpan.FromSeconds(60);
 
     /// <summary>The peers whose presence is out (the last message on their presence topic was one): the retained messages a dead peer leaves behind.</summary>
     private readonly ConcurrentDictionary<string, byte> _present = new(StringComparer.Ordinal);
@@ -385,11 +390,21 @@ internal sealed class MqttMembership(
     /// <summary>Whether this node has the lowest address (ordinal, the order nodes are listed in) of the nodes it knows, <paramref name="gone"/> excepted.</summary>
     /// <summary>
     /// A peer the direct checks found dead: the presence it may have left on the broker is cleared, so no joiner lists it
-    /// again. Whoever drops it clears it (idempotent); a live node whose presence is cleared publishes it again.
+    /// again; a live node whose presence is cleared publishes it again. Only a node this one never heard alive since it
+    /// was listed (a dead node's retained presence), and only while other peers answer this node: a node that cannot
+    /// reach anyone (it lacks the cluster key, a firewall) or that lost one peer it had heard must not clear, for every
+    /// member, the presence of a node that may well be alive.
     /// </summary>
-    private void OnDropped(string address)
+    private void OnDropped(string address, bool heard)
     {
         if (!_present.TryRemove(address, out _) || _current is not { IsConnected: true } connection) return;
+        if (heard || !answers.AnsweredSince(PresenceClearWitness, except: address))
+        {
+            log.LogInformation("Left the presence of node {Address} on the broker: {Why}", address,
+                heard ? "it was heard alive before, and may be alive where this node cannot reach it"
+                    : $"no other peer answered this node within {PresenceClearWitness.TotalSeconds:0} s, so the fault may be this node's");
+            return;
+        }
         _ = Task.Run(async () =>
         {
             try

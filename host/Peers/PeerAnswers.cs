@@ -42,6 +42,21 @@ internal sealed class PeerAnswers(TimeProvider clock)
     /// </summary>
     public void NotAnswered(string address, string problem) => _unanswered.Writer.TryWrite((address, problem));
 
+    /// <summary>
+    /// Whether a node other than <paramref name="except"/> answered a request of this node within <paramref name="within"/>
+    /// (as recorded: at most once per node per <see cref="Interval"/>, so a few seconds late at most): whether this node's
+    /// ZeroMQ reaches anyone at all.
+    /// </summary>
+    public bool AnsweredSince(TimeSpan within, string except)
+    {
+        var since = clock.GetTimestamp() - (long)(within.TotalSeconds * clock.TimestampFrequency);
+        foreach (var (address, at) in _passedOn)
+        {
+            if (at >= since && address != except) return true;
+        }
+        return false;
+    }
+
     /// <summary>The node at <paramref name="address"/> answered a request; cheap, never blocks.</summary>
     public void Answered(string address)
     {

@@ -19,6 +19,8 @@ public sealed class ClusterNodes(
     : IPeerDirectory, IDisposable
 {
     private readonly ConcurrentDictionary<string, INodeClient> _peers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _heard = new(StringComparer.Ordinal);
+
     /// <summary>Unconfirmed peers; the value says whether one direct answer confirms it (a node known only from old news, a retained presence).</summary>
     private readonly ConcurrentDictionary<string, bool> _unconfirmed = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -86,6 +88,7 @@ public sealed class ClusterNodes(
         address == identity.Address ? Task.FromResult(false) : UnderGateAsync(() =>
         {
             _unconfirmed.TryRemove(address, out _);
+            _heard[address] = 0;
             return PutAsync(address, refresh: true, cancellationToken);
         }, cancellationToken);
 
@@ -140,6 +143,7 @@ public sealed class ClusterNodes(
         UnderGateAsync(async () =>
         {
             if (!_peers.ContainsKey(address) || !((ICollection<KeyValuePair<string, bool>>)_unconfirmed).Remove(new(address, true))) return false;
+            _heard[address] = 0;
             await repository.UpsertAsync(address, isSelf: false, cancellationToken);
             return true;
         }, cancellationToken);
@@ -170,9 +174,17 @@ public sealed class ClusterNodes(
         foreach (var address in _peers.Keys) _unconfirmed[address] = false;
     }
 
+    /// <summary>
+    /// Whether this node heard <paramref name="address"/> alive since it was listed: it announced itself on the broker or
+    /// answered a direct check. A dropped peer that was heard may be alive where this node cannot reach it (this node
+    /// lacks the cluster key, a firewall between the two): what it published is its own and is not cleared.
+    /// </summary>
+    public bool WasHeard(string address) => _heard.ContainsKey(address);
+
     private async Task<bool> RemoveKnownAsync(string address, CancellationToken cancellationToken)
     {
         _unconfirmed.TryRemove(address, out _);
+        _heard.TryRemove(address, out _);
         var removed = _peers.TryRemove(address, out _);
         if (removed) Interlocked.Increment(ref _version);
         view?.Forget(address);

@@ -1,17 +1,20 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using MQTTnet;
 using Motey.Host.Core.Model;
 using Motey.Host.Core.Orchestration;
+using Motey.Host.Membership;
 using Motey.Host.Tests.Infrastructure;
 using Motey.Host.Tests.Peers;
 
 namespace Motey.Host.Tests.Membership;
 
 /// <summary>
-/// A peer whose leave never reached this node (it died during a broker or bridge outage, or nobody cleared its retained
-/// presence) is found out by the next request it lets time out: it is checked directly and dropped when it does not
-/// answer, so the images it ran are placed again. One that was only slow answers the check and is kept.
+/// A Motey.NET peer (it published a presence) whose leave never reached this node (it died during a broker or bridge
+/// outage, or nobody cleared its retained presence) is found out by the next request it lets time out: it is checked
+/// directly and dropped when it does not answer, so the images it ran are placed again. One that was only slow answers
+/// the check and is kept. The peer here is a replier on its own address that publishes a presence as our nodes do.
 /// </summary>
 public sealed class SilentPeerTests
 {
@@ -67,8 +70,18 @@ public sealed class SilentPeerTests
     private static async Task JoinAsync(TestNode node, OriginalNode original)
     {
         await Wait.UntilAsync(async () => await node.Client.GetStringAsync("/healthz") == "Healthy", "the node has joined its embedded broker");
-        await original.RegisterAsync(node.Address);
-        await Wait.UntilAsync(async () => (await NodeAddressesAsync(node)).Contains(original.Address), "the node lists the original node");
+        await PublishPresenceAsync(node.Address, original.Address);
+        await Wait.UntilAsync(async () => (await NodeAddressesAsync(node)).Contains(original.Address), "the node lists the peer");
+    }
+
+    /// <summary>A live presence of <paramref name="peer"/> with "simulated" and "lab", as a Motey.NET node publishes it when it joins.</summary>
+    private static async Task PublishPresenceAsync(string brokerIp, string peer)
+    {
+        using var mqtt = new MqttClientFactory().CreateMqttClient();
+        await mqtt.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer(brokerIp, 1883).WithClientId($"presence-{peer}").Build());
+        var presence = $$"""{"address":"{{peer}}","capabilities":[{"capability":"simulated","capability_type":"plugin"},{"capability":"lab","capability_type":"hardware"}],"agent":"test"}""";
+        await mqtt.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(Presence.Topic(peer)).WithPayload(presence).Build());
+        await mqtt.DisconnectAsync();
     }
 
     private static async Task<List<string>> NodeAddressesAsync(TestNode node) =>

@@ -1,3 +1,4 @@
+using System.Runtime.Loader;
 using McMaster.NETCore.Plugins;
 using Motey.Abstractions;
 
@@ -29,12 +30,14 @@ internal sealed class LoadedPlugin(PluginLoader loader, IValPlugin plugin, strin
     }
 
     /// <summary>
-    /// Disposes the loader, so its context unloads as soon as nothing refers to its types any more, and deletes the
-    /// shadow copy (Linux lets a mapped file be deleted; elsewhere it is left for the next start). The caller drops
-    /// every reference it keeps to this version.
+    /// Makes the shared <see cref="System.ComponentModel.TypeDescriptor"/> forget its types (see
+    /// <see cref="TypeDescriptorCaches"/>), disposes the loader, so its context unloads as soon as nothing refers to its
+    /// types any more, and deletes the shadow copy (Linux lets a mapped file be deleted; elsewhere it is left for the next
+    /// start). The caller drops every reference it keeps to this version.
     /// </summary>
     public void Unload()
     {
+        if (AssemblyLoadContext.GetLoadContext(Plugin.GetType().Assembly) is { } context) TypeDescriptorCaches.Forget(context);
         loader.Dispose();
         PluginFiles.Delete(Copy);
     }

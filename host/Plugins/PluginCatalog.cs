@@ -85,6 +85,8 @@ internal sealed partial class PluginCatalog(
             _scan.Release();
         }
         Loaded = true;
+        if (!TypeDescriptorCaches.Supported)
+            _log.LogWarning("This .NET runtime's TypeDescriptor caches cannot be emptied; a replaced plugin that used TypeDescriptor (Docker.DotNet does) stays loaded");
         _log.LogInformation("Plugins loaded from {PluginsPath}: {Active} active, {Broken} not usable",
             root, _entries.Values.Count(e => e.State == PluginState.Active), _entries.Values.Count(e => e.State != PluginState.Active));
     }

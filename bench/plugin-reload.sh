@@ -5,20 +5,28 @@
 # context deactivated and unloaded. Prints the agent's private memory (smaps_rollup Private_*), its RSS and how many
 # shadow-copied assemblies it still maps (an old version's stay mapped until its context is collected), after the
 # warm-up and every 50 cycles, and at the end which plugins those assemblies belong to. Needs jq and a Release build.
+# With --docker-service, a busybox container (motey/busybox:local, see INFRA.md) runs on the node and its logs are read
+# before each reload: the engine ping and the container list no longer use Docker.DotNet, the logs do, so only then does
+# a reload unload a Docker VAL version that used Docker.DotNet and Newtonsoft.Json.
 #
-#   bench/plugin-reload.sh [--warm-up 40] [--cycles 200]
+#   bench/plugin-reload.sh [--warm-up 40] [--cycles 200] [--docker-service]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 agent=$root/host/bin/Release/net10.0
-warm=40 cycles=200
+warm=40 cycles=200 docker_service=false
 while [[ $# -gt 0 ]]; do
-  case $1 in --warm-up) warm=$2; shift 2 ;; --cycles) cycles=$2; shift 2 ;; *) echo "unknown option $1" >&2; exit 2 ;; esac
+  case $1 in
+    --warm-up) warm=$2; shift 2 ;; --cycles) cycles=$2; shift 2 ;; --docker-service) docker_service=true; shift ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
 done
 ip=127.0.0.78 url=http://127.0.0.78:5023
 work=$(mktemp -d /tmp/motey-plugin-reload.XXXXXX)
 cleanup() {
   set +e
   [[ -n "${node:-}" ]] && { kill "$node" 2>/dev/null; wait "$node" 2>/dev/null; }
+  # The agent leaves its containers running when it stops: remove this bench's.
+  $docker_service && docker ps -aq --filter "label=motey.node=$ip" --filter label=motey.service.name=plugin-reload-bench | xargs -r docker rm -f > /dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -28,6 +36,11 @@ printf '[WEBSERVER]\nip = %s\n[MQTT]\nip = %s\n[ZEROMQ]\ncapability_engine_ipc_p
 dotnet "$agent/motey.dll" run --config "$work/config.ini" > "$work/agent.out" 2>&1 &
 node=$!
 until curl -sf -o /dev/null "$url/v1/heartbeat"; do sleep 0.5; done
+if $docker_service; then
+  service=$(printf 'service_name: plugin-reload-bench\nimages:\n- name: motey/busybox:local\n  engine: docker\n  parameters: {command: [sh, -c, "echo ready; sleep 86400"], network_mode: none}\n' \
+    | curl -sf -X POST -H 'Content-Type: application/x-yaml' --data-binary @- "$url/v1/service" | jq -r .id)
+  until curl -sf "$url/v1/service/$service" | jq -e '.state == 2' > /dev/null; do sleep 0.5; done  # 2: Running
+fi
 
 measure() {
   sleep 3
@@ -38,6 +51,9 @@ measure() {
   echo "cycle $1: private $private MiB, RSS $rss MiB, plugin assemblies mapped $mapped"
 }
 reload() {
+  if $docker_service; then
+    curl -sf -o /dev/null "$url/v1/service/$service/logs?tail=1" || { echo "cycle $1: the container's logs could not be read" >&2; exit 1; }
+  fi
   for folder in "$work"/plugins/*/; do echo "$1" > "$folder/reload-stamp.txt"; done
   curl -sf -X POST "$url/v1/plugins/rescan" | jq -e 'all(.[]; .last_reload.outcome == "updated")' > /dev/null \
     || { echo "cycle $1: not every plugin was updated" >&2; curl -s "$url/v1/plugins" >&2; exit 1; }

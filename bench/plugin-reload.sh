@@ -26,7 +26,7 @@ cleanup() {
   set +e
   [[ -n "${node:-}" ]] && { kill "$node" 2>/dev/null; wait "$node" 2>/dev/null; }
   # The agent leaves its containers running when it stops: remove this bench's.
-  $docker_service && docker ps -aq --filter "label=motey.node=$ip" --filter label=motey.service.name=plugin-reload-bench | xargs -r docker rm -f > /dev/null
+  [[ -n "${service:-}" ]] && docker ps -aq --filter "label=motey.service.id=$service" | xargs -r docker rm -f > /dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT

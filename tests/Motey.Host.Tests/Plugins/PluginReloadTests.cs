@@ -221,6 +221,29 @@ public sealed class PluginReloadTests
     }
 
     [Fact]
+    public async Task A_new_version_with_another_engine_name_serves_only_that_engine_and_the_old_engines_instances_say_why()
+    {
+        using var folder = new TestFolder();
+        await using var node = await TestNode.StartAsync(folder, [TestNode.Simulated, ReloadablePlugin.Name], ReloadablePlugin.NoWatch);
+        await using var processes = new ReloadableInstances(folder);
+        var service = await node.WaitForServiceAsync((await node.DeployAsync("service_name: up\n" + Blueprint)).Id, s => s.State == ServiceState.Running);
+        var catalog = node.Services.GetRequiredService<PluginCatalog>();
+
+        ReloadablePlugin.Drop(folder, ReloadablePlugin.Renamed);
+        var plugin = (await node.RescanAsync())[ReloadablePlugin.Name];
+
+        Assert.Equal(("3.0.0.0", "reloadable2"), (plugin.GetProperty("version").GetString(), plugin.GetProperty("type").GetString()));
+        Assert.Null(catalog.Find("reloadable"));
+        Assert.Equal("reloadable2", catalog.Find("reloadable2")!.PluginType);
+        var capabilities = await node.CapabilitiesAsync();
+        Assert.DoesNotContain(Reloadable, capabilities);
+        Assert.Contains(new Capability("reloadable2", Capability.PluginType), capabilities);
+        var orphaned = await node.WaitForServiceAsync(service.Id, s => s.Images[0].StateMessage.Contains("was replaced by 'reloadable2'", StringComparison.Ordinal));
+        Assert.Equal(ImageState.Running, orphaned.Images[0].State);
+        Assert.True(processes.IsAlive(service.Images[0].Id), "the instance runs on without a VAL for its engine");
+    }
+
+    [Fact]
     public async Task Rescan_needs_an_admin_token_when_tokens_are_configured()
     {
         await using var secured = await Security.SecuredNode.StartAsync();

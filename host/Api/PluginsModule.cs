@@ -27,12 +27,26 @@ public sealed class PluginsModule : ICarterModule
                 + "touched, content the same), null before any.")
             .Produces<PluginInfo[]>()
             .WithResponseExample(StatusCodes.Status200OK, ListExample);
-        app.MapPost("/v1/plugins/rescan", async (PluginCatalog catalog, CancellationToken ct) => Results.Json(await catalog.RescanAsync(ct)))
+        app.MapPost("/v1/plugins/rescan", async (PluginCatalog catalog, CancellationToken ct) =>
+            {
+                try
+                {
+                    return Results.Json(await catalog.RescanAsync(ct));
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
+                        detail: "The agent is stopping: the plugins folder is not scanned any more.");
+                }
+            })
             .WithTags("plugins")
             .WithSummary("Scan the plugins folder now: add, update and remove plugins to match it")
             .WithDescription("For file systems that do not notify, or with [PLUGINS] watch off. Answers once the scan is done, "
-                + "with the plugins as GET /v1/plugins lists them; one scan runs at a time.")
+                + "with the plugins as GET /v1/plugins lists them; one scan runs at a time, so the call also waits for a scan "
+                + "under way. The scan is the agent's: a client that leaves (a timeout, Ctrl-C) does not stop it. "
+                + "503 once the agent is stopping.")
             .Produces<PluginInfo[]>()
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .WithResponseExample(StatusCodes.Status200OK, ListExample);
     }
 }

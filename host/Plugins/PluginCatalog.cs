@@ -41,11 +41,41 @@ internal sealed partial class PluginCatalog(
     private readonly ConcurrentDictionary<string, PluginEntry> _byType = new(StringComparer.Ordinal);
     /// <summary>One scan at a time: two would load the same folder twice.</summary>
     private readonly SemaphoreSlim _scan = new(1, 1);
+    /// <summary>
+    /// Scans run on this token, never on a caller's: a REST client that leaves must not break a plugin half added. Cancelled
+    /// only when the agent stops (<see cref="DeactivateAllAsync"/>).
+    /// </summary>
+    private readonly CancellationTokenSource _stopping = new();
+    /// <summary>Held while an engine claim changes hands, so that a claim and the switch of the version serving are one step.</summary>
+    private readonly Lock _claims = new();
     private long _copies;
     private long _unloaded;
 
     /// <summary>True once every plugin folder has been tried.</summary>
     public bool Loaded { get; private set; }
+
+    /// <summary>The VALs' data folders handed out (and found from earlier runs): what the VALs write there is no plugin change.</summary>
+    private readonly ConcurrentDictionary<string, bool> _dataFolders = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// True when <paramref name="path"/> is the agent's own: the database, a shadow copy, a VAL's data folder, or a folder
+    /// holding one of them. With the data folder inside the plugins folder, these are not plugins, and the watcher must
+    /// not rescan for every line an instance writes.
+    /// </summary>
+    internal bool HoldsData(string path)
+    {
+        var full = Full(path);
+        if (full.StartsWith(Full(settings.Database.Path), StringComparison.Ordinal)) return true;  // motey.db, -wal, -shm
+        return _dataFolders.Keys.Append(Full(CacheRoot)).Any(data => Within(full, data) || Within(data, full));
+    }
+
+    private static string Full(string path) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+
+    private static bool Within(string path, string folder) =>
+        path == folder || path.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+
+    /// <summary>Where the VALs' data folders live: <c>plugins/&lt;engine&gt;/</c> in the data folder.</summary>
+    private string ValDataRoot => Path.Combine(Path.GetDirectoryName(settings.Database.Path)!, "plugins");
 
     /// <summary>Where the shadow copies live: <c>plugin-cache/&lt;Name&gt;/&lt;n&gt;/</c> in the data folder.</summary>
     private string CacheRoot => Path.Combine(Path.GetDirectoryName(settings.Database.Path)!, "plugin-cache");
@@ -53,9 +83,12 @@ internal sealed partial class PluginCatalog(
     public IReadOnlyList<PluginInfo> List() =>
         _entries.Values.Select(e => e.Info()).OrderBy(i => i.Name, StringComparer.Ordinal).ToList();
 
-    /// <summary>The active VAL for an engine, or null.</summary>
+    /// <summary>
+    /// The active VAL for an engine, or null. Only a version that runs this engine is returned: while a folder changes its
+    /// engine name, its other version is never handed out for it.
+    /// </summary>
     public IValPlugin? Find(string engine) =>
-        _byType.TryGetValue(engine, out var entry) ? entry.Serving?.Plugin : null;
+        _byType.TryGetValue(engine, out var entry) && entry.Serving is { } serving && serving.Type == engine ? serving.Plugin : null;
 
     /// <summary>Every active VAL.</summary>
     public IReadOnlyList<IValPlugin> Active =>
@@ -67,7 +100,9 @@ internal sealed partial class PluginCatalog(
 
     /// <summary>Why no VAL serves <paramref name="engine"/>, when its plugin folder was removed while the node ran.</summary>
     public string? Missing(string engine) =>
-        _entries.Values.Where(e => e.State == PluginState.Removed && e.Type == engine).Select(e => e.RemovedBecause).FirstOrDefault();
+        _entries.Values.Where(e => e.State == PluginState.Removed && e.Type == engine).Select(e => e.RemovedBecause)
+            .Concat(_entries.Values.Select(e => e.Replaced(engine)))
+            .FirstOrDefault(why => why is not null);
 
     /// <summary>At start: the shadow copies of the last run deleted, then every plugin folder loaded.</summary>
     public async Task LoadAllAsync(CancellationToken cancellationToken)
@@ -75,10 +110,13 @@ internal sealed partial class PluginCatalog(
         if (!PluginFiles.Delete(CacheRoot)) _log.LogWarning("Plugin copies of the last run in {Cache} could not be deleted", CacheRoot);
         var root = settings.Plugins.Path;
         if (!Directory.Exists(root)) _log.LogWarning("Plugins folder {PluginsPath} does not exist; no VAL is loaded", root);
+        if (Directory.Exists(ValDataRoot))
+            foreach (var data in Directory.GetDirectories(ValDataRoot)) _dataFolders.TryAdd(Full(data), true);
         await _scan.WaitAsync(cancellationToken);
         try
         {
-            await ScanAsync(initial: true, cancellationToken);
+            using var scan = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stopping.Token);
+            await ScanAsync(initial: true, scan.Token);
         }
         finally
         {
@@ -94,14 +132,19 @@ internal sealed partial class PluginCatalog(
     /// <summary>
     /// Compares every plugin folder with what is loaded and adds, updates or removes plugins to match; returns the
     /// plugins once done. A folder whose files are as they were (a touch, the same build copied again) changes nothing;
-    /// one that failed is tried again only once its files change.
+    /// one whose files could not be loaded is tried again only once they change; one that failed for a passing reason (a
+    /// timeout, a failed activation, the agent stopping) is tried again at the next scan. The scan runs on the catalog's
+    /// own token: <paramref name="cancellationToken"/> only ends the wait for it (a client that leaves), never the scan.
     /// </summary>
-    public async Task<IReadOnlyList<PluginInfo>> RescanAsync(CancellationToken cancellationToken)
+    public Task<IReadOnlyList<PluginInfo>> RescanAsync(CancellationToken cancellationToken) =>
+        Task.Run(RescanOwnAsync, CancellationToken.None).WaitAsync(cancellationToken);
+
+    private async Task<IReadOnlyList<PluginInfo>> RescanOwnAsync()
     {
-        await _scan.WaitAsync(cancellationToken);
+        await _scan.WaitAsync(_stopping.Token);
         try
         {
-            await ScanAsync(initial: false, cancellationToken);
+            await ScanAsync(initial: false, _stopping.Token);
         }
         finally
         {
@@ -113,7 +156,11 @@ internal sealed partial class PluginCatalog(
     private async Task ScanAsync(bool initial, CancellationToken cancellationToken)
     {
         var root = settings.Plugins.Path;
-        var folders = Directory.Exists(root) ? Directory.GetDirectories(root).Order(StringComparer.Ordinal).ToList() : [];
+        // A dot-folder is a plugin being dropped (copied beside, then renamed into place); the data folder, when it lies in
+        // the plugins folder, is no plugin.
+        var folders = Directory.Exists(root)
+            ? Directory.GetDirectories(root).Where(f => !Path.GetFileName(f).StartsWith('.') && !HoldsData(f)).Order(StringComparer.Ordinal).ToList()
+            : [];
         var names = folders.Select(Path.GetFileName).ToHashSet(StringComparer.Ordinal);
         var unloaded = Volatile.Read(ref _unloaded);
         // Removals first: a plugin moved to another folder name frees its engine before the new folder claims it.
@@ -166,73 +213,105 @@ internal sealed partial class PluginCatalog(
     {
         entry.Set(PluginState.Loading, null);
         LoadedPlugin? loaded = null;
+        var activating = false;
         try
         {
             loaded = await LoadAsync(entry, print, cancellationToken);
-            Claim(entry, loaded.Type);
+            lock (_claims) Claim(entry, loaded.Type);
+            activating = true;
             await ActivateAsync(loaded, cancellationToken);
-            entry.Serve(loaded);
-            _log.LogInformation("Plugin {Plugin} {Version} {Change}: engine {Engine}", entry.Name, loaded.Version, initial ? "active" : "added", loaded.Type);
-            events?.PluginChanged(entry.Name, loaded.Type, initial ? "activated" : "added", null);
-            if (!initial) entry.Reloaded(new PluginReload(_clock.GetUtcNow(), "added", null));
-            await CheckEngineAsync(entry, cancellationToken);
+            if (!entry.Serve(loaded)) throw new OperationCanceledException(_stopping.Token);
         }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch (Exception e)
         {
-            if (loaded is not null) Discard(entry, loaded);
+            if (loaded is not null) await ScrapAsync(entry, loaded, activating);
+            if (Passing(e)) entry.Forget();
+            if (_stopping.IsCancellationRequested)
+            {
+                entry.Set(PluginState.Failed, "the agent stopped while the plugin was loading");
+                return;
+            }
             var (state, message) = Failure(e);
             entry.Set(state, message);
             _log.LogError(e is PluginLoadException or TimeoutException ? null : e, "Plugin {Plugin} is not used: {Error}", entry.Name, message);
             events?.PluginChanged(entry.Name, entry.Type, "failed", message);
             if (!initial) entry.Reloaded(new PluginReload(_clock.GetUtcNow(), "failed", message));
+            return;
         }
-        catch (OperationCanceledException)
+        // Serving from here on: whatever happens next, it is retired (or deactivated at stop), never discarded.
+        _log.LogInformation("Plugin {Plugin} {Version} {Change}: engine {Engine}", entry.Name, loaded.Version, initial ? "active" : "added", loaded.Type);
+        events?.PluginChanged(entry.Name, loaded.Type, initial ? "activated" : "added", null);
+        if (!initial) entry.Reloaded(new PluginReload(_clock.GetUtcNow(), "added", null));
+        try
         {
-            if (loaded is not null) Discard(entry, loaded);
-            entry.Set(PluginState.Failed, "the agent stopped while the plugin was loading");
+            await CheckEngineAsync(entry, cancellationToken);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // The agent stops: the capability goes with every other one.
         }
     }
 
     /// <summary>
     /// The new version is loaded and activated beside the one serving (same data folder), then takes over; the old one is
-    /// deactivated once its running calls are done and unloaded. A new version that fails is unloaded, and the old one serves on.
+    /// deactivated once its running calls are done and unloaded. A new version that fails is deactivated and unloaded, and
+    /// the old one serves on. A new engine name is claimed in the same step as the switch, and the old engine's claim
+    /// dropped in it, so that <see cref="Find"/> never hands out one engine's VAL for the other.
     /// </summary>
     private async Task UpdateAsync(PluginEntry entry, LoadedPlugin old, PluginFiles.Fingerprint print, CancellationToken cancellationToken)
     {
         LoadedPlugin? fresh = null;
+        var activating = false;
         try
         {
             fresh = await LoadAsync(entry, print, cancellationToken);
-            // Another engine in the folder: the old one goes as if removed once the new one is active.
-            if (fresh.Type != old.Type) Claim(entry, fresh.Type);
+            // Another engine in the folder: refused at once when another plugin has it (claimed only at the switch).
+            if (fresh.Type != old.Type && _byType.TryGetValue(fresh.Type, out var holder) && holder != entry)
+                throw new PluginLoadException($"engine '{fresh.Type}' is already provided by plugin '{holder.Name}'", passing: true);
+            activating = true;
             await ActivateAsync(fresh, cancellationToken);
+            bool served;
+            lock (_claims)
+            {
+                if (fresh.Type != old.Type) Claim(entry, fresh.Type);
+                served = entry.Serve(fresh, retiring: old, at: _clock.GetUtcNow());
+                if (fresh.Type != old.Type)
+                    _byType.TryRemove(new KeyValuePair<string, PluginEntry>(served ? old.Type : fresh.Type, entry));
+            }
+            if (!served) throw new OperationCanceledException(_stopping.Token);
         }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch (Exception e)
         {
-            if (fresh is not null) Discard(entry, fresh);
+            if (fresh is not null) await ScrapAsync(entry, fresh, activating);
+            if (Passing(e)) entry.Forget();
+            if (_stopping.IsCancellationRequested) return;
             var (_, message) = Failure(e);
             entry.Reloaded(new PluginReload(_clock.GetUtcNow(), "failed", message));
             _log.LogError("Plugin {Plugin}: the new version is not used ({Error}); version {Version} keeps serving", entry.Name, message, old.Version);
             events?.PluginChanged(entry.Name, old.Type, "update_failed", message);
             return;
         }
-        catch (OperationCanceledException)
-        {
-            if (fresh is not null) Discard(entry, fresh);
-            throw;
-        }
 
-        entry.Serve(fresh, retiring: old);
         entry.Reloaded(new PluginReload(_clock.GetUtcNow(), "updated", null));
         _log.LogInformation("Plugin {Plugin} updated from {OldVersion} to {Version}: engine {Engine}", entry.Name, old.Version, fresh.Version, fresh.Type);
         events?.PluginChanged(entry.Name, fresh.Type, "updated", old.Type == fresh.Type ? null : $"engine '{old.Type}' replaced by '{fresh.Type}'");
-        if (old.Type != fresh.Type)
+        try
         {
-            _byType.TryRemove(new KeyValuePair<string, PluginEntry>(old.Type, entry));
-            await capabilities.WithdrawEngineAsync(old.Type, cancellationToken);
+            if (old.Type != fresh.Type)
+            {
+                await capabilities.WithdrawEngineAsync(old.Type, cancellationToken);
+                events?.PluginChanged(entry.Name, old.Type, "removed", entry.Replaced(old.Type));
+            }
+            await CheckEngineAsync(entry, cancellationToken);
         }
-        await CheckEngineAsync(entry, cancellationToken);
-        await RetireAsync(entry, old);
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // The agent stops: every capability goes, and the old version is deactivated with the others.
+        }
+        finally
+        {
+            await RetireAsync(entry, old);
+        }
     }
 
     /// <summary>A folder that is gone: its capability withdrawn, its VAL deactivated and unloaded; its instances keep running.</summary>
@@ -247,27 +326,65 @@ internal sealed partial class PluginCatalog(
         }
         var at = _clock.GetUtcNow();
         entry.Remove(at);
-        _byType.TryRemove(new KeyValuePair<string, PluginEntry>(old.Type, entry));
-        await capabilities.WithdrawEngineAsync(old.Type, cancellationToken);
+        lock (_claims) _byType.TryRemove(new KeyValuePair<string, PluginEntry>(old.Type, entry));
         _log.LogWarning("Plugin folder {Plugin} removed: engine {Engine} withdrawn; its instances keep running and are adopted when it returns",
             entry.Name, old.Type);
         events?.PluginChanged(entry.Name, old.Type, "removed", entry.RemovedBecause);
-        await RetireAsync(entry, old);
+        try
+        {
+            await capabilities.WithdrawEngineAsync(old.Type, cancellationToken);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // The agent stops: every capability goes.
+        }
+        finally
+        {
+            await RetireAsync(entry, old);
+        }
     }
 
-    /// <summary>The engine's claim: one plugin per engine.</summary>
+    /// <summary>The engine's claim: one plugin per engine (under <see cref="_claims"/>).</summary>
     private void Claim(PluginEntry entry, string type)
     {
         var holder = _byType.GetOrAdd(type, entry);
-        if (holder != entry) throw new PluginLoadException($"engine '{type}' is already provided by plugin '{holder.Name}'");
+        // Passing: the other folder may be giving the engine up in this very scan (two folders swapping names).
+        if (holder != entry) throw new PluginLoadException($"engine '{type}' is already provided by plugin '{holder.Name}'", passing: true);
     }
 
-    /// <summary>A version that never served: its claim (if it made one) released and its context unloaded.</summary>
-    private void Discard(PluginEntry entry, LoadedPlugin loaded)
+    /// <summary>
+    /// A version that never served: deactivated if its activation was attempted (a timer it started would keep its context
+    /// alive), its claim (if it made one) released and its context unloaded.
+    /// </summary>
+    private async Task ScrapAsync(PluginEntry entry, LoadedPlugin loaded, bool activated)
     {
-        if (entry.Serving?.Type != loaded.Type) _byType.TryRemove(new KeyValuePair<string, PluginEntry>(loaded.Type, entry));
+        if (activated) await DeactivateAsync(entry, loaded);
+        lock (_claims)
+            if (entry.Serving?.Type != loaded.Type) _byType.TryRemove(new KeyValuePair<string, PluginEntry>(loaded.Type, entry));
         loaded.Unload();
+        Interlocked.Increment(ref _unloaded);
     }
+
+    /// <summary>Deactivates a version within the activation timeout; a failure is logged, never thrown.</summary>
+    private async Task DeactivateAsync(PluginEntry entry, LoadedPlugin version)
+    {
+        var timeout = settings.Plugins.ActivationTimeout;
+        try
+        {
+            using var cts = new CancellationTokenSource(timeout);
+            await version.Plugin.DeactivateAsync(cts.Token).WaitAsync(timeout);
+        }
+        catch (Exception e)
+        {
+            _log.LogError(e, "Plugin {Plugin} {Version} failed to deactivate: {Error}", entry.Name, version.Version, Describe(e));
+        }
+    }
+
+    /// <summary>
+    /// A failure that says nothing about the files (a timeout, a cancellation, a failed activation, an engine still held
+    /// by another folder, a copy of a folder that was changing): the same files are tried again at the next scan.
+    /// </summary>
+    private static bool Passing(Exception e) => e is not PluginLoadException { Passing: false };
 
     /// <summary>
     /// Deactivates a version that no longer serves, once the calls running on it are done (at most the activation timeout),
@@ -277,19 +394,12 @@ internal sealed partial class PluginCatalog(
     {
         var timeout = settings.Plugins.ActivationTimeout;
         var until = _clock.GetUtcNow() + timeout;
-        while (!old.Idle && _clock.GetUtcNow() < until) await Task.Delay(TimeSpan.FromMilliseconds(50), _clock);
+        while (!old.Idle && !_stopping.IsCancellationRequested && _clock.GetUtcNow() < until) await Task.Delay(TimeSpan.FromMilliseconds(50), _clock);
+        // At stop, DeactivateAllAsync may have taken it already: it is deactivated once, by whoever takes it.
+        if (!entry.Retired(old)) return;
         if (!old.Idle) _log.LogWarning("Plugin {Plugin} {Version}: calls still run after {Timeout}; deactivated all the same", entry.Name, old.Version, timeout);
-        try
-        {
-            using var cts = new CancellationTokenSource(timeout);
-            await old.Plugin.DeactivateAsync(cts.Token).WaitAsync(timeout);
-            _log.LogInformation("Plugin {Plugin} {Version} deactivated and unloaded", entry.Name, old.Version);
-        }
-        catch (Exception e)
-        {
-            _log.LogError(e, "Plugin {Plugin} {Version} failed to deactivate: {Error}; unloaded all the same", entry.Name, old.Version, Describe(e));
-        }
-        entry.Retired(old);
+        await DeactivateAsync(entry, old);
+        _log.LogInformation("Plugin {Plugin} {Version} deactivated and unloaded", entry.Name, old.Version);
         old.Unload();
         Interlocked.Increment(ref _unloaded);
     }
@@ -298,9 +408,12 @@ internal sealed partial class PluginCatalog(
     private async Task<LoadedPlugin> LoadAsync(PluginEntry entry, PluginFiles.Fingerprint print, CancellationToken cancellationToken)
     {
         var folder = Path.GetDirectoryName(entry.Path)!;
-        var copy = Path.Combine(CacheRoot, entry.Name, Interlocked.Increment(ref _copies).ToString(CultureInfo.InvariantCulture));
+        // A leftover of the last run (its delete failed at start) is never written over: its extra files would fail the check.
+        string copy;
+        do copy = Path.Combine(CacheRoot, entry.Name, Interlocked.Increment(ref _copies).ToString(CultureInfo.InvariantCulture));
+        while (Directory.Exists(copy));
         if (!PluginFiles.TryCopy(folder, copy, print))
-            throw new PluginLoadException("the plugin folder changed while it was being copied; it is loaded once its files stop changing");
+            throw new PluginLoadException("the plugin folder changed while it was being copied, or a file in it could not be read; it is tried again at the next scan", passing: true);
         // On the thread pool: a static constructor can hang as well as ActivateAsync.
         var loading = Task.Run(() => Instantiate(entry.Name, copy), cancellationToken);
         try
@@ -375,7 +488,8 @@ internal sealed partial class PluginCatalog(
 
     private ValContext Context(string type)
     {
-        var dataDirectory = Path.Combine(Path.GetDirectoryName(settings.Database.Path)!, "plugins", type);
+        var dataDirectory = Path.Combine(ValDataRoot, type);
+        _dataFolders.TryAdd(Full(dataDirectory), true);
         Directory.CreateDirectory(dataDirectory);
         return new ValContext
         {
@@ -424,29 +538,28 @@ internal sealed partial class PluginCatalog(
     }
 
     /// <summary>
-    /// At stop: waits for a scan under way (at most the activation timeout), withdraws every plugin capability, then
-    /// deactivates the plugins (each within the activation timeout).
+    /// At stop: cancels a scan under way and waits for it (at most the activation timeout), withdraws every plugin
+    /// capability, then deactivates every version still active, the serving ones and those being retired (each within the
+    /// activation timeout). A scan that finishes later cannot make a version serve any more.
     /// </summary>
     public async Task DeactivateAllAsync(CancellationToken cancellationToken)
     {
+        await _stopping.CancelAsync();
         var scanning = !await _scan.WaitAsync(settings.Plugins.ActivationTimeout, cancellationToken);
         if (scanning) _log.LogWarning("A plugin scan still runs at stop; plugins are deactivated all the same");
-        var active = _entries.Values.Select(e => (Entry: e, Version: e.Serving)).Where(x => x.Version is not null).ToList();
+        var active = _entries.Values.Select(e => (Entry: e, Versions: e.Stop())).Where(x => x.Versions.Count > 0).ToList();
         await Task.WhenAll(active.Select(async x =>
         {
-            x.Entry.Set(PluginState.Deactivated, null);
             try
             {
-                await capabilities.WithdrawEngineAsync(x.Version!.Type, cancellationToken);
-                using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                cts.CancelAfter(settings.Plugins.ActivationTimeout);
-                await x.Version.Plugin.DeactivateAsync(cts.Token).WaitAsync(settings.Plugins.ActivationTimeout, cancellationToken);
-                _log.LogInformation("Plugin {Plugin} deactivated", x.Entry.Name);
+                await capabilities.WithdrawEngineAsync(x.Versions[0].Type, cancellationToken);
             }
             catch (Exception e)
             {
-                _log.LogError(e, "Plugin {Plugin} failed to deactivate: {Error}", x.Entry.Name, Describe(e));
+                _log.LogError(e, "Engine {Engine} could not be withdrawn at stop: {Error}", x.Versions[0].Type, Describe(e));
             }
+            foreach (var version in x.Versions) await DeactivateAsync(x.Entry, version);
+            _log.LogInformation("Plugin {Plugin} deactivated", x.Entry.Name);
         }));
     }
 
@@ -461,11 +574,19 @@ internal sealed partial class PluginCatalog(
         _ => $"{e.GetType().Name}: {e.Message}",
     };
 
-    public void Dispose() => _scan.Dispose();
+    public void Dispose()
+    {
+        _scan.Dispose();
+        _stopping.Dispose();
+    }
 
     [GeneratedRegex("^[a-z0-9][a-z0-9_.-]{0,63}$")]
     internal static partial Regex EngineName();
 }
 
 /// <summary>A plugin folder that does not hold a usable VAL; the message says why.</summary>
-internal sealed class PluginLoadException(string message, Exception? inner = null) : Exception(message, inner);
+/// <param name="passing">True when the files are not to blame (see <c>Passing</c> in the catalog): tried again at the next scan.</param>
+internal sealed class PluginLoadException(string message, Exception? inner = null, bool passing = false) : Exception(message, inner)
+{
+    public bool Passing { get; } = passing;
+}

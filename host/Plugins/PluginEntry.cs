@@ -14,6 +14,8 @@ internal sealed class PluginEntry(string name, string path)
     private string? _error;
     private EngineHealth? _engine;
     private PluginReload? _lastReload;
+    private bool _stopped;
+    private (string Engine, string Because)? _replaced;
 
     public string Name { get; } = name;
     /// <summary>The operator's <c>plugins/&lt;Name&gt;/&lt;Name&gt;.dll</c> (never loaded itself: see <see cref="PluginFiles"/>).</summary>
@@ -47,19 +49,58 @@ internal sealed class PluginEntry(string name, string path)
         lock (_gate) Print = print;
     }
 
+    /// <summary>The files last tried failed for a reason that was not theirs: the next scan tries them again.</summary>
+    public void Forget()
+    {
+        lock (_gate) Print = null;
+    }
+
+    /// <summary>Why <paramref name="engine"/> has no VAL when this folder's new version runs another engine; else null.</summary>
+    public string? Replaced(string engine)
+    {
+        lock (_gate) return _replaced is { } r && r.Engine == engine && State == PluginState.Active ? r.Because : null;
+    }
+
     public void Identified(string type)
     {
         lock (_gate) Type = type;
     }
 
-    /// <summary>Switches to <paramref name="version"/> in one step; <paramref name="retiring"/> finishes its calls meanwhile.</summary>
-    public void Serve(LoadedPlugin version, LoadedPlugin? retiring = null)
+    /// <summary>
+    /// Switches to <paramref name="version"/> in one step; <paramref name="retiring"/> finishes its calls meanwhile. False,
+    /// and nothing changes, once the agent stops (<see cref="Stop"/>): the caller deactivates the version itself.
+    /// </summary>
+    public bool Serve(LoadedPlugin version, LoadedPlugin? retiring = null, DateTimeOffset at = default)
     {
         lock (_gate)
         {
+            if (_stopped) return false;
             if (retiring is not null) _retiring.Add(retiring);
             if (retiring?.Type != version.Type) _engine = null;  // the new engine's health is told anew
+            if (retiring is not null && retiring.Type != version.Type)
+                _replaced = (retiring.Type, $"engine '{retiring.Type}' was replaced by '{version.Type}' in plugin folder {Name} at "
+                    + $"{at.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z; its instances are adopted when a plugin for it returns");
+            else if (_replaced?.Engine == version.Type) _replaced = null;
             (_serving, Type, State, _error, RemovedBecause) = (version, version.Type, PluginState.Active, null, null);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// At stop: the versions still active (the one serving first, then those being retired), which the caller deactivates;
+    /// from now on no version serves (<see cref="Serve"/> refuses) and none is retired by a scan (<see cref="Retired"/>).
+    /// </summary>
+    public IReadOnlyList<LoadedPlugin> Stop()
+    {
+        lock (_gate)
+        {
+            _stopped = true;
+            var active = new List<LoadedPlugin>();
+            if (_serving is not null && State == PluginState.Active) active.Add(_serving);
+            active.AddRange(_retiring);
+            _retiring.Clear();
+            if (State == PluginState.Active) State = PluginState.Deactivated;
+            return active;
         }
     }
 
@@ -68,15 +109,16 @@ internal sealed class PluginEntry(string name, string path)
         lock (_gate)
         {
             if (_serving is not null) _retiring.Add(_serving);
-            (_serving, State, _error, _engine, Print) = (null, PluginState.Removed, null, null, null);
+            (_serving, State, _error, _engine, Print, _replaced) = (null, PluginState.Removed, null, null, null, null);
             RemovedBecause = $"plugin folder {Name} removed at {at.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z; its instances are adopted when it returns";
             _lastReload = new PluginReload(at, "removed", null);
         }
     }
 
-    public void Retired(LoadedPlugin version)
+    /// <summary>Takes a retiring version off the list; false when <see cref="Stop"/> took it first (it deactivates it).</summary>
+    public bool Retired(LoadedPlugin version)
     {
-        lock (_gate) _retiring.Remove(version);
+        lock (_gate) return _retiring.Remove(version);
     }
 
     public void Reloaded(PluginReload reload)

@@ -82,8 +82,20 @@ internal static class PluginFiles
         }
     }
 
+    /// <summary>
+    /// Every file under <paramref name="folder"/>, in a stable order. Linked directories are not followed: a link loop
+    /// would be hashed and copied level after level, and a link to a large tree copied at every change.
+    /// </summary>
     private static IEnumerable<string> Files(string folder) =>
-        Directory.Exists(folder)
-            ? Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
-            : [];
+        Directory.Exists(folder) ? Walk(folder).Order(StringComparer.Ordinal) : [];
+
+    private static IEnumerable<string> Walk(string folder)
+    {
+        foreach (var file in Directory.EnumerateFiles(folder)) yield return file;
+        foreach (var directory in new DirectoryInfo(folder).EnumerateDirectories())
+        {
+            if (directory.LinkTarget is not null) continue;
+            foreach (var file in Walk(directory.FullName)) yield return file;
+        }
+    }
 }

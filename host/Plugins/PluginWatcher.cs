@@ -54,7 +54,11 @@ internal sealed class PluginWatcher(PluginCatalog catalog, MoteySettings setting
         }
     }
 
-    private void Changed(object sender, FileSystemEventArgs e) => _changes.Writer.TryWrite(true);
+    /// <summary>What the VALs write in their data folder, when it lies in the plugins folder, is no plugin change.</summary>
+    private void Changed(object sender, FileSystemEventArgs e)
+    {
+        if (!catalog.HoldsData(e.FullPath) || e is RenamedEventArgs renamed && !catalog.HoldsData(renamed.OldFullPath)) _changes.Writer.TryWrite(true);
+    }
 
     /// <summary>Returns once no change has come for the quiet period.</summary>
     private async Task QuietAsync(CancellationToken stoppingToken)

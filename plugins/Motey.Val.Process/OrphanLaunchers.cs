@@ -8,7 +8,9 @@ internal static class OrphanLaunchers
     /// <summary>
     /// Ends launchers still held before their program (created, never started) that have no instance record:
     /// an agent killed between launching and recording an instance leaves one, which nothing else could
-    /// ever find, start or stop. Only launchers logging into this VAL's own folder are touched.
+    /// ever find, start or stop. Only launchers logging into this VAL's own folder are touched, and never one this agent
+    /// process started: that one is a launch in progress (another version of this VAL, during a hot reload, records it
+    /// once its program runs), not an orphan; an orphan's agent is gone, so its parent is another process.
     /// </summary>
     public static void End(DataFolders folders, ILogger logger)
     {
@@ -17,7 +19,8 @@ internal static class OrphanLaunchers
             if (!int.TryParse(Path.GetFileName(dir), out var pid) || !ProcessLauncher.IsHeld(pid)) continue;
             var argv = ProcFs.ReadCommandLine(pid);
             if (argv.Count < 5 || !argv[4].StartsWith(folders.Logs + Path.DirectorySeparatorChar, StringComparison.Ordinal)) continue;
-            if (ProcFs.ReadStat(pid) is not { } stat || HasRecord(folders, new ProcessInstanceId(pid, stat.StartTime))) continue;
+            if (ProcFs.ReadStat(pid) is not { } stat || stat.ParentPid == Environment.ProcessId) continue;
+            if (HasRecord(folders, new ProcessInstanceId(pid, stat.StartTime))) continue;
             NativeMethods.TrySignal(pid, NativeMethods.SigKill);
             logger.LogWarning("Ended orphaned launcher {Pid}: created by an agent that stopped before recording it", pid);
         }

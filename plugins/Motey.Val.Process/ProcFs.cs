@@ -8,7 +8,8 @@ namespace Motey.Val.Process;
 /// <param name="UserTicks">Field 14, utime.</param>
 /// <param name="SystemTicks">Field 15, stime.</param>
 /// <param name="StartTime">Field 22, clock ticks after boot.</param>
-internal readonly record struct ProcStat(char State, int ProcessGroup, ulong UserTicks, ulong SystemTicks, ulong StartTime);
+/// <param name="ParentPid">Field 4, ppid.</param>
+internal readonly record struct ProcStat(char State, int ProcessGroup, ulong UserTicks, ulong SystemTicks, ulong StartTime, int ParentPid);
 
 /// <summary>Reads the Linux /proc file system. A process that vanishes mid-read counts as gone.</summary>
 internal static class ProcFs
@@ -42,7 +43,8 @@ internal static class ProcFs
             int.Parse(fields[2], CultureInfo.InvariantCulture),
             ulong.Parse(fields[11], CultureInfo.InvariantCulture),
             ulong.Parse(fields[12], CultureInfo.InvariantCulture),
-            ulong.Parse(fields[19], CultureInfo.InvariantCulture));
+            ulong.Parse(fields[19], CultureInfo.InvariantCulture),
+            int.Parse(fields[1], CultureInfo.InvariantCulture));
     }
 
     /// <summary>Resident memory (VmRSS) in bytes; 0 when the process has none (a zombie) or is gone.</summary>

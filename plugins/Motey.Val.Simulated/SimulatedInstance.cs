@@ -1,21 +1,23 @@
-using System.Diagnostics;
 using Motey.Abstractions;
 
 namespace Motey.Val.Simulated;
 
-/// <summary>One simulated instance. Its state follows from when it was started, so nothing needs a timer.</summary>
+/// <summary>
+/// One simulated instance. Its state follows from when it was started (wall-clock time, so that a record read back by
+/// another version of the VAL or after a restart means the same), so nothing needs a timer.
+/// </summary>
 internal sealed class SimulatedInstance(
     string id, string imageName, IReadOnlyDictionary<string, string> labels, TimeSpan startDelay, bool? fail, TimeSpan logInterval)
 {
     private readonly Lock _gate = new();
-    private long? _startedTimestamp;
+    private DateTimeOffset? _startedAt;
     private bool _fails;
     private bool _stopped;
 
     public string Id { get; } = id;
     public string ImageName { get; } = imageName;
     public IReadOnlyDictionary<string, string> Labels { get; } = labels;
-    public DateTimeOffset CreatedAt { get; } = DateTimeOffset.UtcNow;
+    public DateTimeOffset CreatedAt { get; private init; } = DateTimeOffset.UtcNow;
 
     /// <summary>What the instance prints.</summary>
     public SimulatedOutput Output { get; } = new(id, imageName, logInterval);
@@ -30,7 +32,7 @@ internal sealed class SimulatedInstance(
         {
             var state = StateNow();
             if (state is ImageState.Instantiating or ImageState.Running) return;
-            _startedTimestamp = Stopwatch.GetTimestamp();
+            _startedAt = DateTimeOffset.UtcNow;
             _stopped = false;
             _fails = fail ?? rollFailure();
             Output.Started(startDelay, _fails);
@@ -56,9 +58,27 @@ internal sealed class SimulatedInstance(
     private ImageState StateNow()
     {
         if (_stopped) return ImageState.Terminated;
-        if (_startedTimestamp is not { } started) return ImageState.Initial;
-        if (Stopwatch.GetElapsedTime(started) < startDelay) return ImageState.Instantiating;
+        if (_startedAt is not { } started) return ImageState.Initial;
+        if (DateTimeOffset.UtcNow - started < startDelay) return ImageState.Instantiating;
         return _fails ? ImageState.Error : ImageState.Running;
+    }
+
+    /// <summary>What is kept in the VAL's data folder: enough to rebuild the instance as it is.</summary>
+    public SimulatedRecord Record()
+    {
+        lock (_gate)
+            return new SimulatedRecord(Id, ImageName, new Dictionary<string, string>(Labels), startDelay.TotalMilliseconds, fail,
+                logInterval.TotalMilliseconds, CreatedAt, _startedAt, _fails, _stopped);
+    }
+
+    /// <summary>The instance a record describes, in the same state; its output goes on from its start (the lines printed before are not kept).</summary>
+    public static SimulatedInstance From(SimulatedRecord record)
+    {
+        var instance = new SimulatedInstance(record.Id, record.ImageName, record.Labels, TimeSpan.FromMilliseconds(record.StartDelayMs), record.Fail,
+            TimeSpan.FromMilliseconds(record.LogIntervalMs)) { CreatedAt = record.CreatedAt };
+        (instance._startedAt, instance._fails, instance._stopped) = (record.StartedAt, record.Fails, record.Stopped);
+        if (record.StartedAt is { } started && !record.Stopped) instance.Output.Resumed(started, TimeSpan.FromMilliseconds(record.StartDelayMs), record.Fails);
+        return instance;
     }
 
     /// <summary>Plausible figures that are the same for an id every time; zero unless running.</summary>
@@ -88,3 +108,8 @@ internal sealed class SimulatedInstance(
         return hash;
     }
 }
+
+/// <summary>A simulated instance as its file in the VAL's data folder keeps it (JSON, one file per instance).</summary>
+internal sealed record SimulatedRecord(
+    string Id, string ImageName, Dictionary<string, string> Labels, double StartDelayMs, bool? Fail, double LogIntervalMs,
+    DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, bool Fails, bool Stopped);

@@ -43,6 +43,20 @@ internal sealed class SimulatedOutput(string id, string imageName, TimeSpan inte
         }
     }
 
+    /// <summary>
+    /// A running instance read back from its record (by a new version of the VAL, or after a restart): the run goes on from
+    /// <paramref name="startTime"/>, without a new "starting" line.
+    /// </summary>
+    public void Resumed(DateTimeOffset startTime, TimeSpan delay, bool fails)
+    {
+        lock (_gate)
+        {
+            var ago = (long)((DateTimeOffset.UtcNow - startTime).TotalSeconds * Stopwatch.Frequency);
+            (_running, _startTimestamp, _startTime, _delay, _fails, _announced, _ticks, _ended) =
+                (true, Stopwatch.GetTimestamp() - Math.Max(0, ago), startTime, delay, fails, false, 0, false);
+        }
+    }
+
     /// <summary>The instance was stopped: what was due is printed, then "stopped"; followers end.</summary>
     public void Stopped()
     {

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Motey.Abstractions;
@@ -8,7 +9,7 @@ using Motey.Abstractions;
 namespace Motey.Val.Simulated;
 
 /// <summary>
-/// The <c>simulated</c> VAL: instances that live only in memory, for demos, tests and scale benchmarks. Thread-safe.
+/// The <c>simulated</c> VAL: instances that run nothing, for demos, tests and scale benchmarks. Thread-safe.
 /// </summary>
 /// <remarks>
 /// <para><b>Settings</b> (<c>[SIMULATED]</c> in config.ini): <c>start_delay_ms</c> (default 200), <c>failure_rate</c>
@@ -24,16 +25,19 @@ namespace Motey.Val.Simulated;
 /// <para><b>Logs</b>: an instance prints "starting", then "running" (or "failed", on standard error) after its start
 /// delay, then a line every <c>log_interval_ms</c> (default 1000) while it runs, and "stopped"; the last 1,000 lines are
 /// kept until it is removed. Following ends when the instance is stopped, fails or is removed.</para>
-/// <para><b>Stats</b> are made up but plausible, and the same for an id every time. Instances do not survive the
-/// agent: they are gone after a restart.</para>
+/// <para><b>Stats</b> are made up but plausible, and the same for an id every time.</para>
+/// <para><b>Instances are kept</b> in the data folder (<c>instances/&lt;id&gt;.json</c>, written at each create, start,
+/// stop and remove), so a new version of the VAL (a hot reload) and an agent restart find them: same ids, same states,
+/// nothing started again. Their output goes on from their start; the lines printed before are not kept.</para>
 /// </remarks>
-public sealed class SimulatedVal : IValPlugin
+public sealed partial class SimulatedVal : IValPlugin
 {
     private readonly ConcurrentDictionary<string, SimulatedInstance> _instances = new(StringComparer.Ordinal);
     private readonly Lock _diceGate = new();
     private ILogger _logger = NullLogger.Instance;
     private SimulatedSettings _settings = new(SimulatedSettings.DefaultStartDelay, 0, null, SimulatedSettings.DefaultLogInterval);
     private Random _dice = new();
+    private string? _records;
 
     /// <inheritdoc />
     public string PluginType => "simulated";
@@ -45,6 +49,9 @@ public sealed class SimulatedVal : IValPlugin
         _logger = context.LoggerFactory.CreateLogger<SimulatedVal>();
         _settings = settings;
         _dice = settings.Seed is { } seed ? new Random(seed) : new Random();
+        _records = Path.Combine(context.DataDirectory, "instances");
+        Directory.CreateDirectory(_records);
+        foreach (var file in Directory.EnumerateFiles(_records, "*.json")) Recall(Path.GetFileNameWithoutExtension(file));
         _logger.LogInformation(
             "Simulated engine active: start delay {StartDelay}, failure rate {FailureRate}, seed {Seed}, a log line every {LogInterval}",
             settings.StartDelay, settings.FailureRate, settings.Seed, settings.LogInterval);
@@ -83,6 +90,7 @@ public sealed class SimulatedVal : IValPlugin
             id, spec.ImageName, new Dictionary<string, string>(spec.Labels),
             parameters.StartDelay ?? _settings.StartDelay, parameters.Fail, _settings.LogInterval);
         if (!_instances.TryAdd(id, instance)) throw new InvalidOperationException($"instance id {id} was drawn twice");
+        Keep(instance);
         _logger.LogDebug("Created simulated instance {InstanceId} of {ImageName}", id, spec.ImageName);
         return Task.FromResult(id);
     }
@@ -90,31 +98,40 @@ public sealed class SimulatedVal : IValPlugin
     /// <inheritdoc />
     public Task StartInstanceAsync(string instanceId, CancellationToken cancellationToken)
     {
-        Get(instanceId).Start(RollFailure);
+        var instance = Get(instanceId);
+        instance.Start(RollFailure);
+        Keep(instance);
         return Task.CompletedTask;
     }
 
     /// <summary>Terminates the instance at once; an unknown instance is fine.</summary>
     public Task StopInstanceAsync(string instanceId, CancellationToken cancellationToken)
     {
-        if (_instances.TryGetValue(instanceId, out var instance)) instance.Stop();
+        if (Known(instanceId) is not { } instance) return Task.CompletedTask;
+        instance.Stop();
+        Keep(instance);
         return Task.CompletedTask;
     }
 
     /// <inheritdoc />
     public Task RemoveInstanceAsync(string instanceId, CancellationToken cancellationToken)
     {
+        Known(instanceId);
         if (_instances.TryRemove(instanceId, out var instance)) instance.Output.Removed();
+        if (_records is not null && Id().IsMatch(instanceId)) File.Delete(RecordPath(instanceId));
         return Task.CompletedTask;
     }
 
     /// <inheritdoc />
     public Task<bool> HasInstanceAsync(string instanceId, CancellationToken cancellationToken) =>
-        Task.FromResult(_instances.ContainsKey(instanceId));
+        Task.FromResult(Known(instanceId) is not null);
 
     /// <summary>Every instance that has not ended (created, instantiating or running), with its labels.</summary>
     public Task<IReadOnlyList<ValInstance>> GetRunningInstancesAsync(CancellationToken cancellationToken)
     {
+        // Another version active beside this one (during a hot reload) may have created some since this one was activated.
+        if (_records is not null)
+            foreach (var file in Directory.EnumerateFiles(_records, "*.json")) Known(Path.GetFileNameWithoutExtension(file));
         IReadOnlyList<ValInstance> running = _instances.Values
             .Where(i => i.State is ImageState.Initial or ImageState.Instantiating or ImageState.Running)
             .Select(i => new ValInstance(i.Id, i.ImageName, i.Labels))
@@ -124,7 +141,7 @@ public sealed class SimulatedVal : IValPlugin
 
     /// <inheritdoc />
     public Task<ValInstanceStatus?> GetStatsAsync(string instanceId, CancellationToken cancellationToken) =>
-        Task.FromResult(_instances.TryGetValue(instanceId, out var instance) ? instance.Stats() : null);
+        Task.FromResult(Known(instanceId)?.Stats());
 
     /// <summary>The sum over the running instances.</summary>
     public Task<SystemStatus> GetAllInstancesStatsAsync(CancellationToken cancellationToken) =>
@@ -132,16 +149,54 @@ public sealed class SimulatedVal : IValPlugin
 
     /// <inheritdoc />
     public Task<ImageState> GetInstanceStateAsync(string instanceId, CancellationToken cancellationToken) =>
-        Task.FromResult(_instances.TryGetValue(instanceId, out var instance) ? instance.State : ImageState.Terminated);
+        Task.FromResult(Known(instanceId)?.State ?? ImageState.Terminated);
 
     /// <summary>What the instance printed (see the remarks); throws <see cref="ValException"/> for an unknown instance.</summary>
     public IAsyncEnumerable<LogLine> ReadLogsAsync(string instanceId, LogRequest request, CancellationToken cancellationToken) =>
         Get(instanceId).Output.ReadAsync(request, cancellationToken);
 
     private SimulatedInstance Get(string instanceId) =>
-        _instances.TryGetValue(instanceId, out var instance)
-            ? instance
-            : throw new ValException($"instance '{instanceId}' does not exist on this node");
+        Known(instanceId) ?? throw new ValException($"instance '{instanceId}' does not exist on this node");
+
+    /// <summary>The instance in memory, else read back from its record (one another version of the VAL wrote); null when neither has it.</summary>
+    private SimulatedInstance? Known(string instanceId) =>
+        _instances.TryGetValue(instanceId, out var instance) ? instance : Recall(instanceId);
+
+    private SimulatedInstance? Recall(string instanceId)
+    {
+        if (_records is null || !Id().IsMatch(instanceId)) return null;
+        SimulatedRecord? record;
+        try
+        {
+            using var stream = File.OpenRead(RecordPath(instanceId));
+            record = JsonSerializer.Deserialize<SimulatedRecord>(stream);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+        catch (JsonException e)
+        {
+            _logger.LogWarning("Simulated instance record {Record} is not readable ({Error}); the instance is unknown", RecordPath(instanceId), e.Message);
+            return null;
+        }
+        return record is null || record.Id != instanceId ? null : _instances.GetOrAdd(instanceId, _ => SimulatedInstance.From(record));
+    }
+
+    /// <summary>Writes the instance's record (to a temporary file, then renamed: a reader never sees half a record).</summary>
+    private void Keep(SimulatedInstance instance)
+    {
+        if (_records is null) return;
+        var path = RecordPath(instance.Id);
+        var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
+        File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(instance.Record()));
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    private string RecordPath(string instanceId) => Path.Combine(_records!, instanceId + ".json");
+
+    [GeneratedRegex("^sim-[0-9a-f]{16}$")]
+    private static partial Regex Id();
 
     private bool RollFailure()
     {

@@ -229,6 +229,38 @@ public sealed class SimulatedValTests : IDisposable
         Assert.Equal(LogSource.Stderr, lines[1].Source);
     }
 
+    [Fact]
+    public async Task A_new_version_of_the_val_on_the_same_data_folder_finds_the_instances_with_their_ids_and_states()
+    {
+        var before = await ActivateAsync(new() { ["start_delay_ms"] = "0" });
+        var running = await before.CreateInstanceAsync(Spec("web"), default);
+        await before.StartInstanceAsync(running, default);
+        var created = await before.CreateInstanceAsync(Spec("db"), default);
+        var stopped = await before.CreateInstanceAsync(Spec("job"), default);
+        await before.StartInstanceAsync(stopped, default);
+        await before.StopInstanceAsync(stopped, default);
+
+        // A hot reload (both versions active at once) or an agent restart: another VAL object on the same folder.
+        var after = await ActivateAsync(new() { ["start_delay_ms"] = "0" });
+
+        Assert.Equal(ImageState.Running, await after.GetInstanceStateAsync(running, default));
+        Assert.Equal(ImageState.Initial, await after.GetInstanceStateAsync(created, default));
+        Assert.Equal(ImageState.Terminated, await after.GetInstanceStateAsync(stopped, default));
+        Assert.Equal(new HashSet<string> { running, created }, (await after.GetRunningInstancesAsync(default)).Select(i => i.Id).ToHashSet());
+        // Starting a running instance again does nothing: it is not started a second time.
+        await after.StartInstanceAsync(running, default);
+        var lines = await ReadAsync(after, running, new LogRequest());
+        Assert.DoesNotContain(lines, l => l.Text.EndsWith("starting", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Text == $"simulated instance {running} of web running");
+
+        // One the old version creates while the new one is already active is found too.
+        var late = await before.CreateInstanceAsync(Spec("late"), default);
+        Assert.Contains(await after.GetRunningInstancesAsync(default), i => i.Id == late);
+        await after.RemoveInstanceAsync(late, default);
+        var again = await ActivateAsync(new() { ["start_delay_ms"] = "0" });
+        Assert.False(await again.HasInstanceAsync(late, default));
+    }
+
     private static int LineNumber(string text) =>
         int.TryParse(text[(text.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : 0;
 

@@ -3,7 +3,10 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Motey.Abstractions;
 using Motey.Host.Core.Model;
+using Motey.Host.Core.Events;
 using Motey.Host.Core.Orchestration;
+using Motey.Host.Plugins;
+using Microsoft.Extensions.DependencyInjection;
 using Motey.Host.Tests.Infrastructure;
 
 namespace Motey.Host.Tests.Plugins;
@@ -149,6 +152,95 @@ public sealed class PluginReloadTests
         Assert.Equal("unchanged", touched.GetProperty("last_reload").GetProperty("outcome").GetString());
         Assert.Equal(loaded, touched.GetProperty("loaded_at").GetDateTimeOffset());
         Assert.Equal("1.0.0.0", touched.GetProperty("version").GetString());
+    }
+
+    [Fact]
+    public async Task A_rescan_whose_caller_gives_up_while_a_plugin_is_added_still_adds_it()
+    {
+        using var folder = new TestFolder();
+        await using var node = await TestNode.StartAsync(folder, [TestNode.Simulated], ReloadablePlugin.NoWatch);
+        await using var processes = new ReloadableInstances(folder);
+        var catalog = node.Services.GetRequiredService<PluginCatalog>();
+        using var caller = new CancellationTokenSource();
+        // The caller leaves (a client timeout, Ctrl-C) at the moment the plugin has just been activated and serves.
+        using var leaves = node.Services.GetRequiredService<EventHub>().Subscribe(null, e =>
+        {
+            if (e.Data.Contains("\"added\"", StringComparison.Ordinal)) caller.Cancel();
+            return false;
+        });
+        ReloadablePlugin.Drop(folder, ReloadablePlugin.Version1);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => catalog.RescanAsync(caller.Token));
+
+        await Wait.UntilAsync(async () => (await node.CapabilitiesAsync()).Contains(Reloadable), "the engine's capability is registered");
+        var plugin = (await node.PluginsAsync())[ReloadablePlugin.Name];
+        Assert.Equal(("Active", "1.0.0.0"), (plugin.GetProperty("state").GetString(), plugin.GetProperty("version").GetString()));
+        Assert.NotNull(catalog.Find("reloadable"));
+        var service = await node.WaitForServiceAsync((await node.DeployAsync("service_name: up\n" + Blueprint)).Id, s => s.State == ServiceState.Running);
+        Assert.True(processes.IsAlive(service.Images[0].Id));
+    }
+
+    [Fact]
+    public async Task A_plugin_whose_activation_timed_out_is_tried_again_at_the_next_rescan_and_broken_files_are_not()
+    {
+        using var folder = new TestFolder();
+        Directory.CreateDirectory(Path.Combine(folder.Path, "plugins", "Garbage"));
+        File.WriteAllBytes(Path.Combine(folder.Path, "plugins", "Garbage", "Garbage.dll"), [0x4d, 0x5a, 0x00, 0x01, 0x02, 0x03]);
+        await using var node = await TestNode.StartAsync(folder, [TestNode.Simulated, TestNode.Hanging],
+            new Dictionary<string, string> { ["PLUGINS:activation_timeout"] = "1", ["PLUGINS:watch"] = "false" });
+        Assert.Equal("TimedOut", (await node.PluginsAsync())[TestNode.Hanging].GetProperty("state").GetString());
+
+        var plugins = await node.RescanAsync();  // nothing changed in the folder
+
+        var hanging = plugins[TestNode.Hanging];
+        Assert.Equal("TimedOut", hanging.GetProperty("state").GetString());
+        Assert.Equal("failed", hanging.GetProperty("last_reload").GetProperty("outcome").GetString());
+        Assert.Contains("did not load and activate within", hanging.GetProperty("last_reload").GetProperty("error").GetString());
+        Assert.Equal(JsonValueKind.Null, plugins["Garbage"].GetProperty("last_reload").ValueKind);
+    }
+
+    [Fact]
+    public async Task An_update_of_the_simulated_val_keeps_its_running_instance()
+    {
+        using var folder = new TestFolder();
+        await using var node = await TestNode.StartAsync(folder, [TestNode.Simulated], ReloadablePlugin.NoWatch);
+        var service = await node.WaitForServiceAsync((await node.DeployAsync(
+            "service_name: sim\nimages:\n- name: web\n  engine: simulated\n  parameters: {start_delay_ms: 0}\n")).Id, s => s.State == ServiceState.Running);
+        var instance = service.Images[0].Id;
+
+        // A new build: any change of the folder's files makes one.
+        File.WriteAllText(Path.Combine(folder.Path, "plugins", TestNode.Simulated, "notes.txt"), "a new build");
+        var plugin = (await node.RescanAsync())[TestNode.Simulated];
+
+        Assert.Equal("updated", plugin.GetProperty("last_reload").GetProperty("outcome").GetString());
+        var val = node.Services.GetRequiredService<PluginCatalog>().Find("simulated")!;
+        Assert.Equal(ImageState.Running, await val.GetInstanceStateAsync(instance, default));
+        Assert.Contains(instance, await node.InstanceIdsAsync("simulated"));
+        var after = await node.GetServiceAsync(service.Id);
+        Assert.Equal((instance, ImageState.Running), (after.Images[0].Id, after.Images[0].State));
+    }
+
+    [Fact]
+    public async Task A_new_version_with_another_engine_name_serves_only_that_engine_and_the_old_engines_instances_say_why()
+    {
+        using var folder = new TestFolder();
+        await using var node = await TestNode.StartAsync(folder, [TestNode.Simulated, ReloadablePlugin.Name], ReloadablePlugin.NoWatch);
+        await using var processes = new ReloadableInstances(folder);
+        var service = await node.WaitForServiceAsync((await node.DeployAsync("service_name: up\n" + Blueprint)).Id, s => s.State == ServiceState.Running);
+        var catalog = node.Services.GetRequiredService<PluginCatalog>();
+
+        ReloadablePlugin.Drop(folder, ReloadablePlugin.Renamed);
+        var plugin = (await node.RescanAsync())[ReloadablePlugin.Name];
+
+        Assert.Equal(("3.0.0.0", "reloadable2"), (plugin.GetProperty("version").GetString(), plugin.GetProperty("type").GetString()));
+        Assert.Null(catalog.Find("reloadable"));
+        Assert.Equal("reloadable2", catalog.Find("reloadable2")!.PluginType);
+        var capabilities = await node.CapabilitiesAsync();
+        Assert.DoesNotContain(Reloadable, capabilities);
+        Assert.Contains(new Capability("reloadable2", Capability.PluginType), capabilities);
+        var orphaned = await node.WaitForServiceAsync(service.Id, s => s.Images[0].StateMessage.Contains("was replaced by 'reloadable2'", StringComparison.Ordinal));
+        Assert.Equal(ImageState.Running, orphaned.Images[0].State);
+        Assert.True(processes.IsAlive(service.Images[0].Id), "the instance runs on without a VAL for its engine");
     }
 
     [Fact]

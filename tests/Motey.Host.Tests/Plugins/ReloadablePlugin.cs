@@ -11,6 +11,8 @@ internal static class ReloadablePlugin
     public const string Name = "Motey.TestVal.Reloadable";
     public static readonly string Version1 = Path.Combine(AppContext.BaseDirectory, "plugins", Name);
     public static readonly string Version2 = Path.Combine(AppContext.BaseDirectory, "plugin-versions", "2", Name);
+    /// <summary>Version 3: its engine is named reloadable2.</summary>
+    public static readonly string Renamed = Path.Combine(AppContext.BaseDirectory, "plugin-versions", "3", Name);
 
     /// <summary>No folder watcher: the tests that rescan themselves see exactly one scan per rescan.</summary>
     public static readonly IReadOnlyDictionary<string, string> NoWatch = new Dictionary<string, string> { ["PLUGINS:watch"] = "false" };

@@ -17,7 +17,11 @@ public sealed class ReloadableVal : IValPlugin
     private static readonly string Version = typeof(ReloadableVal).Assembly.GetName().Version!.ToString();
     private string _instances = "";
 
+#if RENAMED
+    public string PluginType => "reloadable2";  // version 3: the folder's engine renamed
+#else
     public string PluginType => "reloadable";
+#endif
 
     public Task ActivateAsync(ValContext context, CancellationToken cancellationToken)
     {

@@ -29,12 +29,17 @@ internal sealed class EngineWire(Uri endpoint)
         await socket.SendAsync(request, SocketFlags.None, cancellationToken).ConfigureAwait(false);
         using var answer = new MemoryStream();
         var buffer = new byte[16 * 1024];
+        long? complete = null;  // the answer's whole length, once its headers have said it
         int read;
-        while ((read = await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false)) > 0)
+        while (answer.Length < complete.GetValueOrDefault(long.MaxValue)
+            && (read = await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false)) > 0)
         {
             if (answer.Length + read > MaxAnswerBytes)
                 throw new IOException($"the engine's answer to GET {pathAndQuery} is larger than {MaxAnswerBytes} bytes");
             answer.Write(buffer, 0, read);
+            // Something between this agent and the engine (a proxy in front of a tcp:// engine) may keep the connection
+            // open after the answer: its Content-Length ends it instead of the close.
+            complete ??= EngineAnswer.LengthOf(answer.GetBuffer().AsSpan(0, (int)answer.Length));
         }
         return EngineAnswer.Parse(answer.GetBuffer().AsSpan(0, (int)answer.Length));
     }
@@ -50,6 +55,29 @@ internal sealed record EngineAnswer(int StatusCode, string Body)
     /// when the client asked: <c>Docker API responded with status code=InternalServerError, response=...</c>.
     /// </summary>
     public string Refusal => $"Docker API responded with status code={(HttpStatusCode)StatusCode}, response={Body}";
+
+    /// <summary>
+    /// The whole length of an answer whose headers have arrived and name its <c>Content-Length</c>; null while the headers
+    /// are incomplete or name none (then the answer ends with the connection). Throws <see cref="IOException"/> for a
+    /// chunked answer, which an HTTP/1.0 request must not get (a proxy in front of the engine may send one).
+    /// </summary>
+    public static long? LengthOf(ReadOnlySpan<byte> raw)
+    {
+        var headersEnd = raw.IndexOf("\r\n\r\n"u8);
+        if (headersEnd < 0) return null;
+        foreach (var line in Encoding.ASCII.GetString(raw[..headersEnd]).Split("\r\n").Skip(1))
+        {
+            var colon = line.IndexOf(':');
+            if (colon <= 0) continue;
+            var (name, value) = (line[..colon].Trim(), line[(colon + 1)..].Trim());
+            if (name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase) && value.Contains("chunked", StringComparison.OrdinalIgnoreCase))
+                throw new IOException("the engine's answer is chunked, which an HTTP/1.0 request does not allow (a proxy in front of the engine?)");
+            if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
+                && long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var length))
+                return headersEnd + 4 + length;
+        }
+        return null;
+    }
 
     /// <summary>Reads an HTTP/1.x answer: status line, headers (skipped), body. Throws <see cref="IOException"/> for anything else.</summary>
     public static EngineAnswer Parse(ReadOnlySpan<byte> raw)

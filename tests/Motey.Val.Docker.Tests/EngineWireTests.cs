@@ -37,6 +37,27 @@ public sealed class EngineWireTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_answer_whose_connection_stays_open_ends_at_its_content_length()
+    {
+        _engine.KeepOpen = true;
+        _engine.Answer("/_ping", CannedEngine.Http(200, "OK", "OK", "text/plain; charset=utf-8"));
+
+        // Read to the close, this check would wait as long as the connection stays open.
+        Assert.Equal(EngineHealth.Available, await _val.CheckEngineAsync(default).WaitAsync(TimeSpan.FromSeconds(20)));
+    }
+
+    [Fact]
+    public async Task A_chunked_answer_makes_the_engine_unreachable_saying_so()
+    {
+        _engine.Answer("/_ping", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nOK\r\n0\r\n\r\n");
+
+        var health = await _val.CheckEngineAsync(default);
+
+        Assert.False(health.IsAvailable);
+        Assert.Contains("the engine's answer is chunked", health.Problem);
+    }
+
+    [Fact]
     public async Task A_refused_ping_makes_the_engine_unavailable_with_the_engine_s_answer()
     {
         _engine.Answer("/_ping", CannedEngine.Http(500, "Internal Server Error", "{\"message\":\"the daemon is shutting down\"}\n"));

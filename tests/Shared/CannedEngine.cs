@@ -27,6 +27,9 @@ internal sealed class CannedEngine : IDisposable
     public string Path { get; }
     public string Url => $"unix://{Path}";
 
+    /// <summary>When true, the connection stays open after an answer until the client closes it (as a proxy may keep it).</summary>
+    public bool KeepOpen { get; set; }
+
     /// <summary>The request lines received so far (<c>GET /_ping HTTP/1.0</c>), oldest first.</summary>
     public ConcurrentQueue<string> Requests { get; } = new();
 
@@ -81,6 +84,12 @@ internal sealed class CannedEngine : IDisposable
                 var answer = _answers.Where(a => path.StartsWith(a.Key, StringComparison.Ordinal)).MaxBy(a => a.Key.Length).Value
                     ?? Http(404, "Not Found", "{\"message\":\"page not found\"}");
                 await client.SendAsync(Encoding.UTF8.GetBytes(answer), SocketFlags.None, _stop.Token);
+                if (KeepOpen)
+                {
+                    while (await client.ReceiveAsync(buffer, SocketFlags.None, _stop.Token) > 0)
+                    {
+                    }
+                }
                 client.Shutdown(SocketShutdown.Both);
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)

@@ -17,7 +17,9 @@ internal static class OpenApiOnDemand
     /// <summary>Maps <paramref name="pattern"/> on <paramref name="app"/>, built from <paramref name="appServices"/> (the builder's, complete once the app is built).</summary>
     public static void Map(WebApplication app, IServiceCollection appServices, string pattern)
     {
-        var document = new Lazy<(IServiceProvider Services, RequestDelegate Write)>(() => Build(app.Services, appServices, pattern));
+        // PublicationOnly: a build that throws is tried again at the next ask instead of being the answer until a restart.
+        var document = new Lazy<(IServiceProvider Services, RequestDelegate Write)>(() => Build(app.Services, appServices, pattern),
+            LazyThreadSafetyMode.PublicationOnly);
         app.MapGet(pattern, async (HttpContext http) =>
         {
             var (services, write) = document.Value;

@@ -99,13 +99,14 @@ public sealed class PyzmqInteropTests : IAsyncLifetime
             context = zmq.Context()
             publisher = context.socket(zmq.XPUB)
             publisher.setsockopt(zmq.HEARTBEAT_IVL, 200)
-            publisher.setsockopt(zmq.HEARTBEAT_TIMEOUT, 8000)
+            publisher.setsockopt(zmq.HEARTBEAT_TIMEOUT, 20000)
             publisher.connect({{Pyzmq.Quote(Endpoint)}})
             publisher.recv()
-            # Fifty PINGs: libzmq drops the connection when one goes unanswered for 8 s. (4 s was not room enough on a
-            # loaded CI machine: a test host that stalled that long had its connection dropped, the PONG was written into
-            # a broken pipe, and the event went out before the new connection's subscription came.)
-            time.sleep(10)
+            # 125 PINGs over 25 s: libzmq drops the connection when one goes unanswered for 20 s, so a listener that does
+            # not answer them loses it within the sleep. (4 s, then 8 s, were not room enough on a loaded CI machine: a
+            # test host that stalled that long had its connection dropped, the PONG was written into a broken pipe, and
+            # the event went out before the new connection's subscription came.)
+            time.sleep(25)
             publisher.send_string('after the heartbeats')
             publisher.close()  # lingers until all is sent
             context.term()

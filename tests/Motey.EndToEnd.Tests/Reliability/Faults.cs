@@ -26,6 +26,35 @@ internal static class Faults
                 + $"{JsonSerializer.Serialize(service.Images.Select(i => new { i.Id, i.Node, i.State, i.Restarts, i.StateMessage }))}\n{Tail(agent)}",
             TimeSpan.FromSeconds(seconds), Poll);
 
+    /// <summary>
+    /// The image events the agent kept for a service (GET /v1/events replays its last 1,024), read until one matches
+    /// <paramref name="last"/>: what the agent saw happen, in order, not only where it ended.
+    /// </summary>
+    public static async Task<List<JsonElement>> ImageEventsAsync(AgentProcess agent, string serviceId, Func<JsonElement, bool> last, int seconds = 20)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v1/events?after=0&service={serviceId}&types=image");
+        using var response = await agent.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
+        response.EnsureSuccessStatusCode();
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(deadline.Token));
+        var events = new List<JsonElement>();
+        try
+        {
+            while (await reader.ReadLineAsync(deadline.Token) is { } line)
+            {
+                if (!line.StartsWith("data:", StringComparison.Ordinal)) continue;
+                var data = JsonDocument.Parse(line["data:".Length..]).RootElement.Clone();
+                events.Add(data);
+                if (last(data)) return events;
+            }
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+        }
+        Assert.Fail($"the events of service {serviceId} did not reach the expected one within {seconds} s: {string.Join("\n", events)}");
+        return events;
+    }
+
     /// <summary>Fails unless <paramref name="condition"/> holds at every look over <paramref name="window"/>: "no duplicate appears later".</summary>
     public static async Task HoldsForAsync(Func<Task<string?>> problem, TimeSpan window)
     {

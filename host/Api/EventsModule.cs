@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Carter;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Motey.Host.Api.OpenApi;
 using Motey.Host.Core.Events;
 using Motey.Host.Core.Membership;
@@ -58,6 +59,10 @@ public sealed class EventsModule : ICarterModule
         using var subscription = hub.Subscribe(query.After, query.Matches);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping);
         http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        // The stream's own rule for a client that stops reading (a reset after 1,024 events behind, cut off after
+        // DroppedGrace) replaces Kestrel's minimum response rate, which aborted it without a reset once it had read
+        // nothing for 5 s while events waited (a client paused, a loaded machine).
+        if (http.Features.Get<IHttpMinResponseDataRateFeature>() is { } rate) rate.MinDataRate = null;
         var response = http.Response;
         response.ContentType = EventStream;
         response.Headers.CacheControl = "no-cache";

@@ -160,6 +160,33 @@ internal sealed class PeerRequester : IDisposable
         }
     }
 
+    /// <summary>
+    /// Opens the connection to <paramref name="endpoint"/> for a request expected soon, so its TCP and ZMTP handshakes
+    /// are done when the request comes. Nothing happens when it is open already, when requests wait for a connection
+    /// slot (they come first), or when no slot is free; a connection that cannot be opened is left to the request,
+    /// which says why. Unused, it closes after <see cref="IdleTimeout"/> like any other.
+    /// </summary>
+    public void Warm(string endpoint)
+    {
+        if (Volatile.Read(ref _disposed) != 0) return;
+        Post(() =>
+        {
+            if (_current.ContainsKey(endpoint) || _waitingForSlot.Count > 0) return;
+            CloseLeastRecentlyUsed();
+            if (Open >= MaxConnections) return;
+            try
+            {
+                var connection = new Connection(endpoint, OnReply, _curve);
+                _poller.Add(connection.Socket);
+                _current[endpoint] = connection;
+            }
+            catch (Exception e) when (e is NetMQException or ArgumentException or System.Net.Sockets.SocketException)
+            {
+                // the request that follows opens it again and fails with the reason
+            }
+        });
+    }
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;

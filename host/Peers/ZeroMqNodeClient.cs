@@ -43,6 +43,16 @@ internal sealed class ZeroMqNodeClient(
             ?? throw new PeerException($"node {address} gave an unreadable answer to the capabilities request ({problem}): '{Frames.Preview(reply)}'");
     }
 
+    /// <summary>
+    /// Opens the deploy and state connections ahead of the deploy (see <see cref="PeerRequester.Warm"/>): on a node this
+    /// node has not placed on lately, each costs a TCP and ZMTP handshake that otherwise follows the confirmation.
+    /// </summary>
+    public void PrepareDeploy()
+    {
+        requester.Warm(PeerSockets.Tcp(address, settings.DeployImageReplier));
+        requester.Warm(PeerSockets.Tcp(address, settings.ImageStatusReplier));
+    }
+
     /// <summary>Sends the image with the labels as the <c>labels</c> extension; an empty answer is the original's "failed".</summary>
     public async Task<string> DeployImageAsync(Image image, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
     {

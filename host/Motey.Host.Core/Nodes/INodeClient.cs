@@ -16,6 +16,15 @@ public interface INodeClient
     /// <summary>Every capability the node offers, its engines as capabilities of type <c>plugin</c>.</summary>
     Task<IReadOnlyList<Capability>> GetCapabilitiesAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Said when the node is about to be asked for a deploy (placement is confirming it as the image's node): a remote
+    /// node opens the connections the deploy and the state requests use now, so their handshakes run during the
+    /// confirmation instead of after it. Never fails; nothing is sent. The local node has nothing to prepare.
+    /// </summary>
+    void PrepareDeploy()
+    {
+    }
+
     /// <summary>Creates and starts an instance of the image on the node; returns its instance id. Throws with the reason on failure.</summary>
     Task<string> DeployImageAsync(Image image, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken);
 

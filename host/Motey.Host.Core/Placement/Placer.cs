@@ -461,6 +461,7 @@ public sealed class Placer(INodeClient local, IPeerDirectory peers, CapabilityVi
                 {
                     if (inFlight >= MaxRequestsInFlight || viewInFlight >= ViewCandidatesAtOnce) return;
                     viewInFlight++;
+                    candidates[i].PrepareDeploy();  // what it published says it can: its deploy is likely next
                 }
                 else if (_state[i] is State.Unasked)
                 {

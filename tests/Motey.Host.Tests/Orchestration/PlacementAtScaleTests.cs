@@ -79,6 +79,31 @@ public sealed class PlacementAtScaleTests
     }
 
     [Fact]
+    public async Task The_peer_the_view_names_has_its_deploy_and_state_connections_opened_while_placement_confirms_it()
+    {
+        // 50 peers that published what they have; the last can run the image. Its deploy and state repliers are scripted
+        // peers that only count connections: placement sends them nothing, yet connects to them.
+        await using var fleet = CapabilityFleet.Start(50, k => k == 49 ? CapabilityFleet.Capable : CapabilityFleet.Lacking);
+        await using var deploy = new ScriptedPeer(fleet.Addresses[^1], 5092);
+        await using var state = new ScriptedPeer(fleet.Addresses[^1], 5093);
+        using var requester = new PeerRequester();
+        var (placer, view) = PlacerFor(fleet, requester, TimeSpan.FromSeconds(10));
+        for (var k = 0; k < 50; k++)
+        {
+            view.Set(fleet.Addresses[k], k == 49
+                ? [new Capability("lab", "hardware"), new Capability("simulated", Capability.PluginType)]
+                : [new Capability("simulated", Capability.PluginType)], DateTimeOffset.UtcNow);
+        }
+
+        var result = await placer.FindNodeAsync(NeedsLab, CancellationToken.None);
+
+        Assert.Equal(fleet.Addresses[^1], result.Node?.Address);
+        Assert.Equal(1, fleet.Requests);  // the confirmation of the one candidate
+        await Wait.UntilAsync(() => deploy.Accepted == 1 && state.Accepted == 1, "the deploy and state connections are open");
+        Assert.Equal(3, await requester.CountConnectionsAsync());
+    }
+
+    [Fact]
     public async Task Peers_with_a_view_entry_are_judged_from_it_and_an_original_node_without_one_is_still_found()
     {
         // 1,000 peers that published what they have (none can run the image) and, last in the order, an original node

@@ -71,6 +71,22 @@ public sealed class PeerRequesterTests : IDisposable
     }
 
     [Fact]
+    public async Task A_warmed_endpoint_is_connected_before_its_first_request_which_then_uses_that_connection()
+    {
+        await using var peer = new ScriptedPeer();
+
+        _requester.Warm(peer.Endpoint);
+        await Wait.UntilAsync(() => peer.Accepted == 1, "the warmed connection is accepted before any request is sent");
+        var asked = AskAsync(peer.Endpoint, "deploy");
+        peer.Answer(await peer.NextAsync(), "instance-1");
+        _requester.Warm(peer.Endpoint);  // open already: nothing more
+
+        Assert.Equal("instance-1", await asked);
+        Assert.Equal(1, await _requester.CountConnectionsAsync());
+        Assert.Equal(1, peer.Accepted);
+    }
+
+    [Fact]
     public async Task A_REP_socket_like_the_original_nodes_answers_requests_one_after_another_and_side_by_side()
     {
         var endpoint = PeerSockets.Tcp(Loopback.NewAddress(), 5091);

@@ -22,10 +22,10 @@ internal sealed class ScriptedPeer : IAsyncDisposable
     private readonly NetMQMonitor _monitor;
     private int _accepted;
 
-    public ScriptedPeer(string? address = null)
+    public ScriptedPeer(string? address = null, int port = 5091)
     {
         Address = address ?? Loopback.NewAddress();
-        Endpoint = PeerSockets.Tcp(Address, 5091);
+        Endpoint = PeerSockets.Tcp(Address, port);
         _socket.Options.Linger = TimeSpan.Zero;
         _socket.Bind(Endpoint);
         _socket.ReceiveReady += (_, e) =>

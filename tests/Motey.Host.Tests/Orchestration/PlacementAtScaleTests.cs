@@ -24,7 +24,9 @@ public sealed class PlacementAtScaleTests
         // 1,100 original nodes (no view entries): each is asked the v1 way over a connection of its own, beyond the
         // 1,024 sockets NetMQ allows unless raised (this process raised it at start, as the agent does).
         await using var fleet = CapabilityFleet.Start(1100, k => k == 1099 ? CapabilityFleet.Capable : CapabilityFleet.Lacking);
-        using var requester = new PeerRequester(clusterSize: () => fleet.Addresses.Count);  // as the agent makes it
+        // The agent's idle cap (its default floor, following the cluster's size); the idle timeout longer than any run of
+        // this test: on a loaded machine the placement took 48 s once, and the connections idle for 15 s were closed.
+        using var requester = new PeerRequester(TimeSpan.FromMinutes(10), PeerRequester.DefaultMaxIdleConnections, clusterSize: () => fleet.Addresses.Count);
         var (placer, _) = PlacerFor(fleet, requester, TimeSpan.FromSeconds(10));
 
         var result = await placer.FindNodeAsync(NeedsLab, CancellationToken.None);

@@ -11,7 +11,8 @@ namespace Motey.Host.Tests.Peers;
 /// <summary>Talks to a node the way any ZeroMQ program can, frame by frame: what an original node or a broken peer sends.</summary>
 internal static class RawPeer
 {
-    public static readonly TimeSpan AnswerDeadline = TimeSpan.FromSeconds(10);
+    /// <summary>Generous: a deploy answered here may create a container, which took over 10 s on a loaded CI machine.</summary>
+    public static readonly TimeSpan AnswerDeadline = TimeSpan.FromSeconds(30);
 
     /// <summary>One REQ request of the given frames; the reply's single frame as text. Fails the test when no reply comes.</summary>
     public static Task<string> AskAsync(string endpoint, params byte[][] frames) => Task.Run(() =>

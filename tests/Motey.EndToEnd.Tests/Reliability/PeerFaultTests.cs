@@ -22,6 +22,7 @@ public sealed class PeerFaultTests(Xunit.Abstractions.ITestOutputHelper output) 
     private const string AfterPost = "right after the POST";
     private const string Deploying = "while it deploys the image";
     private const string Instantiating = "while the image is instantiating on it";
+    private const string FenceInterval = "ORCHESTRATOR:fence_interval";
 
     private const string SimulatedBlueprint = "service_name: {0}\nimages:\n- name: web\n  engine: simulated\n  capabilities: [lab]\n";
     private const string DockerBlueprint = "service_name: {0}\nimages:\n- name: motey/busybox:local\n  engine: docker\n  parameters: {{command: [sleep, \"300\"], network_mode: none}}\n  capabilities: [lab]\n";
@@ -45,14 +46,16 @@ public sealed class PeerFaultTests(Xunit.Abstractions.ITestOutputHelper output) 
     /// deploy that reached a peer leaves the image INSTANTIATING there for a while. A remote deploy may take 60 s, longer than every wait below: a deploy
     /// to a dead peer must be given up because the peer left, not because the time ran out. For the
     /// deploy moment the doomed peer (peer 0, the one placement picks first) reaches Docker through a proxy that holds
-    /// the container's creation.
+    /// the container's creation. Every node fences every second, so the checks that the image stays where it ended span
+    /// fence checks: in the deploy moment all three nodes share one Docker engine, and node A once stopped the survivor's
+    /// container as if it were its own (it ended with exit code 143 and was placed again).
     /// </summary>
     private async Task<Cluster> StartClusterAsync(int peers, string moment)
     {
         if (moment == Deploying) await LocalDocker.RequireAsync();
         // Placement picks the first capable peer in address order (ordinal): sort so that peer 0 is the one picked.
         var addresses = Enumerable.Range(0, peers + 1).Select(_ => AgentProcess.NextAddress()).ToList();
-        var a = Start("a", addresses[0], new Dictionary<string, string> { ["ZEROMQ:deploy_timeout"] = "60" });
+        var a = Start("a", addresses[0], new Dictionary<string, string> { ["ZEROMQ:deploy_timeout"] = "60", [FenceInterval] = "1" });
         var peerAddresses = addresses.Skip(1).Order(StringComparer.Ordinal).ToList();
         EngineProxy? engine = null;
         if (moment == Deploying)
@@ -69,6 +72,7 @@ public sealed class PeerFaultTests(Xunit.Abstractions.ITestOutputHelper output) 
                 ["MQTT:broker"] = "external",
                 ["MQTT:ip"] = a.Address,
                 ["SIMULATED:start_delay_ms"] = "2000",
+                [FenceInterval] = "1",
             };
             if (i == 0 && engine is not null) settings["DOCKER:url"] = engine.Url;
             return Start($"peer{i}", address, settings);
@@ -159,6 +163,13 @@ public sealed class PeerFaultTests(Xunit.Abstractions.ITestOutputHelper output) 
                 ? null
                 : $"the service moved on from {settled.State} ({settled.Images.Single().Id}) to {now.State} ({now.Images.Single().Id}): {now.StateMessage}";
         }, TimeSpan.FromSeconds(2));
+        if (moment == Deploying)
+        {
+            // The engine's own list: the create held for the dead peer never reached it, and nothing stopped the survivor's container.
+            var containers = await Faults.DockerContainersAsync(service.Id);
+            Assert.True(containers is [{ State: "running" } only] && only.Id == settled.Images.Single().Id,
+                $"the engine does not run {settled.Images.Single().Id} alone: [{string.Join(", ", containers.Select(c => $"{c.Id} {c.State} on {c.Labels.GetValueOrDefault(InstanceLabels.Node)}"))}]");
+        }
 
         // The cluster still places: a new service goes to the survivor.
         var next = await Faults.PostAsync(a, string.Format(SimulatedBlueprint, "next"));

@@ -39,6 +39,10 @@ public sealed class InstanceFenceTests
     private string Run(string serviceId, string placedBy = "10.0.0.2", int generation = 1) =>
         _val.Add(InstanceLabelSet.For(serviceId, 0, Self, placedBy, generation), ImageState.Running);
 
+    /// <summary>An instance another agent created on the engine this node shares with it (two nodes on one host).</summary>
+    private string RunOf(string node, string serviceId, string placedBy) =>
+        _val.Add(InstanceLabelSet.For(serviceId, 0, node, placedBy, 1), ImageState.Running);
+
     private static Service Service(string id, string? node, string instanceId, ImageState state = ImageState.Running) => new()
     {
         Id = id, ServiceName = id,
@@ -129,6 +133,44 @@ public sealed class InstanceFenceTests
         Assert.Equal(0, await _fence.CheckAsync(CancellationToken.None));
 
         Assert.True(Runs(instance));
+    }
+
+    [Fact]
+    public async Task The_instances_another_node_runs_on_a_shared_engine_are_kept_while_their_placing_nodes_name_that_node()
+    {
+        var placedHere = RunOf("10.0.0.4", "remote", placedBy: Self);
+        var placedByPeer = RunOf("10.0.0.4", "theirs", placedBy: _placing.Address);
+        await _ownStore.AddAsync(Service("remote", "10.0.0.4", placedHere));
+        await _peerStore.AddAsync(Service("theirs", "10.0.0.4", placedByPeer));
+
+        Assert.Equal(0, await _fence.CheckAsync(CancellationToken.None));
+
+        Assert.True(Runs(placedHere));
+        Assert.True(Runs(placedByPeer));
+    }
+
+    [Fact]
+    public async Task A_second_instance_a_dead_node_left_on_a_shared_engine_is_stopped_once_its_image_runs_elsewhere()
+    {
+        var left = RunOf("10.0.0.4", "moved", placedBy: Self);
+        await _ownStore.AddAsync(Service("moved", "10.0.0.5", "other-1"));
+
+        Assert.Equal(1, await _fence.CheckAsync(CancellationToken.None));
+
+        Assert.False(Runs(left));
+    }
+
+    [Fact]
+    public async Task An_instance_another_node_runs_on_a_shared_engine_is_never_stopped_as_nobodys()
+    {
+        // An agent of another cluster on the same engine: its placing node is not in this node's cluster.
+        var foreign = RunOf("10.0.0.9", "elsewhere", placedBy: "10.0.0.8");
+
+        await _fence.CheckAsync(CancellationToken.None);
+        _clock.Advance(Grace * 3);
+        Assert.Equal(0, await _fence.CheckAsync(CancellationToken.None));
+
+        Assert.True(Runs(foreign));
     }
 
     [Fact]

@@ -143,6 +143,7 @@ public sealed class ProcessLogsTests : IAsyncLifetime
         var id = await RunAsync("""{"args": ["-c", "echo hi; exec sleep 300"]}""");
         var log = Path.Combine(_data.Path, "logs", $"{id}.log");
         await File.WriteAllTextAsync(log + ".1", "older\n");
+        await Wait.UntilAsync(() => TextOf(log).Contains("hi\n"), "the program printed its line", Deadline);
 
         Assert.Equal(["older", "hi"], Texts(await ReadAsync(_val, id, new LogRequest(Tail: 5))));
 

@@ -80,7 +80,8 @@ internal static class MoteyApp
         services.AddSystemd();  // Type=notify under systemd; nothing otherwise
         services.AddSingleton(settings);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(NodeIdentity.From(settings.General.Address, settings.WebServer.Ip));
+        var identity = NodeIdentity.From(settings.General.Address, settings.WebServer.Ip);
+        services.AddSingleton(identity with { FormerAddresses = database.RememberAddress(identity.Address) });
         // Storage: SQLite behind the core's ports.
         services.AddSingleton(database);
         services.AddSingleton<CapabilityRepository>();

@@ -55,6 +55,9 @@ internal sealed class Database : IDisposable
                     address TEXT NOT NULL PRIMARY KEY,
                     is_self INTEGER NOT NULL DEFAULT 0,
                     last_seen TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS addresses (
+                    address TEXT NOT NULL PRIMARY KEY,
+                    first_used TEXT NOT NULL);
                 CREATE TABLE IF NOT EXISTS services (
                     seq INTEGER PRIMARY KEY AUTOINCREMENT,
                     id TEXT NOT NULL UNIQUE,
@@ -121,6 +124,25 @@ internal sealed class Database : IDisposable
             ALTER TABLE capabilities_by_name RENAME TO capabilities;
             """);
         return dropped;
+    }
+
+    /// <summary>
+    /// Records <paramref name="address"/> as one this agent names itself by, and returns the others it used before
+    /// (<see cref="Motey.Host.Core.Membership.NodeIdentity.FormerAddresses"/>). Called once at start.
+    /// </summary>
+    public IReadOnlySet<string> RememberAddress(string address)
+    {
+        using var connection = Open();
+        using (var insert = connection.Command("INSERT INTO addresses (address, first_used) VALUES ($1, $2) ON CONFLICT (address) DO NOTHING",
+            address, DateTimeOffset.UtcNow.ToString("O")))
+        {
+            insert.ExecuteNonQuery();
+        }
+        var former = new HashSet<string>(StringComparer.Ordinal);
+        using var select = connection.Command("SELECT address FROM addresses WHERE address <> $1", address);
+        using var reader = select.ExecuteReader();
+        while (reader.Read()) former.Add(reader.GetString(0));
+        return former;
     }
 
     public async Task<T> ReadAsync<T>(Func<SqliteConnection, Task<T>> read, CancellationToken cancellationToken = default)

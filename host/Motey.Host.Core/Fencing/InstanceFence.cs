@@ -21,8 +21,9 @@ namespace Motey.Host.Core.Fencing;
 /// Agents may share one engine (two nodes on one host with one Docker engine): the VAL then lists the other agents'
 /// instances too. Each instance is judged as held by the node that created it (its <c>motey.node</c> label), never as
 /// this node's: judged as this node's, a peer's legitimate instance reads "placed on another node" and was stopped
-/// (SIGTERM) at every fence pass. Only this node's own instances are stopped as nobody's; another agent's are its own
-/// business when their placing node cannot be asked (it may be in another cluster).
+/// (SIGTERM) at every fence pass. Only this node's own instances (created under its address or a former one,
+/// <see cref="NodeIdentity.FormerAddresses"/>) are stopped as nobody's; another agent's are its own business when
+/// their placing node cannot be asked (it may be in another cluster).
 /// </remarks>
 public sealed class InstanceFence(
     LocalNode local,
@@ -104,7 +105,7 @@ public sealed class InstanceFence(
         else
         {
             verdicts = peers.Find(placedBy) is { } node ? await AskAsync(node, holder, held, cancellationToken) : null;
-            if (verdicts is null) return holder == identity.Address ? Orphaned(placedBy, held) : null;
+            if (verdicts is null) return identity.IsOwn(holder) ? Orphaned(placedBy, held) : null;
         }
         _unreachableSince.TryRemove(placedBy, out _);
         return verdicts.GroupBy(v => v.Id, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);

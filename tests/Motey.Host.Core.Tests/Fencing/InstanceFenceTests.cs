@@ -174,6 +174,27 @@ public sealed class InstanceFenceTests
     }
 
     [Fact]
+    public async Task An_instance_this_node_created_under_a_former_address_is_stopped_as_nobodys_after_the_grace()
+    {
+        // The node was 10.0.0.7 before a reboot gave it another address: what it placed on itself then is its own, and
+        // its placing node (itself, under the old address) can never answer; another agent's instance is not.
+        var former = RunOf("10.0.0.7", "before-reboot", placedBy: "10.0.0.7");
+        var foreign = RunOf("10.0.0.9", "elsewhere", placedBy: "10.0.0.9");
+        var identity = new NodeIdentity(Self) { FormerAddresses = new HashSet<string> { "10.0.0.7" } };
+        var local = new LocalNode(identity, new InMemoryCapabilityStore(), new FakeEngines(_val), new LocalNodeSettings(TimeSpan.FromSeconds(5)));
+        var settings = new OrchestratorSettings(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60)) { OrphanGrace = Grace };
+        var fence = new InstanceFence(local, _directory, new InstanceOwnership(_ownStore), identity, settings, _clock, NullLogger<InstanceFence>.Instance);
+
+        Assert.Equal(0, await fence.CheckAsync(CancellationToken.None));
+        Assert.True(Runs(former));
+        _clock.Advance(Grace + TimeSpan.FromSeconds(1));
+        Assert.Equal(1, await fence.CheckAsync(CancellationToken.None));
+
+        Assert.False(Runs(former));
+        Assert.True(Runs(foreign));
+    }
+
+    [Fact]
     public async Task Instances_without_a_placing_node_are_left_alone()
     {
         var legacy = _val.Add(InstanceLabelSet.For("old", 0, Self), ImageState.Running);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the Motey.NET benchmarks (see docs/benchmarks.md): builds the agent, the bare baseline app and the driver,
+# Runs the Motey.NET benchmarks (see docs/benchmarks.md): builds the agent, the bare and floor baseline apps and the driver,
 # installs wrk when missing, makes sure the Docker engine and motey/busybox:local are there, runs every benchmark
 # on loopback addresses of its own, and writes bench/results/<UTC time>/results.md and raw.json (also copied to
 # bench/results/latest/). Takes about 7 minutes on 2 cores. Not part of the test suite.
@@ -37,6 +37,7 @@ scripts/test-services.sh
 log "building (Release)"
 dotnet build host -c Release -nologo -clp:ErrorsOnly
 dotnet build bench/Motey.Bench.Bare -c Release -nologo -clp:ErrorsOnly
+dotnet build bench/Motey.Bench.Floor -c Release -nologo -clp:ErrorsOnly
 dotnet build bench/Motey.Bench -c Release -nologo -clp:ErrorsOnly
 
 out=bench/results/$(date -u +%Y%m%dT%H%M%SZ)

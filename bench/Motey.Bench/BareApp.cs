@@ -2,27 +2,43 @@ using System.Net;
 
 namespace Motey.Bench;
 
-/// <summary>The baseline: bench/Motey.Bench.Bare, a bare Kestrel app answering the agent's captured bytes.</summary>
+/// <summary>
+/// A baseline the agent is measured against, answering the agent's captured bytes: bench/Motey.Bench.Bare (a bare
+/// Kestrel app) or bench/Motey.Bench.Floor (the bare app plus the least use of each library the agent's stack mandates).
+/// </summary>
 internal sealed class BareApp : IAsyncDisposable
 {
     public const int Port = 5023;
 
-    private BareApp(ChildProcess process, string address)
+    private readonly string _name;
+
+    private BareApp(ChildProcess process, string address, string name)
     {
         Process = process;
         Address = address;
+        _name = name;
     }
 
     public ChildProcess Process { get; }
     public string Address { get; }
     public string BaseUrl => $"http://{Address}:{Port}";
 
-    /// <summary>Starts it on a loopback address of its own, answering the bodies the context holds (or <c>[]</c>).</summary>
-    public static BareApp Start(BenchContext context)
+    /// <summary>Starts the bare app on a loopback address of its own, answering the bodies the context holds (or <c>[]</c>).</summary>
+    public static BareApp Start(BenchContext context) => Start(context, context.BareExecutable, "bare", (_, _) => []);
+
+    /// <summary>
+    /// Starts the floor app likewise; its broker and ROUTER take the agent's default ports on its own address, its
+    /// SQLite file and log its folder, and it loads the agent's shipped simulated VAL.
+    /// </summary>
+    public static BareApp StartFloor(BenchContext context) => Start(context, context.FloorExecutable, "floor", (address, folder) =>
+        ["--address", address, "--data", folder, "--plugin", context.FloorPlugin]);
+
+    private static BareApp Start(BenchContext context, string executable, string name, Func<string, string, IEnumerable<string>> extra)
     {
         var address = context.NextAddress();
-        var folder = context.NewFolder("bare");
+        var folder = context.NewFolder(name);
         var arguments = new List<string> { "--urls", $"http://{address}:{Port}" };
+        arguments.AddRange(extra(address, folder));
         if (context.CapabilitiesBody is { } capabilities)
         {
             var file = Path.Combine(folder, "capabilities.json");
@@ -35,7 +51,7 @@ internal sealed class BareApp : IAsyncDisposable
             File.WriteAllBytes(file, services);
             arguments.AddRange(["--service", file]);
         }
-        return new BareApp(ChildProcess.Start(context.BareExecutable, arguments, Path.Combine(folder, "bare.log")), address);
+        return new BareApp(ChildProcess.Start(executable, arguments, Path.Combine(folder, $"{name}.log")), address, name);
     }
 
     /// <summary>Polls GET /ping every 10 ms until 200; returns the time since the process was started.</summary>
@@ -45,7 +61,7 @@ internal sealed class BareApp : IAsyncDisposable
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (true)
         {
-            if (Process.HasExited) throw new BenchException($"the bare app exited:\n{Process.Tail()}");
+            if (Process.HasExited) throw new BenchException($"the {_name} app exited:\n{Process.Tail()}");
             try
             {
                 using var response = await probe.GetAsync("/ping");
@@ -57,7 +73,7 @@ internal sealed class BareApp : IAsyncDisposable
             catch (TaskCanceledException)
             {
             }
-            if (DateTime.UtcNow > deadline) throw new BenchException($"the bare app did not answer:\n{Process.Tail()}");
+            if (DateTime.UtcNow > deadline) throw new BenchException($"the {_name} app did not answer:\n{Process.Tail()}");
             await Task.Delay(10);
         }
     }

@@ -12,6 +12,9 @@ internal sealed class BenchContext
 
     public required string AgentExecutable { get; init; }
     public required string BareExecutable { get; init; }
+    public required string FloorExecutable { get; init; }
+    /// <summary>The compiled plugin the floor app loads: the agent's shipped simulated VAL.</summary>
+    public required string FloorPlugin { get; init; }
     public required string BenchExecutable { get; init; }
     public required string WorkFolder { get; init; }
     public required string ResultsFolder { get; init; }

@@ -29,6 +29,8 @@ var context = new BenchContext
 {
     AgentExecutable = Path.Combine(repository, "host", "bin", "Release", "net10.0", "motey"),
     BareExecutable = Path.Combine(repository, "bench", "Motey.Bench.Bare", "bin", "Release", "net10.0", "motey-bench-bare"),
+    FloorExecutable = Path.Combine(repository, "bench", "Motey.Bench.Floor", "bin", "Release", "net10.0", "motey-bench-floor"),
+    FloorPlugin = Path.Combine(repository, "host", "bin", "Release", "net10.0", "plugins", "Motey.Val.Simulated", "Motey.Val.Simulated.dll"),
     BenchExecutable = Environment.ProcessPath!,
     WorkFolder = work,
     ResultsFolder = Path.GetFullPath(options.Get("out", Path.Combine(repository, "bench", "results", "latest"))),

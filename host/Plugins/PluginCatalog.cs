@@ -450,6 +450,14 @@ internal sealed partial class PluginCatalog(
         {
             config.PreferSharedTypes = false;
             config.IsUnloadable = true;
+            // Not McMaster's default walk, which loads every assembly the shared ones reference, and theirs, into the
+            // agent only to learn their names (Linq.Expressions, Reflection.Emit and .Metadata, IO.Compression,
+            // Formats.Asn1, ...: 2.8 MiB resident that an idle node never uses). Lazily, the shared assemblies and those
+            // they reference directly are the host's from the start (every type the contract's signatures name is in
+            // one of them), and a deeper one once the plugin has loaded an assembly that references it; only a plugin
+            // shipping its own copy of a framework assembly deeper than that would keep its copy where the walk would
+            // have given it the host's.
+            config.IsLazyLoaded = true;
         });
         try
         {

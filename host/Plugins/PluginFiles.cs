@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using System.IO.Hashing;
 using System.Text;
 
 namespace Motey.Host.Plugins;
@@ -11,32 +11,36 @@ namespace Motey.Host.Plugins;
 /// </summary>
 internal static class PluginFiles
 {
-    /// <param name="Content">A hash of every file's relative name, size and bytes: equal means the same plugin.</param>
+    /// <param name="Content">
+    /// A hash of every file's relative name, size and bytes: equal means the same plugin. XXH128, not a cryptographic
+    /// hash: it tells one build of an operator's plugin from another (whoever can write the plugins folder can run code
+    /// in the agent anyway), and SHA-256 loaded OpenSSL into every node for it (3.9 MiB resident, libcrypto alone 3.4).
+    /// </param>
     /// <param name="Stamps">A hash of names, sizes and modification times: differs from the last one after a touch.</param>
     internal sealed record Fingerprint(string Content, string Stamps);
 
     public static Fingerprint Of(string folder)
     {
-        using var content = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        using var stamps = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var content = new XxHash128();
+        var stamps = new XxHash128();
         var buffer = new byte[81920];
         foreach (var file in Files(folder))
         {
             var info = new FileInfo(file);
             var name = Encoding.UTF8.GetBytes($"{Path.GetRelativePath(folder, file)}\0{info.Length}\0");
-            content.AppendData(name);
-            stamps.AppendData(name);
-            stamps.AppendData(BitConverter.GetBytes(info.LastWriteTimeUtc.Ticks));
+            content.Append(name);
+            stamps.Append(name);
+            stamps.Append(BitConverter.GetBytes(info.LastWriteTimeUtc.Ticks));
             try
             {
                 using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
                 int read;
-                while ((read = stream.Read(buffer)) > 0) content.AppendData(buffer.AsSpan(0, read));
+                while ((read = stream.Read(buffer)) > 0) content.Append(buffer.AsSpan(0, read));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 // Removed or locked while being read: a fingerprint no other moment shares, so it is tried again once quiet.
-                content.AppendData(Encoding.UTF8.GetBytes($"unreadable: {e.Message}"));
+                content.Append(Encoding.UTF8.GetBytes($"unreadable: {e.Message}"));
             }
         }
         return new Fingerprint(Convert.ToHexString(content.GetHashAndReset()), Convert.ToHexString(stamps.GetHashAndReset()));

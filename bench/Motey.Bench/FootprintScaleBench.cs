@@ -25,7 +25,7 @@ internal static class FootprintScaleBench
             + $"Figures {Settle.TotalSeconds:0} s after each step: (1) every member listed; (2) after {context.Placements} placements to the last capable peer and {context.Placements} to a random one "
             + "(baseline: local placements); (3) after capability churn: "
             + $"the peers change their capabilities for {PeerChurn.TotalSeconds:0} s at {PeerChurnRate}/s ({(context.LegacyPeers ? "legacy peers: only their v1 answers change" : "each change republishes the peer's retained presence")}), "
-            + $"while the agent's own capabilities churn {OwnChurnRounds} times (PUT of {OwnChurnSize} new ones, DELETE of them). "
+            + $"while the agent's own capabilities churn {OwnChurnRounds} times (PUT of {OwnChurnSize} new ones, DELETE of them); (4) after the same churn once more (flat under churn: it should add little). "
             + "RSS = VmRSS; private = Private_Clean + Private_Dirty of /proc/PID/smaps_rollup; descriptors = entries of /proc/PID/fd.");
         section.Intro.Add($"Load average at start: {BenchContext.LoadAverage()}.");
 
@@ -59,6 +59,8 @@ internal static class FootprintScaleBench
             ("after placements", "placement failures", "count"),
             ("after capability churn", "RSS", "MiB"), ("after capability churn", "private", "MiB"), ("after capability churn", "descriptors", "count"),
             ("private growth, listed → after churn", "private", "MiB"),
+            ("after a second churn", "RSS", "MiB"), ("after a second churn", "private", "MiB"), ("after a second churn", "descriptors", "count"),
+            ("private growth over the second churn", "private", "MiB"),
         ];
 
         private readonly Dictionary<(string, string), Series> _series = [];
@@ -125,24 +127,39 @@ internal static class FootprintScaleBench
             await Task.Delay(Settle);
             figures.Sample("after placements", pid);
 
-            peers?.StartChurn();
-            var churnEnd = DateTime.UtcNow + PeerChurn;
-            for (var round = 0; round < OwnChurnRounds; round++)
-            {
-                var names = Enumerable.Range(0, OwnChurnSize).Select(i => $"bench-churn-{run}-{round}-{i}").ToList();
-                await agent.PutCapabilitiesAsync(names);
-                await agent.DeleteCapabilitiesAsync(names);
-            }
-            while (DateTime.UtcNow < churnEnd) await Task.Delay(200);
-            peers?.StopChurn();
-            await Task.Delay(Settle);
+            await ChurnAsync(agent, peers, $"bench-churn-{run}");
             figures.Sample("after capability churn", pid);
-            figures.Add("private growth, listed → after churn", "private", "MiB", ProcessProbe.PrivateMiB(pid) - privateListed);
+            var privateChurned = ProcessProbe.PrivateMiB(pid);
+            figures.Add("private growth, listed → after churn", "private", "MiB", privateChurned - privateListed);
+
+            // Flat under churn: the same churn again should find the memory the first one left and add little to it.
+            await ChurnAsync(agent, peers, $"bench-churn-again-{run}");
+            figures.Sample("after a second churn", pid);
+            figures.Add("private growth over the second churn", "private", "MiB", ProcessProbe.PrivateMiB(pid) - privateChurned);
             if (peers?.Stats() is { } stats) context.Log($"Footprint at scale: the peers made {stats.Churned:N0} capability changes");
         }
         finally
         {
             if (peers is not null) await peers.DisposeAsync();
         }
+    }
+
+    /// <summary>
+    /// One round of capability churn: the peers (when any) change theirs for <see cref="PeerChurn"/> while the agent's own
+    /// churn <see cref="OwnChurnRounds"/> times (capabilities named from <paramref name="prefix"/>); then <see cref="Settle"/>.
+    /// </summary>
+    private static async Task ChurnAsync(AgentNode agent, PeerFleet? peers, string prefix)
+    {
+        peers?.StartChurn();
+        var churnEnd = DateTime.UtcNow + PeerChurn;
+        for (var round = 0; round < OwnChurnRounds; round++)
+        {
+            var names = Enumerable.Range(0, OwnChurnSize).Select(i => $"{prefix}-{round}-{i}").ToList();
+            await agent.PutCapabilitiesAsync(names);
+            await agent.DeleteCapabilitiesAsync(names);
+        }
+        while (DateTime.UtcNow < churnEnd) await Task.Delay(200);
+        peers?.StopChurn();
+        await Task.Delay(Settle);
     }
 }

@@ -45,7 +45,7 @@ internal static class Machine
             return info.Skip(start + 1).FirstOrDefault(l => l.StartsWith(key, StringComparison.Ordinal))?.Split(':', 2)[1].Trim();
         }
         return $"SDK {After(".NET SDK", "Version:") ?? "?"}, runtime {RuntimeInformation.FrameworkDescription}, RID {After("Runtime Environment", "RID:") ?? RuntimeInformation.RuntimeIdentifier}, "
-            + $"Release builds, server GC in the agent, the floor and the bare app";
+            + $"Release builds, workstation GC in the agent (its runtimeconfig since 2026-12-01), server GC in the floor and the bare app (the Web SDK's default)";
     }
 
     private static async Task<string> DockerVersionAsync(BenchContext context)

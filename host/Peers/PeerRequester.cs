@@ -171,9 +171,8 @@ internal sealed class PeerRequester : IDisposable
         if (Volatile.Read(ref _disposed) != 0) return;
         Post(() =>
         {
-            if (_current.ContainsKey(endpoint) || _waitingForSlot.Count > 0) return;
-            CloseLeastRecentlyUsed();
-            if (Open >= MaxConnections) return;
+            // Never at the cost of a connection already open: a guess does not close what real requests may use again.
+            if (_current.ContainsKey(endpoint) || _waitingForSlot.Count > 0 || Open >= MaxConnections) return;
             try
             {
                 var connection = new Connection(endpoint, OnReply, _curve);

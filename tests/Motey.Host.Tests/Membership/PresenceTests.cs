@@ -171,7 +171,9 @@ public sealed class PresenceTests : IAsyncLifetime
         await Wait.UntilAsync(async () => (await MembersAsync(b)).Contains(ghost.Address), "B lists the ghost from its retained presence");
         await WaitForMembersAsync(b, a.Address, b.Address, c.Address);
         await Wait.UntilAsync(() => !nodesB.IsUnconfirmed(c.Address), "B confirms C by its answer to a direct check");
-        Assert.Contains($"Node {ghost.Address} left: not heard on the broker, and 3 direct checks in a row failed", Log(b));
+        // Waited for, not read once: the drop is logged on the checks' own schedule, after the member list changed.
+        await Wait.UntilAsync(() => Log(b).Contains($"Node {ghost.Address} left: not heard on the broker, and 3 direct checks in a row failed", StringComparison.Ordinal),
+            "B logs why it dropped the ghost");
         await Wait.UntilAsync(() => watch.Deliveries.Any(d => d.Topic == Presence.Topic(ghost.Address) && d.Payload.Length == 0), "the ghost's presence is cleared");
         Assert.DoesNotContain(ghost.Address, (await MqttProbe.RetainedPresencesAsync(a.Address, 1883)).Keys);
         await WaitForMembersAsync(a, a.Address, b.Address, c.Address);

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Motey.Host.Configuration;
 using Motey.Host.Core.Membership;
-using Motey.Host.Peers;
 
 namespace Motey.Host.Membership;
 
@@ -90,8 +89,8 @@ internal sealed class DirectPeerChecks(ClusterNodes nodes, MoteySettings setting
                     await _slots.WaitAsync(stoppingToken);
                     try
                     {
-                        // A ZeroMQ peer's check does not keep its connection: most checks are a joiner's one look at each member.
-                        await (peer is ZeroMqNodeClient remote ? remote.CheckAsync(stoppingToken) : peer.GetCapabilitiesAsync(stoppingToken));
+                        // A check does not keep its connection: most checks are a joiner's one look at each member.
+                        await peer.CheckAsync(stoppingToken);
                     }
                     finally
                     {

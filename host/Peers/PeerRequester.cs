@@ -175,9 +175,7 @@ internal sealed class PeerRequester : IDisposable
             if (_current.ContainsKey(endpoint) || _waitingForSlot.Count > 0 || Open >= MaxConnections) return;
             try
             {
-                var connection = new Connection(endpoint, OnReply, _curve);
-                _poller.Add(connection.Socket);
-                _current[endpoint] = connection;
+                Connect(endpoint);
             }
             catch (Exception e) when (e is NetMQException or ArgumentException or System.Net.Sockets.SocketException)
             {
@@ -230,7 +228,6 @@ internal sealed class PeerRequester : IDisposable
                 return;
             }
             if (connection is null) return;  // the endpoint cannot be used at all: failed already
-            connection.OneOff = !exchange.Keep;
         }
         SendOn(connection, exchange);
     }
@@ -263,7 +260,8 @@ internal sealed class PeerRequester : IDisposable
         }
         try
         {
-            connection = new Connection(exchange.Endpoint, OnReply, _curve);
+            connection = Connect(exchange.Endpoint);
+            connection.OneOff = !exchange.Keep;
         }
         catch (NetMQException e) when (e.ErrorCode == ErrorCode.TooManyOpenSockets)
         {
@@ -280,9 +278,16 @@ internal sealed class PeerRequester : IDisposable
             exchange.Reply.TrySetException(new PeerException($"cannot reach {exchange.Endpoint}: {e.Message}", e));
             return true;
         }
-        _poller.Add(connection.Socket);
-        _current[exchange.Endpoint] = connection;
         return true;
+    }
+
+    /// <summary>A new connection to <paramref name="endpoint"/>, polled and current for it (poller thread).</summary>
+    private Connection Connect(string endpoint)
+    {
+        var connection = new Connection(endpoint, OnReply, _curve);
+        _poller.Add(connection.Socket);
+        _current[endpoint] = connection;
+        return connection;
     }
 
     private void WaitForSlot(Exchange exchange)
@@ -310,7 +315,6 @@ internal sealed class PeerRequester : IDisposable
                     _waitingForSlot.Dequeue();
                     continue;
                 }
-                connection.OneOff = !next.Keep;
             }
             _waitingForSlot.Dequeue();
             SendOn(connection, next);

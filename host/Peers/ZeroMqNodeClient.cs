@@ -70,7 +70,6 @@ internal sealed class ZeroMqNodeClient(
         throw new PeerException($"node {address} gave an unreadable answer to the status request of image {image.Name} (expected a state number from 0 to 5): '{Frames.Preview(reply)}'");
     }
 
-    /// <summary>The protocol carries no exit codes.</summary>
     /// <summary>
     /// Asked over the capabilities replier (<see cref="ExitCodeMessage"/>): null when the node's engine does not know it,
     /// or when the node answers like an original node (its capability list), which cannot tell.

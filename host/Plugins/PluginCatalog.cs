@@ -65,9 +65,18 @@ internal sealed partial class PluginCatalog(
     internal bool HoldsData(string path)
     {
         var full = Full(path);
-        if (full.StartsWith(Full(settings.Database.Path), StringComparison.Ordinal)) return true;  // motey.db, -wal, -shm
-        return _dataFolders.Keys.Append(Full(CacheRoot)).Any(data => Within(full, data) || Within(data, full));
+        if (full.StartsWith(_fullDatabasePath, StringComparison.Ordinal)) return true;  // motey.db, -wal, -shm
+        if (Within(full, _fullCacheRoot) || Within(_fullCacheRoot, full)) return true;
+        foreach (var (data, _) in _dataFolders)  // enumerated without the dictionary's locks or a copy: once per file event
+        {
+            if (Within(full, data) || Within(data, full)) return true;
+        }
+        return false;
     }
+
+    /// <summary>The database's and the shadow copies' full paths, made once: <see cref="HoldsData"/> runs for every file event.</summary>
+    private readonly string _fullDatabasePath = Full(settings.Database.Path);
+    private readonly string _fullCacheRoot = Full(CacheRootOf(settings.Database.Path));
 
     private static string Full(string path) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
 
@@ -78,7 +87,9 @@ internal sealed partial class PluginCatalog(
     private string ValDataRoot => Path.Combine(Path.GetDirectoryName(settings.Database.Path)!, "plugins");
 
     /// <summary>Where the shadow copies live: <c>plugin-cache/&lt;Name&gt;/&lt;n&gt;/</c> in the data folder.</summary>
-    private string CacheRoot => Path.Combine(Path.GetDirectoryName(settings.Database.Path)!, "plugin-cache");
+    private string CacheRoot => CacheRootOf(settings.Database.Path);
+
+    private static string CacheRootOf(string databasePath) => Path.Combine(Path.GetDirectoryName(databasePath)!, "plugin-cache");
 
     public IReadOnlyList<PluginInfo> List() =>
         _entries.Values.Select(e => e.Info()).OrderBy(i => i.Name, StringComparer.Ordinal).ToList();
@@ -361,7 +372,13 @@ internal sealed partial class PluginCatalog(
         if (activated) await DeactivateAsync(entry, loaded);
         lock (_claims)
             if (entry.Serving?.Type != loaded.Type) _byType.TryRemove(new KeyValuePair<string, PluginEntry>(loaded.Type, entry));
-        loaded.Unload();
+        Unload(loaded);
+    }
+
+    /// <summary>Unloads a version's context and counts it, so the next scan's end collects it.</summary>
+    private void Unload(LoadedPlugin version)
+    {
+        version.Unload();
         Interlocked.Increment(ref _unloaded);
     }
 
@@ -400,8 +417,7 @@ internal sealed partial class PluginCatalog(
         if (!old.Idle) _log.LogWarning("Plugin {Plugin} {Version}: calls still run after {Timeout}; deactivated all the same", entry.Name, old.Version, timeout);
         await DeactivateAsync(entry, old);
         _log.LogInformation("Plugin {Plugin} {Version} deactivated and unloaded", entry.Name, old.Version);
-        old.Unload();
-        Interlocked.Increment(ref _unloaded);
+        Unload(old);
     }
 
     /// <summary>The folder's shadow copy, loaded and instantiated within the activation timeout.</summary>

@@ -25,6 +25,12 @@ public interface INodeClient
     {
     }
 
+    /// <summary>
+    /// The capabilities request as a direct check (is the node alive?), for a node this node may not ask again soon: a
+    /// remote node's connection is not kept for it. Throws when the node cannot be reached.
+    /// </summary>
+    Task<IReadOnlyList<Capability>> CheckAsync(CancellationToken cancellationToken) => GetCapabilitiesAsync(cancellationToken);
+
     /// <summary>Creates and starts an instance of the image on the node; returns its instance id. Throws with the reason on failure.</summary>
     Task<string> DeployImageAsync(Image image, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken);
 

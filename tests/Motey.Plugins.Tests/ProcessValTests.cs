@@ -44,6 +44,8 @@ public sealed class ProcessValTests : IAsyncLifetime
 
         Assert.Equal(ImageState.Running, await _val.GetInstanceStateAsync(id, default));
         Assert.True(Directory.Exists($"/proc/{pid}"));
+        // Right after the fork the child may not have exec'd yet: its command line is still the agent's for a moment.
+        await Wait.UntilAsync(() => ProcFsProbe.CommandLine(pid) is [var first, ..] && first.EndsWith("/sleep", StringComparison.Ordinal), "the child runs sleep");
         var argv = ProcFsProbe.CommandLine(pid);
         Assert.EndsWith("/sleep", argv[0]);
         Assert.Equal(["300"], argv.Skip(1));

@@ -45,7 +45,14 @@ internal static class MoteyApp
         {
             ApplicationName = typeof(MoteyApp).Assembly.GetName().Name,
             ContentRootPath = settings.BaseDirectory,
+            // Read with reload on change, the builder's JSON files put an inotify watch on every folder below the content
+            // root (config.ini's folder: with a config in a home folder, the whole home) and cost the start ~0.1 s.
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
         });
+        // config.ini is the agent's whole configuration. The builder's own sources (appsettings*.json beside config.ini,
+        // every environment variable, the arguments) would let a stray "Kestrel:Endpoints" add a listener beside
+        // [WEBSERVER]'s: plain HTTP, past the rules that allow a bind beyond loopback only with authentication.
+        builder.Configuration.Sources.Clear();
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             // Not max_body_bytes (RequestBody enforces that): Kestrel drains a body the app refused unread only up to

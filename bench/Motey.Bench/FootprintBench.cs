@@ -17,7 +17,7 @@ internal static class FootprintBench
             + "CPU to it = the process's user + system time (/proc/PID/stat) when that answer came, which the machine's load moves less than the wall time. "
             + $"Idle RSS = VmRSS from /proc/PID/status, private = Private_Clean + Private_Dirty of /proc/PID/smaps_rollup, {Idle.TotalSeconds:0} s after every plugin is Active (agent) or after the first 200. "
             + $"Then the agent is seeded as in benchmark 1 and all three get {context.FootprintRequests:N0} requests (wrk, 16 connections, GET /v1/capabilities and GET /v1/service alternating); RSS right after. "
-            + $"{context.Runs} runs, the order of the three programs rotating from run to run (the agent first in the first run: the others answer the bodies captured from it). All use the server GC (the Web SDK's default).");
+            + $"{context.Runs} runs, the order of the three programs rotating from run to run (the agent first in the first run: the others answer the bodies captured from it). The agent runs on the workstation GC (host/Motey.Host.csproj), the floor and bare apps on the Web SDK's default, the server GC.");
         section.Intro.Add("The floor app (bench/Motey.Bench.Floor) does, before it answers, the least any agent on this stack must: a SQLite file with one table, a collectible McMaster load context "
             + "for the agent's shipped simulated VAL (configured as the agent's) and one instance of it, an MQTTnet broker on loopback with one MQTTnet client connected and subscribed, "
             + "a NetMQ ROUTER bound and polled, Serilog to the console and a file, a small YAML parsed with YamlDotNet, its routes mapped by a Carter module.");

@@ -64,13 +64,21 @@ internal sealed class Database : IDisposable
                     service_name TEXT NOT NULL,
                     state INTEGER NOT NULL,
                     document TEXT NOT NULL,
-                    updated_at TEXT NOT NULL);
+                    updated_at TEXT NOT NULL,
+                    termination_requested INTEGER NOT NULL DEFAULT 0);
                 PRAGMA user_version = 2;
                 """);
             using (var column = connection.Command(transaction, "SELECT count(*) FROM pragma_table_info('capabilities') WHERE name = 'replaced_type'"))
             {
                 // A schema 2 file of a development build before the column existed.
                 if (Convert.ToInt32(column.ExecuteScalar()) == 0) Execute(connection, transaction, "ALTER TABLE capabilities ADD COLUMN replaced_type TEXT;");
+            }
+            using (var column = connection.Command(transaction, "SELECT count(*) FROM pragma_table_info('services') WHERE name = 'termination_requested'"))
+            {
+                // A file of an agent before DELETE's mark was kept apart from the document: no termination is pending there
+                // that its STOPPING images do not show.
+                if (Convert.ToInt32(column.ExecuteScalar()) == 0)
+                    Execute(connection, transaction, "ALTER TABLE services ADD COLUMN termination_requested INTEGER NOT NULL DEFAULT 0;");
             }
             transaction.Commit();
             if (dropped.Count > 0)

@@ -60,6 +60,24 @@ internal sealed class ServiceRepository(Database database) : IServiceStore
             return await command.ExecuteNonQueryAsync(cancellationToken) > 0;
         }, cancellationToken);
 
+    // Not through WriteAsync: the documents the snapshot holds do not change.
+    public Task MarkTerminationAsync(string id, CancellationToken cancellationToken = default) =>
+        database.WriteAsync(async (connection, transaction) =>
+        {
+            await using var command = connection.Command(transaction, "UPDATE services SET termination_requested = 1 WHERE id = $1", id);
+            return await command.ExecuteNonQueryAsync(cancellationToken);
+        }, cancellationToken);
+
+    public Task<IReadOnlySet<string>> TerminationsAsync(CancellationToken cancellationToken = default) =>
+        database.ReadAsync<IReadOnlySet<string>>(async connection =>
+        {
+            await using var command = connection.Command("SELECT id FROM services WHERE termination_requested = 1", []);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            var ids = new HashSet<string>(StringComparer.Ordinal);
+            while (await reader.ReadAsync(cancellationToken)) ids.Add(reader.GetString(0));
+            return ids;
+        }, cancellationToken);
+
     private Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> write, CancellationToken cancellationToken) =>
         _cache.InvalidateAfterAsync(database.WriteAsync(write, cancellationToken));
 

@@ -20,6 +20,11 @@ public sealed class EventingServiceStore(IServiceStore inner, EventHub hub, IMot
 
     public Task<Service?> GetAsync(string id, CancellationToken cancellationToken = default) => inner.GetAsync(id, cancellationToken);
 
+    // The mark is not part of the service's document: nothing to publish.
+    public Task MarkTerminationAsync(string id, CancellationToken cancellationToken = default) => inner.MarkTerminationAsync(id, cancellationToken);
+
+    public Task<IReadOnlySet<string>> TerminationsAsync(CancellationToken cancellationToken = default) => inner.TerminationsAsync(cancellationToken);
+
     public async Task AddAsync(Service service, CancellationToken cancellationToken = default)
     {
         await _writes.WaitAsync(cancellationToken);

@@ -42,6 +42,8 @@ public sealed class Deployer(
     /// Places the image and deploys it; the caller holds the service's lock. When the deploy fails on the chosen node,
     /// leftovers there are removed and the next node that can run the image is tried, up to
     /// <see cref="OrchestratorSettings.MaxDeployAttempts"/> nodes; the image ends ERROR, naming every failure, when none is left.
+    /// A node that left the cluster during the deploy refused nothing: when it was the only one tried, the image waits
+    /// for a node as if it had left a moment earlier.
     /// </summary>
     public async Task<DeployOutcome> DeployImageAsync(Service service, int index, CancellationToken cancellationToken)
     {
@@ -58,13 +60,16 @@ public sealed class Deployer(
     {
         var failed = new HashSet<string>(StringComparer.Ordinal);
         var failures = new List<string>();
+        // Deploys that failed on a node still in the cluster. A node that left refused nothing: had it left a moment
+        // earlier, the image would wait for a node, and so it does when no other node can run it now.
+        var refusals = 0;
         while (true)
         {
             var image = service.Images[index];
             var target = failures.Count < OrchestratorSettings.MaxDeployAttempts ? await placer.FindNodeAsync(image, failed, cancellationToken, confirmLacking: failures.Count > 0) : null;
-            if (target is { Node: null } && (failures.Count == 0 || target.NotAsked > 0))
+            if (target is { Node: null } && (refusals == 0 || target.NotAsked > 0))
             {
-                // Nothing failed: no node can run it yet. It waits, and is placed when a node gains what it needs or joins.
+                // No node refused it: no node can run it yet. It waits, and is placed when a node gains what it needs or joins.
                 // Nor is ERROR concluded when this node could not ask some peers (its own limit): one of them may run it.
                 var waiting = $"{WaitingPrefix}{target.Problem}";
                 if (image.State != ImageState.Initial || image.StateMessage != waiting)
@@ -102,7 +107,11 @@ public sealed class Deployer(
                 log.LogWarning("Image {Image} of service {ServiceId} failed to deploy on {Node}: {Error}", image.Name, service.Id, node.Address, e.Message);
                 failed.Add(node.Address);
                 failures.Add($"deploy on {node.Address} failed: {e.Message}");
-                if (peers.Find(node.Address) is not null) await InstanceLabelSet.RemoveLeftoversAsync(node, image, labels, log, cancellationToken);
+                if (peers.Find(node.Address) is not null)
+                {
+                    refusals++;
+                    await InstanceLabelSet.RemoveLeftoversAsync(node, image, labels, log, cancellationToken);
+                }
                 if (intents.TerminationRequested(service.Id))
                     return new DeployOutcome(await services.SaveImageAsync(service, index, image with { State = ImageState.Error, StateMessage = string.Join("; ", failures) }, cancellationToken), null);
                 service = await services.SaveImageAsync(service, index, image with { StateMessage = $"{string.Join("; ", failures)}; trying another node" }, cancellationToken);

@@ -20,6 +20,15 @@ public interface IServiceStore
 
     /// <summary>Forgets a service; false when it did not exist.</summary>
     Task<bool> RemoveAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Records that the service is to be terminated, apart from its document: a write of the document (a deploy's,
+    /// under the service's lock) keeps the mark, and the next start finds it. It goes with the service.
+    /// </summary>
+    Task MarkTerminationAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>The ids of the stored services whose termination was asked for (<see cref="MarkTerminationAsync"/>).</summary>
+    Task<IReadOnlySet<string>> TerminationsAsync(CancellationToken cancellationToken = default);
 }
 
 /// <summary>The one way the orchestrator's parts change a service: one image at a time, the service's state following.</summary>

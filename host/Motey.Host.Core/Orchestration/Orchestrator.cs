@@ -75,8 +75,10 @@ public sealed class Orchestrator(
     /// <summary>
     /// What DELETE does: a service that has ended is terminated at once (leftovers of failed deploys go) and forgotten
     /// (null is returned); any other is terminated, and the
-    /// service is returned as it is once that is under way (its live images STOPPING). The STOPPING images are stored
-    /// at once when no other part works on the service, so a restart finishes the termination.
+    /// service is returned as it is once that is under way (its live images STOPPING). The termination is stored before
+    /// this returns (<see cref="IServiceStore.MarkTerminationAsync"/>: a deploy that holds the service's lock cannot
+    /// write over it), so a restart finishes it whenever the agent is killed; the STOPPING images are stored at once too
+    /// when no other part works on the service.
     /// </summary>
     public async Task<Service?> EndAsync(Service service, CancellationToken cancellationToken)
     {
@@ -93,6 +95,7 @@ public sealed class Orchestrator(
                 return null;
             }
         }
+        await services.MarkTerminationAsync(service.Id, cancellationToken);
         RequestTermination(service.Id);
         using (var held = locks.TryAcquire(service.Id))
         {
@@ -123,12 +126,16 @@ public sealed class Orchestrator(
         }
     }
 
-    /// <summary>Work left over from a previous run: undeployed images are deployed, interrupted terminations finished.</summary>
+    /// <summary>
+    /// Work left over from a previous run: interrupted terminations finished (a DELETE that was answered is one, even
+    /// when the agent was killed before any image was STOPPING), undeployed images deployed.
+    /// </summary>
     public async Task ResumeAsync(CancellationToken cancellationToken)
     {
+        var terminations = await services.TerminationsAsync(cancellationToken);
         foreach (var service in await services.AllAsync(cancellationToken))
         {
-            if (service.Images.Any(i => i.State == ImageState.Stopping))
+            if (service.Images.Any(i => i.State == ImageState.Stopping) || (terminations.Contains(service.Id) && !service.HasEnded()))
                 RequestTermination(service.Id);
             else if (service.Images.Any(Deployer.NeedsDeployment))
                 Enqueue(new OrchestrationCommand(CommandKind.Deploy, service.Id));

@@ -20,6 +20,11 @@ internal sealed class FakeDirectory(IEnumerable<INodeClient> peers, INodeClient?
         lock (_gate) return _peers.FirstOrDefault(p => p.Address == address);
     }
 
+    public void Add(INodeClient peer)
+    {
+        lock (_gate) _peers.Add(peer);
+    }
+
     public void Remove(string address)
     {
         lock (_gate) _peers.RemoveAll(p => p.Address == address);

@@ -8,6 +8,7 @@ internal sealed class FakeServiceStore : IServiceStore
 {
     private readonly Lock _gate = new();
     private readonly List<Service> _services = [];
+    private readonly HashSet<string> _terminations = [];
 
     /// <summary>Every version stored, oldest first.</summary>
     public List<Service> History { get; } = [];
@@ -47,6 +48,20 @@ internal sealed class FakeServiceStore : IServiceStore
     public Task<bool> RemoveAsync(string id, CancellationToken cancellationToken = default)
     {
         lock (_gate) return Task.FromResult(_services.RemoveAll(s => s.Id == id) > 0);
+    }
+
+    public Task MarkTerminationAsync(string id, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            if (_services.Any(s => s.Id == id)) _terminations.Add(id);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlySet<string>> TerminationsAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_gate) return Task.FromResult<IReadOnlySet<string>>(_terminations.Where(id => _services.Any(s => s.Id == id)).ToHashSet());
     }
 
     public Service Get(string id)

@@ -22,8 +22,13 @@ internal sealed class Cluster
     public static readonly OrchestratorSettings Settings = new(
         ReconcileInterval: TimeSpan.FromSeconds(1), RestartBackoff: TimeSpan.FromSeconds(5), RestartBackoffMax: TimeSpan.FromSeconds(60));
 
-    public Cluster(FakeNode local, params FakeNode[] peers)
+    public Cluster(FakeNode local, params FakeNode[] peers) : this(new FakeServiceStore(), local, peers)
     {
+    }
+
+    private Cluster(FakeServiceStore store, FakeNode local, FakeNode[] peers)
+    {
+        Store = store;
         Local = local;
         Peers = peers;
         Directory = new FakeDirectory(peers, local);
@@ -39,12 +44,18 @@ internal sealed class Cluster
     public IReadOnlyList<FakeNode> Peers { get; }
     public IEnumerable<FakeNode> Nodes => [Local, .. Peers];
     public FakeDirectory Directory { get; }
-    public FakeServiceStore Store { get; } = new();
+    public FakeServiceStore Store { get; }
     public ManualClock Clock { get; } = new();
     public ServiceLocks Locks { get; } = new();
     public ServiceIntents Intents { get; }
     public Reconciler Reconciler { get; }
     public Orchestrator Orchestrator { get; }
+
+    /// <summary>
+    /// The agent started again after a kill -9: a new orchestrator on the same store and nodes, with nothing of this
+    /// one's memory (intents, locks, queued commands).
+    /// </summary>
+    public Cluster Restarted() => new(Store, Local, [.. Peers]);
 
     /// <summary>How many instances run on all nodes together.</summary>
     public int InstancesRunning => Nodes.Sum(n => n.Running.Count);

@@ -188,6 +188,33 @@ public sealed class FailoverTests
     }
 
     [Fact]
+    public async Task The_only_capable_node_leaving_during_the_deploy_leaves_the_image_waiting_and_it_runs_once_the_node_is_back()
+    {
+        var leaving = new FakeNode("10.0.0.2", "gpu") { DeployHangs = true };
+        var cluster = new Cluster(new FakeNode(Local), leaving);
+        var accepted = await cluster.AcceptAsync(Cluster.ImageNeeding("gpu"));
+
+        var deploy = cluster.RunQueuedAsync();
+        await leaving.DeployReached.WaitAsync(Cluster.Deadline);
+        cluster.Directory.Remove(leaving.Address);
+        await deploy;
+
+        var image = cluster.Image(accepted.Id);
+        Assert.Equal(ImageState.Initial, image.State);
+        Assert.Null(image.Node);
+        Assert.StartsWith(Deployer.WaitingPrefix, image.StateMessage);
+
+        leaving.DeployHangs = false;
+        cluster.Directory.Add(leaving);
+        await cluster.Orchestrator.RetryWaitingAsync(CancellationToken.None);
+        await cluster.RunQueuedAsync();
+
+        Assert.Equal(ImageState.Running, cluster.Image(accepted.Id).State);
+        Assert.Equal(leaving.Address, cluster.Image(accepted.Id).Node);
+        Assert.Equal(1, cluster.InstancesRunning);
+    }
+
+    [Fact]
     public async Task A_termination_asked_for_during_failover_stops_the_deploy_and_the_images_after_it()
     {
         var failing = new FakeNode("10.0.0.2", "gpu") { DeployFailure = "disk full" };

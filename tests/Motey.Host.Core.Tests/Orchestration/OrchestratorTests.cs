@@ -36,6 +36,36 @@ public sealed class OrchestratorTests
     }
 
     [Fact]
+    public async Task A_delete_answered_while_a_deploy_holds_the_service_is_finished_by_the_next_start_though_the_agent_was_killed_before_anything_stopped()
+    {
+        var hanging = new FakeNode("10.0.0.3", "lab") { DeployHangs = true };
+        var cluster = new Cluster(new FakeNode("10.0.0.1"), hanging);
+        var accepted = await cluster.AcceptAsync(Cluster.ImageNeeding("lab"), Cluster.ImageNeeding());
+        Assert.True(cluster.Orchestrator.Commands.TryRead(out var command));
+        using var process = new CancellationTokenSource();
+        var deploy = cluster.Orchestrator.RunAsync(command, process.Token);  // holds the service's lock while it hangs
+        await hanging.DeployReached.WaitAsync(Cluster.Deadline);
+
+        var answered = await cluster.Orchestrator.EndAsync(cluster.Store.Get(accepted.Id), CancellationToken.None);
+
+        Assert.Equal([ImageState.Stopping, ImageState.Stopping], answered!.Images.Select(i => i.State));
+        Assert.DoesNotContain(cluster.Store.Get(accepted.Id).Images, i => i.State == ImageState.Stopping);
+
+        // kill -9: the deploy and the queued termination end with the process, writing nothing more.
+        await process.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => deploy.WaitAsync(Cluster.Deadline));
+        hanging.DeployHangs = false;
+        var restarted = cluster.Restarted();
+        await restarted.Orchestrator.ResumeAsync(CancellationToken.None);
+        await restarted.RunQueuedAsync();
+
+        Assert.Equal(ServiceState.Terminated, restarted.Store.Get(accepted.Id).State);
+        Assert.Equal(1, hanging.Deploys);
+        Assert.Equal(0, restarted.Local.Deploys);
+        Assert.Equal(0, restarted.InstancesRunning);
+    }
+
+    [Fact]
     public async Task A_fault_of_the_agent_during_a_deploy_ends_the_image_in_error_instead_of_leaving_it_initial()
     {
         _cluster.Local.CapabilitiesFailure = "database is locked";

@@ -251,16 +251,21 @@ public sealed class ChaosTests(Xunit.Abstractions.ITestOutputHelper output) : IA
         Log($"step {step}: pause {milliseconds} ms");
     }
 
-    /// <summary>What keeps the cluster from being settled now, or null: read from the process table, states from the placing nodes.</summary>
+    /// <summary>
+    /// What keeps the cluster from being settled now, one line per service (all of them, so one failure does not hide
+    /// another), or null: processes read from the process table, states from the placing nodes.
+    /// </summary>
     private async Task<string?> ProblemAsync()
     {
         var table = ProcessTable();
+        var problems = new List<string>();
         foreach (var service in _services)
         {
             var counts = string.Join(", ", service.Images.Select(i => $"{i}: {Pids(table, i)}"));
             if (service.Deleted)
             {
-                if (service.Images.Any(i => table.ContainsKey(i))) return $"deleted service {service.Name} ({service.Id}) still runs: {counts}";
+                if (service.Images.Any(table.ContainsKey))
+                    problems.Add($"deleted service {service.Name} ({service.Id}) still runs: {counts}; {service.PostedTo} says: {await StoredAsync(service)}");
                 continue;
             }
             Service? state;
@@ -271,17 +276,33 @@ public sealed class ChaosTests(Xunit.Abstractions.ITestOutputHelper output) : IA
             }
             catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
             {
-                return $"GET {service.Name} ({service.Id}) on {service.PostedTo} failed: {e.Message}";
+                problems.Add($"GET {service.Name} ({service.Id}) on {service.PostedTo} failed: {e.Message}");
+                continue;
             }
             var images = JsonSerializer.Serialize(state!.Images.Select(i => new { i.Id, i.Node, i.State, i.Generation, i.Restarts, i.StateMessage }));
             if (state.State != ServiceState.Running)
-                return $"{service.Name} ({service.Id}) on {service.PostedTo} is {state.State} ({state.StateMessage}), processes {counts}, images {images}";
-            if (service.Images.Any(i => !table.TryGetValue(i, out var processes) || processes.Count != 1))
-                return $"{service.Name} ({service.Id}) on {service.PostedTo} is RUNNING but not once per image: processes {counts}, images {images}";
+                problems.Add($"{service.Name} ({service.Id}) on {service.PostedTo} is {state.State} ({state.StateMessage}), processes {counts}, images {images}");
+            else if (service.Images.Any(i => !table.TryGetValue(i, out var processes) || processes.Count != 1))
+                problems.Add($"{service.Name} ({service.Id}) on {service.PostedTo} is RUNNING but not once per image: processes {counts}, images {images}");
         }
         var known = _services.SelectMany(s => s.Images).ToHashSet();
-        if (table.Keys.FirstOrDefault(i => !known.Contains(i)) is { } stray) return $"processes of an image nobody posted: {stray}: {Pids(table, stray)}";
-        return null;
+        problems.AddRange(table.Keys.Where(i => !known.Contains(i)).Select(stray => $"processes of an image nobody posted: {stray}: {Pids(table, stray)}"));
+        return problems.Count == 0 ? null : string.Join("\n", problems);
+    }
+
+    /// <summary>What the placing node holds of a service, for failure messages (404 once a deleted service is removed).</summary>
+    private static async Task<string> StoredAsync(ChaosService service)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            using var response = await service.PostedTo.Agent.Client.GetAsync($"/v1/service/{service.Id}", timeout.Token);
+            return $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(timeout.Token)}";
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+        {
+            return $"no answer ({e.Message})";
+        }
     }
 
     /// <summary>The run's live processes by the image they carry.</summary>

@@ -252,13 +252,21 @@ public sealed class ChaosTests(Xunit.Abstractions.ITestOutputHelper output) : IA
     }
 
     /// <summary>
-    /// What keeps the cluster from being settled now, one line per service (all of them, so one failure does not hide
-    /// another), or null: processes read from the process table, states from the placing nodes.
+    /// What keeps the cluster from being settled now, one line per node that does not list all three and per service
+    /// (all of them, so one failure does not hide another), or null: processes read from the process table, states
+    /// from the placing nodes.
     /// </summary>
     private async Task<string?> ProblemAsync()
     {
         var table = ProcessTable();
         var problems = new List<string>();
+        // Membership first: a node that does not list a peer yet may still count the peer's instances as ended and place
+        // them again, so a cluster whose nodes do not all know each other has not settled, whatever the table shows.
+        foreach (var node in _nodes)
+        {
+            if (await NodesKnownAsync(node) is { } listed && listed.Count != _nodes.Length)
+                problems.Add($"{node} lists {listed.Count} nodes: {string.Join(", ", listed)}");
+        }
         foreach (var service in _services)
         {
             var counts = string.Join(", ", service.Images.Select(i => $"{i}: {Pids(table, i)}"));
@@ -288,6 +296,21 @@ public sealed class ChaosTests(Xunit.Abstractions.ITestOutputHelper output) : IA
         var known = _services.SelectMany(s => s.Images).ToHashSet();
         problems.AddRange(table.Keys.Where(i => !known.Contains(i)).Select(stray => $"processes of an image nobody posted: {stray}: {Pids(table, stray)}"));
         return problems.Count == 0 ? null : string.Join("\n", problems);
+    }
+
+    /// <summary>The addresses <paramref name="node"/> lists at GET /v1/nodes (null when it does not answer: the services' checks say so).</summary>
+    private static async Task<List<string>?> NodesKnownAsync(Node node)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            var nodes = await node.Agent.Client.GetFromJsonAsync<List<JsonElement>>("/v1/nodes", timeout.Token);
+            return nodes!.Select(n => n.GetProperty("ip").GetString()!).ToList();
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+        {
+            return null;
+        }
     }
 
     /// <summary>What the placing node holds of a service, for failure messages (404 once a deleted service is removed).</summary>

@@ -55,12 +55,13 @@ public sealed class ChaosTests(Xunit.Abstractions.ITestOutputHelper output) : IA
 
     /// <summary>
     /// The committed seeds, or those <c>MOTEY_CHAOS_SEED</c> names instead: one to rerun a failure alone, a comma-separated
-    /// list to hunt with many.
+    /// list to hunt with many. Seeds 8 and 11 lost an answered DELETE, seed 10 left an image ERROR for good, and seed 17
+    /// was declared settled before membership had, until each was fixed.
     /// </summary>
     public static TheoryData<int> Seeds()
     {
         var named = Environment.GetEnvironmentVariable(SeedVariable);
-        if (string.IsNullOrWhiteSpace(named)) return new TheoryData<int> { 1, 2, 3, 4, 5 };
+        if (string.IsNullOrWhiteSpace(named)) return new TheoryData<int> { 1, 2, 3, 4, 5, 8, 10, 11, 17 };
         var seeds = new TheoryData<int>();
         foreach (var part in named.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {

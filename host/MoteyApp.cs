@@ -46,7 +46,7 @@ internal static class MoteyApp
             ApplicationName = typeof(MoteyApp).Assembly.GetName().Name,
             ContentRootPath = settings.BaseDirectory,
             // Read with reload on change, the builder's JSON files put an inotify watch on every folder below the content
-            // root (config.ini's folder: with a config in a home folder, the whole home) and cost the start ~0.1 s.
+            // root (config.ini's folder: with a config in a home folder, the whole home) before the sources are cleared.
             Args = ["--hostBuilder:reloadConfigOnChange=false"],
         });
         // config.ini is the agent's whole configuration. The builder's own sources (appsettings*.json beside config.ini,

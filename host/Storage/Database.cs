@@ -68,18 +68,11 @@ internal sealed class Database : IDisposable
                     termination_requested INTEGER NOT NULL DEFAULT 0);
                 PRAGMA user_version = 2;
                 """);
-            using (var column = connection.Command(transaction, "SELECT count(*) FROM pragma_table_info('capabilities') WHERE name = 'replaced_type'"))
-            {
-                // A schema 2 file of a development build before the column existed.
-                if (Convert.ToInt32(column.ExecuteScalar()) == 0) Execute(connection, transaction, "ALTER TABLE capabilities ADD COLUMN replaced_type TEXT;");
-            }
-            using (var column = connection.Command(transaction, "SELECT count(*) FROM pragma_table_info('services') WHERE name = 'termination_requested'"))
-            {
-                // A file of an agent before DELETE's mark was kept apart from the document: no termination is pending there
-                // that its STOPPING images do not show.
-                if (Convert.ToInt32(column.ExecuteScalar()) == 0)
-                    Execute(connection, transaction, "ALTER TABLE services ADD COLUMN termination_requested INTEGER NOT NULL DEFAULT 0;");
-            }
+            // A schema 2 file of a development build before the column existed.
+            AddColumnIfMissing(connection, transaction, "capabilities", "replaced_type", "TEXT");
+            // A file of an agent before DELETE's mark was kept apart from the document: no termination is pending there
+            // that its STOPPING images do not show.
+            AddColumnIfMissing(connection, transaction, "services", "termination_requested", "INTEGER NOT NULL DEFAULT 0");
             transaction.Commit();
             if (dropped.Count > 0)
             {
@@ -188,6 +181,13 @@ internal sealed class Database : IDisposable
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
         return connection;
+    }
+
+    /// <summary>Adds the column to a table of an earlier schema that lacks it.</summary>
+    private static void AddColumnIfMissing(SqliteConnection connection, SqliteTransaction transaction, string table, string column, string definition)
+    {
+        using var exists = connection.Command(transaction, "SELECT count(*) FROM pragma_table_info($1) WHERE name = $2", table, column);
+        if (Convert.ToInt32(exists.ExecuteScalar()) == 0) Execute(connection, transaction, $"ALTER TABLE {table} ADD COLUMN {column} {definition};");
     }
 
     private static void Execute(SqliteConnection connection, string sql) => Execute(connection, null, sql);
